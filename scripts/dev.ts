@@ -1,0 +1,65 @@
+// `npm run dev`: the gateway on http://127.0.0.1:8787 with everything it needs, and nothing to install.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { ensureDevVars } from "./lib/dev-vars.ts";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
+import { runMigrations } from "./lib/migrate.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const wranglerBin = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
+const port = process.env.PORT ?? "8787";
+
+let embedded: EmbeddedPostgres | undefined;
+let wrangler: ChildProcess | undefined;
+let stopping = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    // wrangler runs in its own process group; signalling the group reaches workerd too, so nothing is orphaned.
+    if (wrangler?.pid && wrangler.exitCode === null) {
+      const exited = new Promise((resolve) => wrangler?.once("exit", resolve));
+      process.kill(-wrangler.pid, "SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (wrangler.exitCode === null && wrangler.signalCode === null) process.kill(-wrangler.pid, "SIGKILL");
+    }
+    await embedded?.stop().catch(() => {});
+  }
+  process.exit(code);
+}
+
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+
+try {
+  const fresh = await ensureDevVars(`${root}.dev.vars`);
+  if (fresh) {
+    console.log("Wrote .dev.vars with fresh random secrets. Your owner key (printed only this once):");
+    console.log(`\n  ${fresh.OWNER_KEY}\n`);
+  }
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (databaseUrl) {
+    console.log(`Using DATABASE_URL (${new URL(databaseUrl).host})`);
+  } else {
+    embedded = await startEmbeddedPostgres({ dataDir: `${root}.data/pglite` });
+    databaseUrl = embedded.url;
+    console.log(`Embedded Postgres (PGlite) at ${new URL(databaseUrl).host}, data in .data/pglite`);
+  }
+  await runMigrations(databaseUrl);
+
+  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
+    cwd: root,
+    stdio: "inherit",
+    detached: true,
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl,
+    },
+  });
+  wrangler.on("exit", (code) => void shutdown(code ?? 0));
+} catch (error) {
+  console.error(`npm run dev failed: ${error instanceof Error ? error.message : String(error)}`);
+  await shutdown(1);
+}

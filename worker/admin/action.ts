@@ -1,0 +1,22 @@
+import type { z } from "zod";
+import type { Principal } from "../auth/principal.ts";
+import type { Database } from "../db/client.ts";
+
+export interface ActionContext {
+  db: Database;
+  principal: Principal;
+}
+
+/** One numbered action of `POST /admin` (or `/user`): its zod schema is the single source of truth for `data`. */
+export interface Action<Input extends z.ZodType = z.ZodType> {
+  code: number;
+  name: string;
+  summary: string;
+  input: Input;
+  run(ctx: ActionContext, data: z.output<Input>): Promise<unknown>;
+}
+
+/** Keeps each action's `run` typed against its own schema while the registry holds them side by side. */
+export function defineAction<Input extends z.ZodType>(action: Action<Input>): Action {
+  return action as unknown as Action;
+}

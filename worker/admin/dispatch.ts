@@ -1,0 +1,56 @@
+import { z } from "zod";
+import type { UserRole } from "../db/schema.ts";
+import type { AppContext } from "../http/context.ts";
+import { AppError } from "../http/errors.ts";
+import { readJsonBody } from "../http/json-body.ts";
+import type { Action } from "./action.ts";
+
+const envelopeSchema = z.strictObject({
+  action: z.number().int().describe("The numeric action code"),
+  data: z.unknown().optional().describe("The action's input; see docs/reference.md"),
+});
+
+export interface ActionEndpoint {
+  actions: readonly Action[];
+  /** Roles allowed to call the endpoint at all; actions may narrow further. */
+  roles: readonly UserRole[];
+}
+
+export function indexActions(actions: readonly Action[]): Map<number, Action> {
+  const byCode = new Map<number, Action>();
+  for (const action of actions) {
+    if (byCode.has(action.code)) throw new Error(`Duplicate action code ${action.code}`);
+    byCode.set(action.code, action);
+  }
+  return byCode;
+}
+
+/** Serves `{action, data}` → `{success, data}` for one registry of actions. */
+export function actionHandler(endpoint: ActionEndpoint) {
+  const byCode = indexActions(endpoint.actions);
+  return async (c: AppContext) => {
+    const principal = c.get("principal");
+    if (!endpoint.roles.includes(principal.role)) {
+      throw new AppError("FORBIDDEN", `This endpoint requires one of the roles: ${endpoint.roles.join(", ")}`);
+    }
+    const envelope = envelopeSchema.safeParse(await readJsonBody(c.req.raw));
+    if (!envelope.success) throw validationError(envelope.error, "");
+
+    const action = byCode.get(envelope.data.action);
+    if (!action) throw new AppError("UNKNOWN_ACTION", `Unknown action ${envelope.data.action}`);
+
+    const data = action.input.safeParse(envelope.data.data ?? {});
+    if (!data.success) throw validationError(data.error, "data.");
+
+    const result = await action.run({ db: c.get("db")(), principal }, data.data);
+    return c.json({ success: true, data: result ?? null });
+  };
+}
+
+function validationError(error: z.ZodError, prefix: string): AppError {
+  const details = error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? `${prefix}${issue.path.join(".")}` : prefix.replace(/\.$/, "") || "body";
+    return `${path}: ${issue.message}`;
+  });
+  return new AppError("VALIDATION_FAILED", `Invalid input: ${details.join("; ")}`);
+}

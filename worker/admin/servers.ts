@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { SERVER_TRANSPORTS } from "../db/schema.ts";
+import { createServer, deleteServer, listServers, updateServer } from "../servers/store.ts";
+import { defineAction } from "./action.ts";
+
+// The gateway owns these on the downstream connection; letting a config override them would break the session.
+const RESERVED_HEADERS = new Set([
+  "host",
+  "content-length",
+  "content-type",
+  "accept",
+  "connection",
+  "transfer-encoding",
+  "mcp-session-id",
+  "mcp-protocol-version",
+  "last-event-id",
+]);
+
+const serverId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "must be 1-32 characters of a-z, 0-9 and '-', starting with a letter or digit")
+  .describe("Stable id used in tool names (<serverId>__<tool>) and in /mcp/<serverId>");
+const name = z.string().trim().min(1).max(200).describe("Display name; defaults to serverId");
+const transport = z.enum(SERVER_TRANSPORTS).describe("How the gateway reaches the server: streamable-http, or legacy sse");
+const url = z
+  .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+  .max(2048)
+  .describe("The downstream MCP endpoint");
+const headers = z
+  .record(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid HTTP header name")
+      .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), "is set by the gateway and cannot be configured"),
+    z.string().max(8192).regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL"),
+  )
+  .describe("Headers sent on every downstream request");
+const enabled = z.boolean().describe("A disabled server is hidden from every client");
+
+export const serverActions = [
+  defineAction({
+    code: 2010,
+    name: "CREATE_SERVER",
+    summary: "Registers a downstream MCP server.",
+    input: z.strictObject({
+      serverId,
+      name: name.optional(),
+      transport,
+      url,
+      headers: headers.default({}),
+      enabled: enabled.default(true),
+    }),
+    async run({ db }, data) {
+      return { server: await createServer(db, data) };
+    },
+  }),
+  defineAction({
+    code: 2011,
+    name: "GET_SERVERS",
+    summary: "Lists servers, or one server by id.",
+    input: z.strictObject({ serverId: serverId.optional() }),
+    async run({ db }, data) {
+      return { servers: await listServers(db, data) };
+    },
+  }),
+  defineAction({
+    code: 2012,
+    name: "UPDATE_SERVER",
+    summary: "Changes a server's settings; omitted fields keep their values, headers are replaced whole.",
+    input: z.strictObject({
+      serverId,
+      name: name.optional(),
+      transport: transport.optional(),
+      url: url.optional(),
+      headers: headers.optional(),
+      enabled: enabled.optional(),
+    }),
+    async run({ db }, { serverId, ...patch }) {
+      return { server: await updateServer(db, serverId, patch) };
+    },
+  }),
+  defineAction({
+    code: 2013,
+    name: "DELETE_SERVER",
+    summary: "Removes a server.",
+    input: z.strictObject({ serverId }),
+    async run({ db }, data) {
+      await deleteServer(db, data.serverId);
+      return { serverId: data.serverId, deleted: true };
+    },
+  }),
+];

@@ -1,0 +1,19 @@
+import { Hono } from "hono";
+import { adminRoute } from "./admin/route.ts";
+import { tokenRoute } from "./auth/routes.ts";
+import { wellKnownRoutes } from "./auth/well-known.ts";
+import { databaseMiddleware } from "./db/middleware.ts";
+import { healthRoute } from "./health/route.ts";
+import type { HonoEnv } from "./http/context.ts";
+import { onError, onNotFound } from "./http/error-handler.ts";
+import { mcpRoute } from "./mcp/route.ts";
+
+export const app = new Hono<HonoEnv>()
+  .use(databaseMiddleware)
+  .route("/health", healthRoute)
+  .route("/.well-known", wellKnownRoutes)
+  .route("/auth/token", tokenRoute)
+  .route("/admin", adminRoute)
+  .route("/mcp", mcpRoute)
+  .onError(onError)
+  .notFound(onNotFound);

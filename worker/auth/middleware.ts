@@ -1,0 +1,28 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env.ts";
+import type { HonoEnv } from "../http/context.ts";
+import { AppError } from "../http/errors.ts";
+import { authenticate } from "./authenticate.ts";
+import { tokenAudience } from "./token-audience.ts";
+
+export interface RequireAuthOptions {
+  /** Builds the 401 response; MCP needs a JSON-RPC body and the RFC 9728 challenge, the APIs their envelope. */
+  onFailure?: (reason: "missing" | "invalid", requestUrl: string, env: AppEnv) => Response;
+}
+
+export function requireAuth(options: RequireAuthOptions = {}) {
+  return createMiddleware<HonoEnv>(async (c, next) => {
+    const result = await authenticate(c.env, c.get("db"), tokenAudience(c.env, c.req.url), c.req.header("authorization"));
+    if (!result.ok) {
+      if (options.onFailure) return options.onFailure(result.reason, c.req.url, c.env);
+      throw new AppError(
+        "UNAUTHENTICATED",
+        result.reason === "missing"
+          ? "Missing credential: send Authorization: Bearer <key or token>"
+          : "Invalid credential: the key or token is wrong, expired, revoked, or its user is disabled",
+      );
+    }
+    c.set("principal", result.principal);
+    await next();
+  });
+}

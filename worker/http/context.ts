@@ -1,0 +1,17 @@
+import type { Context } from "hono";
+import type { Principal } from "../auth/principal.ts";
+import type { Database } from "../db/client.ts";
+import type { AppEnv } from "../env.ts";
+
+export interface AppVariables {
+  /** Opens the request's database connection on first use. */
+  db: () => Database;
+  principal: Principal;
+}
+
+export interface HonoEnv {
+  Bindings: AppEnv;
+  Variables: AppVariables;
+}
+
+export type AppContext = Context<HonoEnv>;

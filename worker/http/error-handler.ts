@@ -1,0 +1,16 @@
+import type { ErrorHandler, NotFoundHandler } from "hono";
+import type { HonoEnv } from "./context.ts";
+import { AppError } from "./errors.ts";
+
+/** Typed failures become the API envelope; anything else is logged and reported without its stack. */
+export const onError: ErrorHandler<HonoEnv> = (error, c) => {
+  if (error instanceof AppError) {
+    const headers: Record<string, string> = error.status === 401 ? { "WWW-Authenticate": "Bearer" } : {};
+    return c.json(error.toBody(), error.status, headers);
+  }
+  console.error(JSON.stringify({ level: "error", msg: "unhandled error", path: c.req.path, error: String(error) }));
+  return c.json(new AppError("INTERNAL", "Internal error").toBody(), 500);
+};
+
+export const onNotFound: NotFoundHandler<HonoEnv> = (c) =>
+  c.json(new AppError("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`).toBody(), 404);
