@@ -8,7 +8,7 @@ export type AppEnv = Omit<Env, "HYPERDRIVE"> & {
   /** A Neon connection string, used only when there is no HYPERDRIVE binding. */
   DATABASE_URL?: string;
   /**
-   * `host:port` of a WebSocket-to-TCP proxy for Neon's driver, for local development and tests
+   * `host:port/path` of a WebSocket-to-TCP proxy for Neon's driver, for local development and tests
    * against a plain Postgres, as Neon documents. Never set in production.
    */
   NEON_WS_PROXY?: string;

@@ -13,6 +13,8 @@ export interface Action<Input extends z.ZodType = z.ZodType> {
   name: string;
   summary: string;
   input: Input;
+  /** The shape of `data` in a successful reply, for the reference docs. */
+  returns: string;
   run(ctx: ActionContext, data: z.output<Input>): Promise<unknown>;
 }
 

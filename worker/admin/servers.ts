@@ -42,6 +42,7 @@ export const serverActions = [
     code: 2010,
     name: "CREATE_SERVER",
     summary: "Registers a downstream MCP server.",
+    returns: "`{server}`",
     input: z.strictObject({
       serverId,
       name: name.optional(),
@@ -58,6 +59,7 @@ export const serverActions = [
     code: 2011,
     name: "GET_SERVERS",
     summary: "Lists servers, or one server by id.",
+    returns: "`{servers: Server[]}`",
     input: z.strictObject({ serverId: serverId.optional() }),
     async run({ db }, data) {
       return { servers: await listServers(db, data) };
@@ -67,6 +69,7 @@ export const serverActions = [
     code: 2012,
     name: "UPDATE_SERVER",
     summary: "Changes a server's settings; omitted fields keep their values, headers are replaced whole.",
+    returns: "`{server}`",
     input: z.strictObject({
       serverId,
       name: name.optional(),
@@ -83,6 +86,7 @@ export const serverActions = [
     code: 2013,
     name: "DELETE_SERVER",
     summary: "Removes a server.",
+    returns: "`{serverId, deleted: true}`",
     input: z.strictObject({ serverId }),
     async run({ db }, data) {
       await deleteServer(db, data.serverId);

@@ -26,6 +26,7 @@ export const userActions = [
     code: 1010,
     name: "CREATE_USER",
     summary: "Creates a user and returns its API key, shown only this once.",
+    returns: "`{userId, apiKey, user}`",
     input: z.strictObject({
       name,
       role: role.default("user"),
@@ -42,6 +43,7 @@ export const userActions = [
     code: 1011,
     name: "GET_USERS",
     summary: "Lists users, or one user by id. Never returns key material.",
+    returns: "`{users: User[]}`",
     input: z.strictObject({ userId: userId.optional() }),
     async run({ db }, data) {
       return { users: await listUsers(db, data) };
@@ -51,6 +53,7 @@ export const userActions = [
     code: 1012,
     name: "UPDATE_USER",
     summary: "Changes a user's name, email, role, status or attributes.",
+    returns: "`{user}`",
     input: z.strictObject({
       userId,
       name: name.optional(),
@@ -69,6 +72,7 @@ export const userActions = [
     code: 1013,
     name: "DELETE_USER",
     summary: "Deletes a user and its keys; its tokens stop working at once.",
+    returns: "`{userId, deleted: true}`",
     input: z.strictObject({ userId }),
     async run({ db, principal }, data) {
       assertMayManage(principal, (await getUser(db, data.userId)).role);
@@ -80,6 +84,7 @@ export const userActions = [
     code: 1001,
     name: "DISABLE_USER",
     summary: "Disables a user; its key and tokens are refused at once. UPDATE_USER with status \"active\" re-enables.",
+    returns: "`{user}`",
     input: z.strictObject({ userId }),
     async run({ db, principal }, data) {
       assertMayManage(principal, (await getUser(db, data.userId)).role);
@@ -90,6 +95,7 @@ export const userActions = [
     code: 1017,
     name: "ROTATE_USER_KEY",
     summary: "Issues a new API key (shown once); the old key and every token minted from it stop working.",
+    returns: "`{userId, apiKey}`",
     input: z.strictObject({ userId }),
     async run({ db, principal }, data) {
       assertMayManage(principal, (await getUser(db, data.userId)).role);

@@ -28,10 +28,9 @@ export function openDatabase(env: AppEnv): DatabaseHandle {
   }
   if (env.DATABASE_URL) {
     if (env.NEON_WS_PROXY) {
-      neonConfig.wsProxy = (host, port) => `${env.NEON_WS_PROXY}/?address=${host}:${port}`;
+      neonConfig.wsProxy = env.NEON_WS_PROXY;
       neonConfig.useSecureWebSocket = false;
       neonConfig.pipelineConnect = false;
-      neonConfig.pipelineTLS = false;
     }
     const pool = new NeonPool({ connectionString: env.DATABASE_URL, max: 1 });
     pool.on("error", () => {});

@@ -1,0 +1,56 @@
+import { z } from "zod";
+import type { Action } from "../../worker/admin/action.ts";
+
+const BEGIN = "<!-- BEGIN GENERATED ACTIONS: run `npm run docs:reference` to update -->";
+const END = "<!-- END GENERATED ACTIONS -->";
+
+interface JsonSchema {
+  type?: string | string[];
+  enum?: unknown[];
+  format?: string;
+  description?: string;
+  default?: unknown;
+  anyOf?: JsonSchema[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+}
+
+/** Renders each action's zod schema as a table, so the reference cannot drift from the code. */
+export function renderActions(title: string, actions: readonly Action[]): string {
+  const sections = actions.map((action) => {
+    const schema = z.toJSONSchema(action.input, { io: "input", unrepresentable: "any" }) as JsonSchema;
+    const rows = Object.entries(schema.properties ?? {}).map(([field, prop]) => {
+      const required = schema.required?.includes(field) && prop.default === undefined ? "yes" : "no";
+      const notes = [prop.description?.replace(/\.?$/, ".") ?? "", prop.default !== undefined ? `Default: \`${JSON.stringify(prop.default)}\`.` : ""]
+        .filter(Boolean)
+        .join(" ");
+      return `| \`${field}\` | ${typeName(prop)} | ${required} | ${notes.replaceAll("|", "\\|")} |`;
+    });
+    const table =
+      rows.length > 0 ? ["| field | type | required | notes |", "|---|---|---|---|", ...rows].join("\n") : "No fields.";
+    return `### ${action.code} ${action.name}\n\n${action.summary}\n\n${table}\n\nReturns: ${action.returns}`;
+  });
+  return `## ${title}\n\n${sections.join("\n\n")}`;
+}
+
+function typeName(schema: JsonSchema): string {
+  if (schema.enum) return schema.enum.map((v) => `\`${JSON.stringify(v)}\``).join(" \\| ");
+  if (schema.anyOf) return schema.anyOf.map(typeName).join(" \\| ");
+  const base = Array.isArray(schema.type) ? schema.type.join(" \\| ") : (schema.type ?? "any");
+  if (base === "array" && schema.items) return `array of ${typeName(schema.items)}`;
+  if (schema.format) return `${base} (${schema.format})`;
+  if (schema.pattern) return `${base} matching \`${schema.pattern}\``;
+  return base;
+}
+
+/** Replaces the generated block of `document` with `generated`. */
+export function spliceGenerated(document: string, generated: string): string {
+  const start = document.indexOf(BEGIN);
+  const end = document.indexOf(END);
+  if (start === -1 || end === -1) throw new Error("docs/reference.md lacks the generated-actions markers");
+  return `${document.slice(0, start + BEGIN.length)}\n\n${generated}\n\n${document.slice(end)}`;
+}

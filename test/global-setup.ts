@@ -1,0 +1,30 @@
+// Runs once in Node before any test: one migrated database, fresh secrets and a Neon WebSocket relay.
+import type { TestProject } from "vitest/node";
+import { type DevSecrets, generateSecrets } from "../scripts/lib/dev-vars.ts";
+import { createTestDatabase } from "./support/test-database.ts";
+import { startWsTcpProxy } from "./support/ws-tcp-proxy.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    databaseUrl: string;
+    databaseKind: "postgres" | "pglite";
+    neonWsProxy: string;
+    secrets: DevSecrets;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const database = await createTestDatabase();
+  const relay = await startWsTcpProxy();
+  // Miniflare's Hyperdrive refuses a URL without a password; trust auth ignores it.
+  const url = new URL(database.url);
+  url.password ||= "unused";
+  project.provide("databaseUrl", url.toString());
+  project.provide("databaseKind", database.kind);
+  project.provide("neonWsProxy", relay.hostPort);
+  project.provide("secrets", await generateSecrets());
+  return async () => {
+    await relay.stop();
+    await database.drop();
+  };
+}

@@ -1,0 +1,160 @@
+import { env } from "cloudflare:workers";
+import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { accessTokenFor, admin, createUser, exchangeForToken, mcpStatus, ORIGIN, request } from "./gateway.ts";
+
+const signingJwk = JSON.parse(env.JWT_SIGNING_KEY) as { kid: string; alg: string };
+
+/** Signs a token with the gateway's real key, so only the claim under test is wrong. */
+async function forge(claims: { sub: string; key_id: string; aud?: string; exp?: number }) {
+  const key = await importJWK(JSON.parse(env.JWT_SIGNING_KEY), signingJwk.alg);
+  return new SignJWT({ key_id: claims.key_id })
+    .setProtectedHeader({ alg: signingJwk.alg, kid: signingJwk.kid })
+    .setIssuer(ORIGIN)
+    .setAudience(claims.aud ?? `${ORIGIN}/mcp`)
+    .setSubject(claims.sub)
+    .setIssuedAt()
+    .setExpirationTime(claims.exp ?? Math.floor(Date.now() / 1000) + 600)
+    .sign(key as CryptoKey);
+}
+
+function keyIdOf(apiKey: string): string {
+  return apiKey.slice(3, 19);
+}
+
+describe("authentication", () => {
+  let alice: { userId: string; apiKey: string };
+
+  beforeAll(async () => {
+    alice = await createUser();
+  });
+
+  it("answers an unauthenticated /mcp request with 401 and the RFC 9728 challenge", async () => {
+    const response = await mcpStatus();
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe(
+      `Bearer resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource"`,
+    );
+    expect(await response.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32001 } });
+  });
+
+  it("serves the protected-resource metadata the challenge points to", async () => {
+    for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"]) {
+      const response = await request(path);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ resource: `${ORIGIN}/mcp`, bearer_methods_supported: ["header"] });
+    }
+  });
+
+  it("accepts the owner key, an API key and an access token on /mcp", async () => {
+    expect((await mcpStatus(env.OWNER_KEY)).status).toBe(501);
+    expect((await mcpStatus(alice.apiKey)).status).toBe(501);
+    expect((await mcpStatus(await accessTokenFor(alice.apiKey))).status).toBe(501);
+  });
+
+  it("refuses a wrong key of every shape", async () => {
+    const wrongSecret = `${alice.apiKey.slice(0, 20)}${"A".repeat(43)}`;
+    for (const credential of [wrongSecret, "pk_short", `${env.OWNER_KEY}x`, "not-a-token", "a.b.c"]) {
+      const response = await mcpStatus(credential);
+      expect(response.status, credential).toBe(401);
+      expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    }
+    expect((await admin(1011, {}, wrongSecret)).status).toBe(401);
+    expect((await exchangeForToken(wrongSecret)).status).toBe(401);
+  });
+
+  it("issues a JWT that any JOSE library verifies against /.well-known/jwks.json", async () => {
+    const response = await exchangeForToken(alice.apiKey);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    const body = (await response.json()) as { access_token: string; token_type: string; expires_in: number };
+    expect(body.token_type).toBe("Bearer");
+    expect(body.expires_in).toBeLessThanOrEqual(3600);
+
+    const jwks = (await (await request("/.well-known/jwks.json")).json()) as { keys: Record<string, unknown>[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]).not.toHaveProperty("d");
+    const { payload, protectedHeader } = await jwtVerify(body.access_token, createLocalJWKSet(jwks as never), {
+      issuer: ORIGIN,
+      audience: `${ORIGIN}/mcp`,
+    });
+    expect(protectedHeader.kid).toBe(signingJwk.kid);
+    expect(payload.sub).toBe(alice.userId);
+    expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(3600);
+  });
+
+  it("refuses an expired token", async () => {
+    const token = await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey), exp: Math.floor(Date.now() / 1000) - 60 });
+    expect((await mcpStatus(token)).status).toBe(401);
+  });
+
+  it("refuses an unsigned token (alg: none)", async () => {
+    const encode = (value: object) => btoa(JSON.stringify(value)).replaceAll("=", "").replaceAll("+", "-").replaceAll("/", "_");
+    const now = Math.floor(Date.now() / 1000);
+    const token = `${encode({ alg: "none", kid: signingJwk.kid })}.${encode({
+      iss: ORIGIN, aud: `${ORIGIN}/mcp`, sub: alice.userId, key_id: keyIdOf(alice.apiKey), iat: now, exp: now + 600,
+    })}.`;
+    expect((await mcpStatus(token)).status).toBe(401);
+  });
+
+  it("refuses a token signed by another key, even one claiming our kid", async () => {
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const now = Math.floor(Date.now() / 1000);
+    for (const kid of [signingJwk.kid, "attacker"]) {
+      const token = await new SignJWT({ key_id: keyIdOf(alice.apiKey) })
+        .setProtectedHeader({ alg: "ES256", kid })
+        .setIssuer(ORIGIN).setAudience(`${ORIGIN}/mcp`).setSubject(alice.userId)
+        .setIssuedAt(now).setExpirationTime(now + 600)
+        .sign(privateKey);
+      expect((await mcpStatus(token)).status, kid).toBe(401);
+    }
+    expect(await exportJWK(privateKey)).toHaveProperty("d"); // the attacker really had a private key
+  });
+
+  it("refuses a token for another audience", async () => {
+    const token = await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey), aud: "https://elsewhere.example/mcp" });
+    expect((await mcpStatus(token)).status).toBe(401);
+    // The same forge with the right audience passes, so the audience alone made the difference.
+    expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey) }))).status).toBe(501);
+  });
+
+  it("refuses a disabled user at once, key and unexpired token alike, and accepts it again when re-enabled", async () => {
+    const bob = await createUser();
+    const token = await accessTokenFor(bob.apiKey);
+    expect((await admin(1001, { userId: bob.userId })).status).toBe(200);
+    expect((await mcpStatus(bob.apiKey)).status).toBe(401);
+    expect((await mcpStatus(token)).status).toBe(401);
+    expect((await exchangeForToken(bob.apiKey)).status).toBe(401);
+
+    expect((await admin(1012, { userId: bob.userId, status: "active" })).status).toBe(200);
+    expect((await mcpStatus(token)).status).toBe(501);
+  });
+
+  it("refuses a deleted user's token", async () => {
+    const carol = await createUser();
+    const token = await accessTokenFor(carol.apiKey);
+    expect((await admin(1013, { userId: carol.userId })).status).toBe(200);
+    expect((await mcpStatus(token)).status).toBe(401);
+    expect((await mcpStatus(carol.apiKey)).status).toBe(401);
+  });
+
+  it("refuses a rotated key and the tokens minted from it; the new key works", async () => {
+    const dave = await createUser();
+    const oldToken = await accessTokenFor(dave.apiKey);
+    const rotated = await admin<{ apiKey: string }>(1017, { userId: dave.userId });
+    expect(rotated.status).toBe(200);
+    const newKey = rotated.body.data!.apiKey;
+    expect(newKey).not.toBe(dave.apiKey);
+
+    expect((await mcpStatus(dave.apiKey)).status).toBe(401);
+    expect((await mcpStatus(oldToken)).status).toBe(401);
+    expect((await mcpStatus(newKey)).status).toBe(501);
+    expect((await mcpStatus(await accessTokenFor(newKey))).status).toBe(501);
+  });
+
+  it("does not let a user's token stand in for another user", async () => {
+    const eve = await createUser();
+    const token = await forge({ sub: eve.userId, key_id: keyIdOf(alice.apiKey) });
+    expect((await mcpStatus(token)).status).toBe(401);
+  });
+});

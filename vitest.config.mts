@@ -1,0 +1,39 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  // Under `projects`, the plugin resolves workerd's CommonJS require() calls through the root Vite server:
+  // without the workerd condition here, pg's require("pg-cloudflare") gets an empty stub.
+  environments: { ssr: { resolve: { conditions: ["workerd", "worker"] } } },
+  test: {
+    // At the root so it runs in plain Node (ws, PGlite) and its provide() reaches every project.
+    globalSetup: ["./test/global-setup.ts"],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              hyperdrives: { HYPERDRIVE: inject("databaseUrl") },
+              bindings: { ...inject("secrets"), TEST_DIRECT_DATABASE_URL: inject("databaseUrl"), TEST_NEON_WS_PROXY: inject("neonWsProxy") },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts", "test/workers/**/*.test.ts"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: "node",
+          include: ["scripts/**/*.test.ts", "test/node/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
