@@ -13,18 +13,19 @@ let embedded: EmbeddedPostgres | undefined;
 let wrangler: ChildProcess | undefined;
 let stopping = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    // wrangler runs in its own process group; signalling the group reaches workerd too, so nothing is orphaned.
-    if (wrangler?.pid && wrangler.exitCode === null) {
-      const exited = new Promise((resolve) => wrangler?.once("exit", resolve));
-      process.kill(-wrangler.pid, "SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (wrangler.exitCode === null && wrangler.signalCode === null) process.kill(-wrangler.pid, "SIGKILL");
-    }
-    await embedded?.stop().catch(() => {});
+async function shutdown(code: number): Promise<void> {
+  // Only the first call stops and exits. Later ones (wrangler's own "exit" event fires while the first
+  // call is waiting for it) must return: exiting there would skip closing PGlite and report wrangler's 143.
+  if (stopping) return;
+  stopping = true;
+  // wrangler runs in its own process group; signalling the group reaches workerd too, so nothing is orphaned.
+  if (wrangler?.pid && wrangler.exitCode === null) {
+    const exited = new Promise((resolve) => wrangler?.once("exit", resolve));
+    process.kill(-wrangler.pid, "SIGTERM");
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    if (wrangler.exitCode === null && wrangler.signalCode === null) process.kill(-wrangler.pid, "SIGKILL");
   }
+  await embedded?.stop().catch(() => {});
   process.exit(code);
 }
 
