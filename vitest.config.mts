@@ -15,7 +15,13 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               hyperdrives: { HYPERDRIVE: inject("databaseUrl") },
-              bindings: { ...inject("secrets"), TEST_DIRECT_DATABASE_URL: inject("databaseUrl"), TEST_NEON_WS_PROXY: inject("neonWsProxy") },
+              bindings: {
+                ...inject("secrets"),
+                TEST_DIRECT_DATABASE_URL: inject("databaseUrl"),
+                TEST_NEON_WS_PROXY: inject("neonWsProxy"),
+                // A dead server must be skipped quickly, not after the production default.
+                MCP_CONNECT_TIMEOUT_MS: "3000",
+              },
             },
           })),
         ],

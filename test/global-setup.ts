@@ -1,6 +1,7 @@
 // Runs once in Node before any test: one migrated database, fresh secrets and a Neon WebSocket relay.
 import type { TestProject } from "vitest/node";
 import { type DevSecrets, generateSecrets } from "../scripts/lib/dev-vars.ts";
+import { startEverythingServer, startFixtureServer, stopServer } from "./support/downstream-servers.ts";
 import { createTestDatabase } from "./support/test-database.ts";
 import { startWsTcpProxy } from "./support/ws-tcp-proxy.ts";
 
@@ -10,6 +11,8 @@ declare module "vitest" {
     databaseKind: "postgres" | "pglite";
     neonWsProxy: string;
     secrets: DevSecrets;
+    /** Downstream MCP servers on loopback: the reference server and fixtures written with the SDK. */
+    downstream: { everything: string; alpha: string; beta: string; mortal: string };
   }
 }
 
@@ -23,7 +26,20 @@ export default async function setup(project: TestProject) {
   project.provide("databaseKind", database.kind);
   project.provide("neonWsProxy", relay.hostPort);
   project.provide("secrets", await generateSecrets());
+  const servers = {
+    everything: await startEverythingServer(),
+    alpha: await startFixtureServer("alpha"),
+    beta: await startFixtureServer("beta"),
+    mortal: await startFixtureServer("mortal"),
+  };
+  project.provide("downstream", {
+    everything: servers.everything.url,
+    alpha: servers.alpha.url,
+    beta: servers.beta.url,
+    mortal: servers.mortal.url,
+  });
   return async () => {
+    for (const server of Object.values(servers)) stopServer(server);
     await relay.stop();
     await database.drop();
   };

@@ -60,3 +60,22 @@ export const servers = pgTable("servers", {
 
 export type UserRow = typeof users.$inferSelect;
 export type ServerRow = typeof servers.$inferSelect;
+
+/** What a downstream server offers, as last fetched: shared by every session so a new one need not fan out. */
+export interface ServerCatalogData {
+  serverInfo: Record<string, unknown>;
+  instructions?: string;
+  capabilities: Record<string, unknown>;
+  tools: Record<string, unknown>[];
+  prompts: Record<string, unknown>[];
+  resources: Record<string, unknown>[];
+  resourceTemplates: Record<string, unknown>[];
+}
+
+export const serverCatalogs = pgTable("server_catalogs", {
+  serverId: text("server_id")
+    .primaryKey()
+    .references(() => servers.serverId, { onDelete: "cascade" }),
+  catalog: jsonb("catalog").$type<ServerCatalogData>().notNull(),
+  fetchedAt: timestamp("fetched_at", { withTimezone: true }).notNull().defaultNow(),
+});

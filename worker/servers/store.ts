@@ -1,7 +1,7 @@
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { type ServerRow, type ServerTransport, servers } from "../db/schema.ts";
+import { serverCatalogs, type ServerRow, type ServerTransport, servers } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 
 export interface ServerView {
@@ -62,14 +62,18 @@ export async function listServers(db: Database, filter: { serverId?: string | un
   return rows.map(toServerView);
 }
 
+/** A changed server may offer different tools, so its cached catalog goes with the change. */
 export async function updateServer(db: Database, serverId: string, patch: ServerPatch): Promise<ServerView> {
-  const [row] = await db
-    .update(servers)
-    .set({ ...patch, updatedAt: new Date() })
-    .where(eq(servers.serverId, serverId))
-    .returning();
-  if (!row) throw serverNotFound(serverId);
-  return toServerView(row);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(servers)
+      .set({ ...patch, updatedAt: new Date() })
+      .where(eq(servers.serverId, serverId))
+      .returning();
+    if (!row) throw serverNotFound(serverId);
+    await tx.delete(serverCatalogs).where(eq(serverCatalogs.serverId, serverId));
+    return toServerView(row);
+  });
 }
 
 export async function deleteServer(db: Database, serverId: string): Promise<void> {
@@ -79,4 +83,13 @@ export async function deleteServer(db: Database, serverId: string): Promise<void
 
 function serverNotFound(serverId: string): AppError {
   return new AppError("NOT_FOUND", `No server with serverId "${serverId}"`);
+}
+
+export async function isServerEnabled(db: Database, serverId: string): Promise<boolean> {
+  const rows = await db
+    .select({ serverId: servers.serverId })
+    .from(servers)
+    .where(and(eq(servers.serverId, serverId), eq(servers.enabled, true)))
+    .limit(1);
+  return rows.length > 0;
 }

@@ -1,0 +1,44 @@
+// The official SDK Client, connected to the gateway the way any MCP client would connect.
+import { env, exports } from "cloudflare:workers";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { inject } from "vitest";
+import { admin, ORIGIN } from "./gateway.ts";
+
+export interface ConnectOptions {
+  path?: string;
+  credential?: string;
+  capabilities?: ClientCapabilities;
+  protocolVersion?: string;
+}
+
+export async function connectClient(options: ConnectOptions = {}): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(`${ORIGIN}${options.path ?? "/mcp"}`), {
+    fetch: (input, init) => exports.default.fetch(new Request(input, init)),
+    requestInit: { headers: { authorization: `Bearer ${options.credential ?? env.OWNER_KEY}` } },
+    reconnectionOptions: { initialReconnectionDelay: 50, maxReconnectionDelay: 200, reconnectionDelayGrowFactor: 1.5, maxRetries: 5 },
+  });
+  const client = new Client(
+    { name: "test-client", version: "1.0.0" },
+    { capabilities: options.capabilities ?? {}, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
+  );
+  await client.connect(transport);
+  return { client, transport };
+}
+
+export type DownstreamName = "everything" | "alpha" | "beta" | "mortal";
+
+/** Registers a downstream under a fresh serverId, so test files never see each other's servers by name. */
+export async function registerServer(which: DownstreamName, extra: Record<string, unknown> = {}): Promise<string> {
+  const serverId = `${which}-${crypto.randomUUID().slice(0, 6)}`;
+  const reply = await admin(2010, { serverId, transport: "streamable-http", url: inject("downstream")[which], ...extra });
+  if (reply.status !== 200) throw new Error(`registering ${serverId} failed: ${JSON.stringify(reply.body)}`);
+  return serverId;
+}
+
+export function textOf(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  return content.map((c) => c.text ?? "").join("");
+}

@@ -1,0 +1,95 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import {
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { inArray, sql } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { type ServerCatalogData, serverCatalogs } from "../db/schema.ts";
+
+export type CatalogList = "tools" | "prompts" | "resources" | "resourceTemplates";
+
+interface ListSpec {
+  method: string;
+  capability: "tools" | "prompts" | "resources";
+  schema:
+    | typeof ListToolsResultSchema
+    | typeof ListPromptsResultSchema
+    | typeof ListResourcesResultSchema
+    | typeof ListResourceTemplatesResultSchema;
+  key: string;
+}
+
+const LISTS: Record<CatalogList, ListSpec> = {
+  tools: { method: "tools/list", capability: "tools", schema: ListToolsResultSchema, key: "tools" },
+  prompts: { method: "prompts/list", capability: "prompts", schema: ListPromptsResultSchema, key: "prompts" },
+  resources: { method: "resources/list", capability: "resources", schema: ListResourcesResultSchema, key: "resources" },
+  resourceTemplates: {
+    method: "resources/templates/list",
+    capability: "resources",
+    schema: ListResourceTemplatesResultSchema,
+    key: "resourceTemplates",
+  },
+};
+
+/** Safety valve against a server whose cursors never end. */
+const MAX_PAGES = 100;
+
+/** Fetches one list in full, following the server's cursors. */
+export async function fetchList(client: Client, list: CatalogList, timeoutMs: number): Promise<Record<string, unknown>[]> {
+  const spec = LISTS[list];
+  if (!client.getServerCapabilities()?.[spec.capability]) return [];
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const result = (await client.request(
+      { method: spec.method, params: cursor ? { cursor } : {} },
+      spec.schema,
+      { timeout: timeoutMs },
+    )) as Record<string, unknown> & { nextCursor?: string };
+    items.push(...((result[spec.key] as Record<string, unknown>[] | undefined) ?? []));
+    cursor = result.nextCursor;
+    if (!cursor) break;
+  }
+  return items;
+}
+
+export async function fetchCatalog(client: Client, timeoutMs: number): Promise<ServerCatalogData> {
+  const [tools, prompts, resources, resourceTemplates] = await Promise.all([
+    fetchList(client, "tools", timeoutMs),
+    fetchList(client, "prompts", timeoutMs),
+    fetchList(client, "resources", timeoutMs),
+    fetchList(client, "resourceTemplates", timeoutMs),
+  ]);
+  const instructions = client.getInstructions();
+  return {
+    serverInfo: { ...client.getServerVersion() },
+    ...(instructions ? { instructions } : {}),
+    capabilities: (client.getServerCapabilities() ?? {}) as Record<string, unknown>,
+    tools,
+    prompts,
+    resources,
+    resourceTemplates,
+  };
+}
+
+export interface StoredCatalog {
+  catalog: ServerCatalogData;
+  fetchedAt: Date;
+}
+
+/** The shared cache of server catalogs, in Postgres so every session and every isolate sees one copy. */
+export async function loadCatalogs(db: Database, serverIds: string[]): Promise<Map<string, StoredCatalog>> {
+  if (serverIds.length === 0) return new Map();
+  const rows = await db.select().from(serverCatalogs).where(inArray(serverCatalogs.serverId, serverIds));
+  return new Map(rows.map((row) => [row.serverId, { catalog: row.catalog, fetchedAt: row.fetchedAt }]));
+}
+
+export async function saveCatalog(db: Database, serverId: string, catalog: ServerCatalogData): Promise<void> {
+  await db
+    .insert(serverCatalogs)
+    .values({ serverId, catalog, fetchedAt: new Date() })
+    .onConflictDoUpdate({ target: serverCatalogs.serverId, set: { catalog, fetchedAt: sql`now()` } });
+}

@@ -1,0 +1,35 @@
+import type { AppEnv } from "../env.ts";
+
+/** The gateway's MCP tunables, read from `[vars]` in wrangler.toml (documented there and in docs/). */
+export interface McpConfig {
+  allowedOrigins: string[];
+  sessionIdleMs: number;
+  connectTimeoutMs: number;
+  callTimeoutMs: number;
+  catalogTtlMs: number;
+  eventRetentionCount: number;
+  eventRetentionMs: number;
+  listPageSize: number;
+}
+
+export function readMcpConfig(env: AppEnv): McpConfig {
+  return {
+    allowedOrigins: (env.MCP_ALLOWED_ORIGINS ?? "")
+      .split(",")
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    sessionIdleMs: positive(env.MCP_SESSION_IDLE_SECONDS, 1800) * 1000,
+    connectTimeoutMs: positive(env.MCP_CONNECT_TIMEOUT_MS, 10_000),
+    callTimeoutMs: positive(env.MCP_CALL_TIMEOUT_MS, 120_000),
+    catalogTtlMs: positive(env.MCP_CATALOG_TTL_SECONDS, 300) * 1000,
+    eventRetentionCount: positive(env.MCP_EVENT_RETENTION_COUNT, 1000),
+    eventRetentionMs: positive(env.MCP_EVENT_RETENTION_SECONDS, 3600) * 1000,
+    listPageSize: positive(env.MCP_LIST_PAGE_SIZE, 500),
+  };
+}
+
+// A typo in a var must not become NaN or 0 (an instant timeout); it falls back to the default.
+function positive(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+}

@@ -1,0 +1,624 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import {
+  CallToolResultSchema,
+  type ClientCapabilities,
+  CompleteResultSchema,
+  EmptyResultSchema,
+  GetPromptResultSchema,
+  type Implementation,
+  type JSONRPCRequest,
+  McpError as SdkMcpError,
+  type Notification,
+  ReadResourceResultSchema,
+  type Result,
+} from "@modelcontextprotocol/sdk/types.js";
+import { and, eq } from "drizzle-orm";
+import packageJson from "../../../package.json" with { type: "json" };
+import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
+import { type ServerCatalogData, servers } from "../../db/schema.ts";
+import type { AppEnv } from "../../env.ts";
+import { logEvent } from "../../observability/log.ts";
+import {
+  type CatalogEntry,
+  listPrompts,
+  listResources,
+  listResourceTemplates,
+  listTools,
+  paginate,
+  presentUri,
+  resolveName,
+  resolveUri,
+  type View,
+} from "../aggregate.ts";
+import { type CatalogList, fetchCatalog, fetchList, loadCatalogs, saveCatalog } from "../catalog.ts";
+import type { McpConfig } from "../config.ts";
+import { type DownstreamServer, DownstreamPool, errorMessage } from "../downstream.ts";
+import { parseExposedName } from "../names.ts";
+import {
+  BATCH_PROTOCOL_VERSION,
+  errorResponse,
+  isNotification,
+  isRequest,
+  isResponse,
+  JSONRPC_ERRORS,
+  type JsonRpcMessage,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  negotiateVersion,
+  type RequestId,
+  RpcFailure,
+} from "../protocol.ts";
+import { LiveStreams, SSE_HEADERS, sseEvent } from "./live-streams.ts";
+import { jsonRpcReply, SESSION_HEADER, sessionNotFound, transportError } from "./responses.ts";
+import { type SessionRecord, SessionStore, STANDALONE_STREAM } from "./store.ts";
+import type { Caller, CloseInput, ListenInput, OpenInput, PostInput } from "./types.ts";
+
+/** Requests answered from the session itself or the catalog cache: a JSON reply suits them. */
+const ANSWERED_LOCALLY = new Set([
+  "ping",
+  "tools/list",
+  "prompts/list",
+  "resources/list",
+  "resources/templates/list",
+  "logging/setLevel",
+]);
+
+/** Reverse requests a downstream may make, and the client capability each needs. */
+const REVERSE_CAPABILITIES: Record<string, keyof ClientCapabilities> = {
+  "elicitation/create": "elicitation",
+  "sampling/createMessage": "sampling",
+  "roots/list": "roots",
+};
+
+/** Servers from the 2025-11-25 revision on expect a priming event (SEP-1699) to make a stream resumable. */
+const PRIMING_FROM = "2025-11-25";
+
+interface InFlight {
+  controller: AbortController;
+  serverId: string | null;
+  streamId: string | null;
+  cancelled: boolean;
+}
+
+interface ReverseWait {
+  resolve(result: Result): void;
+  reject(error: Error): void;
+}
+
+/**
+ * Everything one MCP session does: it answers the upstream client, routes to downstream servers and
+ * relays what they send back. It lives inside the session's Durable Object; durable state goes through
+ * SessionStore, live connections stay in memory and are rebuilt on demand after an eviction.
+ */
+export class SessionRuntime {
+  readonly #env: AppEnv;
+  readonly #config: McpConfig;
+  readonly #store: SessionStore;
+  readonly #streams = new LiveStreams();
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #reverseWaits = new Map<string, ReverseWait>();
+  readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
+  #record: SessionRecord | null;
+  #pool: DownstreamPool | null = null;
+  #database: DatabaseHandle | null = null;
+
+  constructor(env: AppEnv, config: McpConfig, store: SessionStore) {
+    this.#env = env;
+    this.#config = config;
+    this.#store = store;
+    this.#record = store.load();
+    this.#answerOrphans();
+  }
+
+  // ---- the four entry points -------------------------------------------------------------------------
+
+  async open(input: OpenInput): Promise<Response> {
+    if (this.#record) return sessionNotFound(); // ids are random; a clash means someone is guessing
+    const params = input.initialize.params ?? {};
+    const record: SessionRecord = {
+      sessionId: input.sessionId,
+      subject: input.caller.subject,
+      principal: input.caller.principal,
+      scope: input.scope,
+      protocolVersion: negotiateVersion(params.protocolVersion),
+      clientCapabilities: (params.capabilities ?? {}) as ClientCapabilities,
+      clientInfo: (params.clientInfo ?? { name: "unknown", version: "unknown" }) as Implementation,
+      loggingLevel: null,
+    };
+    let result: Record<string, unknown>;
+    try {
+      result = await this.#initializeResult(record);
+    } catch (error) {
+      return jsonRpcReply(this.#failure(input.initialize.id, error));
+    }
+    this.#record = record;
+    this.#store.save(record);
+    logEvent("session.open", { sessionId: record.sessionId, subject: record.subject, scope: record.scope, client: record.clientInfo.name });
+    return jsonRpcReply({ jsonrpc: "2.0", id: input.initialize.id, result }, 200, record.sessionId);
+  }
+
+  async receive(input: PostInput): Promise<Response> {
+    const record = this.#authorize(input);
+    if (!record) return sessionNotFound();
+    if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
+      return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Batches are not supported in protocol version ${record.protocolVersion}`);
+    }
+    this.#store.prune(this.#config.eventRetentionCount, this.#config.eventRetentionMs, Date.now());
+
+    const requests: JsonRpcRequest[] = [];
+    for (const message of input.messages) {
+      if (isRequest(message)) requests.push(message);
+      else if (isNotification(message)) this.#onClientNotification(message);
+      else if (isResponse(message)) this.#onClientResponse(message);
+    }
+    if (requests.length === 0) return new Response(null, { status: 202 });
+
+    if (!input.acceptsSse || requests.every((r) => ANSWERED_LOCALLY.has(r.method))) {
+      const responses = (await Promise.all(requests.map((r) => this.#answer(r, null)))).filter((r) => r !== null);
+      return jsonRpcReply(input.batch ? responses : responses[0]!);
+    }
+
+    const streamId = crypto.randomUUID();
+    this.#store.addPending(streamId, requests.map((r) => r.id));
+    const body = this.#streams.open(streamId);
+    if (record.protocolVersion >= PRIMING_FROM) this.#emit(streamId, null);
+    for (const request of requests) void this.#answerOnStream(streamId, request);
+    return new Response(body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: record.sessionId } });
+  }
+
+  /** GET: the standalone stream, or the replay of a dropped stream from `Last-Event-ID` onwards. */
+  listen(input: ListenInput): Response {
+    const record = this.#authorize(input);
+    if (!record) return sessionNotFound();
+    const replay = input.lastEventId ? this.#store.eventsAfter(input.lastEventId) : null;
+    const streamId = replay?.streamId ?? STANDALONE_STREAM;
+    // Replay and attach happen in one synchronous step: no event can slip between them, or come twice.
+    const body = this.#streams.open(streamId);
+    for (const event of replay?.events ?? []) this.#streams.write(streamId, sseEvent(event.id, event.message));
+    if (streamId !== STANDALONE_STREAM && this.#store.pendingOn(streamId).length === 0) this.#streams.close(streamId);
+    return new Response(body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: record.sessionId } });
+  }
+
+  async close(input: CloseInput): Promise<Response> {
+    if (!this.#authorize(input)) return sessionNotFound();
+    await this.teardown("closed by client");
+    return new Response(null, { status: 200 });
+  }
+
+  /** Ends the session: downstream connections closed, streams ended, durable state deleted. */
+  async teardown(reason: string): Promise<void> {
+    if (this.#record) logEvent("session.close", { sessionId: this.#record.sessionId, reason });
+    for (const flight of this.#inFlight.values()) flight.controller.abort(new Error(reason));
+    for (const wait of this.#reverseWaits.values()) wait.reject(new Error(reason));
+    this.#streams.closeAll();
+    await this.#pool?.closeAll();
+    await this.#database?.close().catch(() => {});
+    this.#pool = null;
+    this.#database = null;
+    this.#record = null;
+    this.#store.destroy();
+  }
+
+  #authorize(input: { caller: Caller; scope: string | null }): SessionRecord | null {
+    const record = this.#record;
+    return record && record.subject === input.caller.subject && record.scope === input.scope ? record : null;
+  }
+
+  // ---- answering requests ----------------------------------------------------------------------------
+
+  async #answerOnStream(streamId: string, request: JsonRpcRequest): Promise<void> {
+    const response = await this.#answer(request, streamId);
+    if (!this.#record) return; // the session ended while the request ran
+    if (response) this.#emit(streamId, response);
+    if (this.#store.settle(streamId, request.id) === 0) this.#streams.close(streamId);
+  }
+
+  /** Runs one request; null when the client cancelled it (a cancelled request gets no response). */
+  async #answer(request: JsonRpcRequest, streamId: string | null): Promise<JsonRpcResponse | null> {
+    const key = JSON.stringify(request.id);
+    const flight: InFlight = { controller: new AbortController(), serverId: null, streamId, cancelled: false };
+    this.#inFlight.set(key, flight);
+    try {
+      const result = await this.#dispatch(request, flight);
+      return flight.cancelled ? null : { jsonrpc: "2.0", id: request.id, result };
+    } catch (error) {
+      return flight.cancelled ? null : this.#failure(request.id, error);
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+
+  #failure(id: RequestId, error: unknown): JsonRpcResponse {
+    if (error instanceof RpcFailure) return errorResponse(id, error.code, error.message);
+    logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorMessage(error) }, "error");
+    return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
+  }
+
+  async #dispatch(request: JsonRpcRequest, flight: InFlight): Promise<Record<string, unknown>> {
+    const record = this.#record!;
+    const view: View = { scope: record.scope };
+    const params = request.params ?? {};
+    switch (request.method) {
+      case "ping":
+        return {};
+      case "initialize":
+        throw new RpcFailure(JSONRPC_ERRORS.INVALID_REQUEST, "The session is already initialized");
+      case "tools/list":
+        return this.#page("tools", listTools(view, await this.#entries()), params);
+      case "prompts/list":
+        return this.#page("prompts", listPrompts(view, await this.#entries()), params);
+      case "resources/list":
+        return this.#page("resources", listResources(view, await this.#entries()), params);
+      case "resources/templates/list":
+        return this.#page("resourceTemplates", listResourceTemplates(view, await this.#entries()), params);
+      case "logging/setLevel":
+        return this.#setLoggingLevel(record, String(params.level ?? ""));
+      case "tools/call":
+        return this.#forwardNamed(request, "tool", flight, CallToolResultSchema);
+      case "prompts/get":
+        return this.#forwardNamed(request, "prompt", flight, GetPromptResultSchema);
+      case "resources/read":
+        return this.#forwardUri(request, flight, ReadResourceResultSchema);
+      case "resources/subscribe":
+      case "resources/unsubscribe":
+        return this.#forwardUri(request, flight, EmptyResultSchema);
+      case "completion/complete":
+        return this.#complete(request, flight);
+      default:
+        throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
+    }
+  }
+
+  #page(key: string, items: Record<string, unknown>[], params: Record<string, unknown>): Record<string, unknown> {
+    const { page, nextCursor } = paginate(items, params.cursor, this.#config.listPageSize);
+    return nextCursor ? { [key]: page, nextCursor } : { [key]: page };
+  }
+
+  async #initializeResult(record: SessionRecord): Promise<Record<string, unknown>> {
+    const base = { protocolVersion: record.protocolVersion };
+    if (record.scope) {
+      // The single-server endpoint presents the downstream server as it is.
+      const [entry] = await this.#entries(record.scope, true);
+      if (!entry) throw new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, `Server "${record.scope}" is not reachable`);
+      const { serverInfo, instructions, capabilities } = entry.catalog;
+      return { ...base, capabilities, serverInfo, ...(instructions ? { instructions } : {}) };
+    }
+    return {
+      ...base,
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { subscribe: true, listChanged: true },
+        logging: {},
+        completions: {},
+      },
+      serverInfo: { name: "peta-core", title: "Peta Core", version: packageJson.version },
+      instructions: "Tools and prompts are named <serverId>__<name>; resources are peta://<serverId>/<uri>.",
+    };
+  }
+
+  async #setLoggingLevel(record: SessionRecord, level: string): Promise<Record<string, unknown>> {
+    const levels = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+    if (!levels.includes(level)) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Invalid logging level "${level}"`);
+    record.loggingLevel = level;
+    this.#store.save(record);
+    const pool = this.#pool;
+    if (pool) {
+      await Promise.allSettled(
+        pool.connectedServerIds().map(async (serverId) => this.#applyLoggingLevel(await pool.client(await this.#server(serverId)))),
+      );
+    }
+    return {};
+  }
+
+  async #applyLoggingLevel(client: Client): Promise<void> {
+    const level = this.#record?.loggingLevel;
+    if (level && client.getServerCapabilities()?.logging) {
+      await client.setLoggingLevel(level as Parameters<Client["setLoggingLevel"]>[0]);
+    }
+  }
+
+  // ---- routing to downstream servers -------------------------------------------------------------------
+
+  async #forwardNamed(
+    request: JsonRpcRequest,
+    kind: "tool" | "prompt",
+    flight: InFlight,
+    schema: typeof CallToolResultSchema | typeof GetPromptResultSchema,
+  ): Promise<Record<string, unknown>> {
+    const params = request.params ?? {};
+    if (typeof params.name !== "string") throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"name" must be a string`);
+    const target = await this.#resolveNamed(kind, params.name);
+    return this.#forward(target.serverId, { ...params, name: target.name }, request, flight, schema);
+  }
+
+  async #resolveNamed(kind: "tool" | "prompt", name: string) {
+    const scope = this.#record!.scope;
+    const serverId = scope ?? parseExposedName(name)?.serverId;
+    const view: View = { scope };
+    const entries = serverId ? await this.#entries(serverId) : [];
+    try {
+      return resolveName(view, kind, name, entries);
+    } catch (error) {
+      // The name may be new since the catalog was cached: look once more before calling it unknown.
+      if (!serverId || entries.length === 0 || scope) throw error;
+      return resolveName(view, kind, name, await this.#entries(serverId, true));
+    }
+  }
+
+  async #forwardUri(
+    request: JsonRpcRequest,
+    flight: InFlight,
+    schema: typeof ReadResourceResultSchema | typeof EmptyResultSchema,
+  ): Promise<Record<string, unknown>> {
+    const params = request.params ?? {};
+    if (typeof params.uri !== "string") throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"uri" must be a string`);
+    const target = resolveUri({ scope: this.#record!.scope }, params.uri);
+    const result = await this.#forward(target.serverId, { ...params, uri: target.uri }, request, flight, schema);
+    if (request.method !== "resources/read" || this.#record!.scope) return result;
+    const contents = (result.contents as { uri?: string }[] | undefined) ?? [];
+    return { ...result, contents: contents.map((c) => (c.uri ? { ...c, uri: presentUri({ scope: null }, target.serverId, c.uri) } : c)) };
+  }
+
+  async #complete(request: JsonRpcRequest, flight: InFlight): Promise<Record<string, unknown>> {
+    const params = request.params ?? {};
+    const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string };
+    if (ref.type === "ref/prompt" && typeof ref.name === "string") {
+      const target = await this.#resolveNamed("prompt", ref.name);
+      return this.#forward(target.serverId, { ...params, ref: { ...ref, name: target.name } }, request, flight, CompleteResultSchema);
+    }
+    if (ref.type === "ref/resource" && typeof ref.uri === "string") {
+      const target = resolveUri({ scope: this.#record!.scope }, ref.uri);
+      return this.#forward(target.serverId, { ...params, ref: { ...ref, uri: target.uri } }, request, flight, CompleteResultSchema);
+    }
+    throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"ref" must be a ref/prompt with a name or a ref/resource with a uri`);
+  }
+
+  async #forward(
+    serverId: string,
+    params: Record<string, unknown>,
+    request: JsonRpcRequest,
+    flight: InFlight,
+    schema: Parameters<Client["request"]>[1],
+  ): Promise<Record<string, unknown>> {
+    const server = await this.#server(serverId);
+    flight.serverId = serverId;
+    const { _meta, ...rest } = params as { _meta?: { progressToken?: unknown } & Record<string, unknown> };
+    const { progressToken, ...meta } = _meta ?? {};
+    const forwarded = Object.keys(meta).length > 0 ? { ...rest, _meta: meta } : rest;
+    const client = await this.#downstream().client(server);
+    try {
+      return (await client.request({ method: request.method, params: forwarded }, schema, {
+        signal: flight.controller.signal,
+        timeout: this.#config.callTimeoutMs,
+        resetTimeoutOnProgress: true,
+        ...(progressToken !== undefined && flight.streamId
+          ? {
+              onprogress: (progress) =>
+                this.#emit(flight.streamId!, { jsonrpc: "2.0", method: "notifications/progress", params: { ...progress, progressToken } }),
+            }
+          : {}),
+      })) as Record<string, unknown>;
+    } catch (error) {
+      throw await this.#downstreamFailure(serverId, error);
+    }
+  }
+
+  /** A downstream's own JSON-RPC error passes through; a broken connection is dropped and reported plainly. */
+  async #downstreamFailure(serverId: string, error: unknown): Promise<RpcFailure> {
+    if (error instanceof SdkMcpError && error.code !== -32000 && error.code !== -32001) {
+      return new RpcFailure(error.code, error.message.replace(/^MCP error -?\d+: /, ""));
+    }
+    await this.#pool?.drop(serverId);
+    logEvent("downstream.error", { sessionId: this.#record?.sessionId, serverId, error: errorMessage(error) }, "warn");
+    return new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, `Server "${serverId}" failed: ${errorMessage(error)}`);
+  }
+
+  // ---- servers and their catalogs --------------------------------------------------------------------
+
+  #db() {
+    this.#database ??= openDatabase(this.#env);
+    return this.#database.db;
+  }
+
+  /** The enabled servers this session may use (one, for `/mcp/<serverId>`). */
+  async #servers(only?: string): Promise<DownstreamServer[]> {
+    const scope = this.#record!.scope;
+    const filters = [eq(servers.enabled, true)];
+    if (scope) filters.push(eq(servers.serverId, scope));
+    if (only) filters.push(eq(servers.serverId, only));
+    return this.#db()
+      .select({ serverId: servers.serverId, transport: servers.transport, url: servers.url, headers: servers.headers })
+      .from(servers)
+      .where(and(...filters))
+      .orderBy(servers.serverId);
+  }
+
+  async #server(serverId: string): Promise<DownstreamServer> {
+    const [server] = await this.#servers(serverId);
+    if (!server) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
+    return server;
+  }
+
+  /**
+   * The catalogs of the servers in view, from memory, then Postgres, then the server itself when stale.
+   * A server that cannot be reached is left out (and logged) rather than failing the whole list.
+   */
+  async #entries(only?: string, forceRefresh = false): Promise<CatalogEntry[]> {
+    const list = await this.#servers(only);
+    const now = Date.now();
+    const fresh = (fetchedAt: number) => !forceRefresh && now - fetchedAt < this.#config.catalogTtlMs;
+    const missing = list.filter((s) => !fresh(this.#catalogs.get(s.serverId)?.fetchedAt ?? 0)).map((s) => s.serverId);
+    if (missing.length > 0 && !forceRefresh) {
+      for (const [serverId, stored] of await loadCatalogs(this.#db(), missing)) {
+        if (fresh(stored.fetchedAt.getTime())) this.#catalogs.set(serverId, { catalog: stored.catalog, fetchedAt: stored.fetchedAt.getTime() });
+      }
+    }
+    const entries = await Promise.all(
+      list.map(async (server): Promise<CatalogEntry | null> => {
+        const cached = this.#catalogs.get(server.serverId);
+        if (cached && fresh(cached.fetchedAt)) return { serverId: server.serverId, catalog: cached.catalog };
+        try {
+          return { serverId: server.serverId, catalog: await this.#refreshCatalog(server) };
+        } catch (error) {
+          logEvent("catalog.skip", { sessionId: this.#record?.sessionId, serverId: server.serverId, error: errorMessage(error) }, "warn");
+          return null;
+        }
+      }),
+    );
+    return entries.filter((e) => e !== null);
+  }
+
+  async #refreshCatalog(server: DownstreamServer, lists?: CatalogList[]): Promise<ServerCatalogData> {
+    const client = await this.#downstream().client(server);
+    const timeout = this.#config.connectTimeoutMs;
+    let catalog: ServerCatalogData;
+    const previous = this.#catalogs.get(server.serverId)?.catalog;
+    if (lists && previous) {
+      catalog = { ...previous };
+      for (const list of lists) catalog[list] = await fetchList(client, list, timeout);
+    } else {
+      catalog = await fetchCatalog(client, timeout);
+    }
+    this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
+    await saveCatalog(this.#db(), server.serverId, catalog);
+    return catalog;
+  }
+
+  #downstream(): DownstreamPool {
+    this.#pool ??= new DownstreamPool({
+      connectTimeoutMs: this.#config.connectTimeoutMs,
+      capabilities: this.#downstreamCapabilities(),
+      events: {
+        onNotification: (serverId, notification) => void this.#onDownstreamNotification(serverId, notification),
+        onReverseRequest: (serverId, request, signal) => this.#relayReverseRequest(serverId, request, signal),
+        onConnect: (_serverId, client) => this.#applyLoggingLevel(client),
+      },
+    });
+    return this.#pool;
+  }
+
+  /** Only what the upstream client declared: a server then asks only for what can be answered. */
+  #downstreamCapabilities(): ClientCapabilities {
+    const declared = this.#record!.clientCapabilities;
+    const capabilities: ClientCapabilities = {};
+    if (declared.elicitation) capabilities.elicitation = declared.elicitation;
+    if (declared.sampling) capabilities.sampling = declared.sampling;
+    if (declared.roots) capabilities.roots = declared.roots;
+    return capabilities;
+  }
+
+  // ---- messages in both directions -------------------------------------------------------------------
+
+  #emit(streamId: string, message: JsonRpcMessage | null): void {
+    const id = this.#store.append(streamId, message, Date.now());
+    this.#streams.write(streamId, sseEvent(id, message));
+  }
+
+  /** A server's message about work in progress goes on the stream of its in-flight call, else the standalone one. */
+  #streamFor(serverId: string): string {
+    let streamId = STANDALONE_STREAM;
+    for (const flight of this.#inFlight.values()) {
+      if (flight.serverId === serverId && flight.streamId) streamId = flight.streamId;
+    }
+    return streamId;
+  }
+
+  #onClientNotification(notification: JsonRpcNotification): void {
+    const params = notification.params ?? {};
+    if (notification.method === "notifications/cancelled") {
+      const flight = this.#inFlight.get(JSON.stringify(params.requestId));
+      if (flight) {
+        flight.cancelled = true;
+        flight.controller.abort(String(params.reason ?? "cancelled by client"));
+      }
+    } else if (notification.method === "notifications/roots/list_changed" && this.#pool) {
+      const pool = this.#pool;
+      for (const serverId of pool.connectedServerIds()) {
+        void this.#server(serverId)
+          .then((server) => pool.client(server))
+          .then((client) => client.sendRootsListChanged())
+          .catch(() => {});
+      }
+    }
+  }
+
+  #onClientResponse(response: JsonRpcResponse): void {
+    const key = JSON.stringify(response.id);
+    const wait = this.#reverseWaits.get(key);
+    if (!wait) return;
+    this.#reverseWaits.delete(key);
+    if ("result" in response) wait.resolve(response.result);
+    else wait.reject(new SdkMcpError(response.error.code, response.error.message, response.error.data));
+  }
+
+  async #relayReverseRequest(serverId: string, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
+    const capability = REVERSE_CAPABILITIES[request.method];
+    if (!capability || !this.#record?.clientCapabilities[capability]) {
+      throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `The client does not support ${request.method}`);
+    }
+    const id = `peta-${crypto.randomUUID()}`;
+    const key = JSON.stringify(id);
+    const streamId = this.#streamFor(serverId);
+    const answer = new Promise<Result>((resolve, reject) => {
+      this.#reverseWaits.set(key, { resolve, reject });
+      signal.addEventListener("abort", () => {
+        this.#emit(streamId, { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason: "cancelled by server" } });
+        reject(new SdkMcpError(JSONRPC_ERRORS.INTERNAL_ERROR, "The server cancelled its request"));
+      });
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new SdkMcpError(JSONRPC_ERRORS.INTERNAL_ERROR, `The client did not answer ${request.method} in time`)),
+        this.#config.callTimeoutMs,
+      );
+    });
+    this.#emit(streamId, { jsonrpc: "2.0", id, method: request.method, ...(request.params ? { params: request.params } : {}) });
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.#reverseWaits.delete(key);
+    }
+  }
+
+  async #onDownstreamNotification(serverId: string, notification: Notification): Promise<void> {
+    const view: View = { scope: this.#record?.scope ?? null };
+    const params = (notification.params ?? {}) as Record<string, unknown>;
+    const refreshed: Record<string, CatalogList[]> = {
+      "notifications/tools/list_changed": ["tools"],
+      "notifications/prompts/list_changed": ["prompts"],
+      "notifications/resources/list_changed": ["resources", "resourceTemplates"],
+    };
+    const lists = refreshed[notification.method];
+    if (lists) {
+      await this.#refreshCatalog(await this.#server(serverId), lists).catch((error) =>
+        logEvent("catalog.refresh_failed", { serverId, error: errorMessage(error) }, "warn"),
+      );
+      this.#emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });
+    } else if (notification.method === "notifications/resources/updated") {
+      this.#emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method, params: { ...params, uri: presentUri(view, serverId, String(params.uri)) } });
+    } else if (notification.method === "notifications/message") {
+      const logger = view.scope ? params.logger : [serverId, params.logger].filter(Boolean).join("/");
+      this.#emit(this.#streamFor(serverId), { jsonrpc: "2.0", method: notification.method, params: { ...params, ...(logger ? { logger } : {}) } });
+    }
+  }
+
+  /**
+   * Requests that were in flight when the Durable Object was evicted can never be answered; the client
+   * gets an error it can act on, stored so that a resuming stream replays it.
+   */
+  #answerOrphans(): void {
+    for (const streamId of this.#store.orphanedStreams()) {
+      for (const id of this.#store.pendingOn(streamId)) {
+        this.#emit(
+          streamId,
+          errorResponse(id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, "The request was interrupted when the session restarted; please retry it"),
+        );
+        this.#store.settle(streamId, id);
+      }
+    }
+  }
+}

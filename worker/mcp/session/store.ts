@@ -1,0 +1,128 @@
+import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
+import type { Principal } from "../../auth/principal.ts";
+import type { JsonRpcMessage, ProtocolVersion, RequestId } from "../protocol.ts";
+
+/** What a session remembers across Durable Object eviction. */
+export interface SessionRecord {
+  sessionId: string;
+  /** The identity that opened the session; any other identity is told the session does not exist. */
+  subject: string;
+  principal: Principal;
+  /** null for the aggregated endpoint, else the one server of `/mcp/<serverId>`. */
+  scope: string | null;
+  protocolVersion: ProtocolVersion;
+  clientCapabilities: ClientCapabilities;
+  clientInfo: Implementation;
+  loggingLevel: string | null;
+}
+
+export interface StoredEvent {
+  id: string;
+  message: JsonRpcMessage | null;
+}
+
+/** The standalone stream a client opens with GET; POST streams get random ids. */
+export const STANDALONE_STREAM = "standalone";
+
+/**
+ * The session's durable state in the Durable Object's SQLite: the session record, every SSE event sent
+ * (for Last-Event-ID replay), and which requests each POST stream still owes an answer to.
+ */
+export class SessionStore {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS session (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        stream_id TEXT NOT NULL,
+        message TEXT,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS events_stream ON events (stream_id, seq);
+      CREATE TABLE IF NOT EXISTS pending_requests (
+        stream_id TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        PRIMARY KEY (stream_id, request_id)
+      );
+    `);
+  }
+
+  load(): SessionRecord | null {
+    const row = this.#sql.exec<{ record: string }>("SELECT record FROM session WHERE id = 1").toArray()[0];
+    return row ? (JSON.parse(row.record) as SessionRecord) : null;
+  }
+
+  save(record: SessionRecord): void {
+    this.#sql.exec("INSERT OR REPLACE INTO session (id, record) VALUES (1, ?)", JSON.stringify(record));
+  }
+
+  /** Stores an event and returns its id. A null message is SSE's priming event: an id with empty data. */
+  append(streamId: string, message: JsonRpcMessage | null, now: number): string {
+    const row = this.#sql
+      .exec<{ seq: number }>(
+        "INSERT INTO events (stream_id, message, created_at) VALUES (?, ?, ?) RETURNING seq",
+        streamId,
+        message === null ? null : JSON.stringify(message),
+        now,
+      )
+      .one();
+    return String(row.seq);
+  }
+
+  /** The stream an event belongs to and the events after it on that stream, in order; null if unknown. */
+  eventsAfter(eventId: string): { streamId: string; events: StoredEvent[] } | null {
+    const seq = Number(eventId);
+    if (!Number.isSafeInteger(seq)) return null;
+    const anchor = this.#sql.exec<{ stream_id: string }>("SELECT stream_id FROM events WHERE seq = ?", seq).toArray()[0];
+    if (!anchor) return null;
+    const events = this.#sql
+      .exec<{ seq: number; message: string | null }>(
+        "SELECT seq, message FROM events WHERE stream_id = ? AND seq > ? ORDER BY seq",
+        anchor.stream_id,
+        seq,
+      )
+      .toArray()
+      .map((row) => ({ id: String(row.seq), message: row.message === null ? null : (JSON.parse(row.message) as JsonRpcMessage) }));
+    return { streamId: anchor.stream_id, events };
+  }
+
+  /** Keeps at most `count` events and none older than `maxAgeMs`. */
+  prune(count: number, maxAgeMs: number, now: number): void {
+    this.#sql.exec("DELETE FROM events WHERE created_at < ?", now - maxAgeMs);
+    this.#sql.exec("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?", count);
+  }
+
+  addPending(streamId: string, requestIds: RequestId[]): void {
+    for (const id of requestIds) {
+      this.#sql.exec("INSERT OR IGNORE INTO pending_requests VALUES (?, ?)", streamId, JSON.stringify(id));
+    }
+  }
+
+  /** Marks a request answered; returns how many requests its stream still owes. */
+  settle(streamId: string, requestId: RequestId): number {
+    this.#sql.exec("DELETE FROM pending_requests WHERE stream_id = ? AND request_id = ?", streamId, JSON.stringify(requestId));
+    return this.pendingOn(streamId).length;
+  }
+
+  pendingOn(streamId: string): RequestId[] {
+    return this.#sql
+      .exec<{ request_id: string }>("SELECT request_id FROM pending_requests WHERE stream_id = ?", streamId)
+      .toArray()
+      .map((row) => JSON.parse(row.request_id) as RequestId);
+  }
+
+  /** Every stream that still owes answers: after an eviction, those requests can never complete. */
+  orphanedStreams(): string[] {
+    return this.#sql
+      .exec<{ stream_id: string }>("SELECT DISTINCT stream_id FROM pending_requests")
+      .toArray()
+      .map((row) => row.stream_id);
+  }
+
+  destroy(): void {
+    this.#sql.exec("DELETE FROM pending_requests; DELETE FROM events; DELETE FROM session;");
+  }
+}

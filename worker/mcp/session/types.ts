@@ -1,0 +1,35 @@
+import type { Principal } from "../../auth/principal.ts";
+import type { JsonRpcMessage, JsonRpcRequest } from "../protocol.ts";
+
+/** Who is making a request to a session, as the Worker authenticated them. */
+export interface Caller {
+  subject: string;
+  principal: Principal;
+}
+
+/** The session DO's inputs: parsed and shape-checked by the Worker, so the DO only sees valid JSON-RPC. */
+export interface OpenInput {
+  sessionId: string;
+  caller: Caller;
+  scope: string | null;
+  initialize: JsonRpcRequest;
+}
+
+export interface PostInput {
+  caller: Caller;
+  scope: string | null;
+  messages: JsonRpcMessage[];
+  batch: boolean;
+  acceptsSse: boolean;
+}
+
+export interface ListenInput {
+  caller: Caller;
+  scope: string | null;
+  lastEventId: string | null;
+}
+
+export interface CloseInput {
+  caller: Caller;
+  scope: string | null;
+}
