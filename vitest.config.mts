@@ -21,6 +21,8 @@ export default defineConfig({
                 TEST_NEON_WS_PROXY: inject("neonWsProxy"),
                 // A dead server must be skipped quickly, not after the production default.
                 MCP_CONNECT_TIMEOUT_MS: "3000",
+                // Small pages, so every listing test also exercises the cursors.
+                MCP_LIST_PAGE_SIZE: "10",
               },
             },
           })),

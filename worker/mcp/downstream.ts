@@ -115,7 +115,10 @@ export class DownstreamPool {
     client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(server.serverId, request, extra.signal);
     client.onclose = () => {
       // A connection that closed under us is forgotten; the next call opens a fresh one.
-      void this.#connections.get(server.serverId)?.then((c) => c.client === client && this.#connections.delete(server.serverId));
+      void this.#connections
+        .get(server.serverId)
+        ?.then((c) => c.client === client && this.#connections.delete(server.serverId))
+        .catch(() => {});
     };
     const timeout = AbortSignal.timeout(this.#options.connectTimeoutMs);
     try {

@@ -126,13 +126,15 @@ export class SessionRuntime {
       clientInfo: (params.clientInfo ?? { name: "unknown", version: "unknown" }) as Implementation,
       loggingLevel: null,
     };
+    // Set first: answering initialize for /mcp/<serverId> already talks to that server through this session.
+    this.#record = record;
     let result: Record<string, unknown>;
     try {
       result = await this.#initializeResult(record);
     } catch (error) {
+      await this.teardown("initialize failed");
       return jsonRpcReply(this.#failure(input.initialize.id, error));
     }
-    this.#record = record;
     this.#store.save(record);
     logEvent("session.open", { sessionId: record.sessionId, subject: record.subject, scope: record.scope, client: record.clientInfo.name });
     return jsonRpcReply({ jsonrpc: "2.0", id: input.initialize.id, result }, 200, record.sessionId);
@@ -401,6 +403,8 @@ export class SessionRuntime {
           : {}),
       })) as Record<string, unknown>;
     } catch (error) {
+      // A cancelled call is no failure of the server: its connection stays, to carry the cancellation.
+      if (flight.controller.signal.aborted) throw error;
       throw await this.#downstreamFailure(serverId, error);
     }
   }

@@ -1,0 +1,252 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import {
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ListRootsRequestSchema,
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { admin } from "./gateway.ts";
+import { connectClient, registerServer, textOf } from "./mcp-client.ts";
+
+/** Follows nextCursor to the end: the test config pages every 10 items, so this exercises pagination. */
+async function listAll<K extends "tools" | "prompts" | "resources" | "resourceTemplates">(
+  client: Client,
+  key: K,
+): Promise<Record<string, unknown>[]> {
+  const list = {
+    tools: (cursor?: string) => client.listTools({ cursor }),
+    prompts: (cursor?: string) => client.listPrompts({ cursor }),
+    resources: (cursor?: string) => client.listResources({ cursor }),
+    resourceTemplates: (cursor?: string) => client.listResourceTemplates({ cursor }),
+  }[key];
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = (await list(cursor)) as Record<string, unknown> & { nextCursor?: string };
+    items.push(...(page[key] as Record<string, unknown>[]));
+    cursor = page.nextCursor;
+    pages++;
+  } while (cursor && pages < 100);
+  return items;
+}
+
+function waitFor<T>(register: (resolve: (value: T) => void) => void, what: string, ms = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    register((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+describe("the aggregated endpoint /mcp", () => {
+  let alpha: string;
+  let beta: string;
+  let everything: string;
+  let client: Client;
+
+  beforeAll(async () => {
+    [alpha, beta, everything] = await Promise.all([registerServer("alpha"), registerServer("beta"), registerServer("everything")]);
+    ({ client } = await connectClient({
+      capabilities: { elicitation: {}, sampling: {}, roots: { listChanged: true } },
+    }));
+    client.setRequestHandler(ElicitRequestSchema, async () => ({ action: "accept", content: { name: "Ada" } }));
+    client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+      role: "assistant",
+      content: { type: "text", text: "4" },
+      model: "test-model",
+    }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: "file:///workspace", name: "ws" }] }));
+  });
+
+  afterAll(async () => {
+    await client?.close();
+  });
+
+  it("announces itself and its capabilities", () => {
+    expect(client.getServerVersion()?.name).toBe("peta-core");
+    expect(client.getServerCapabilities()).toMatchObject({ tools: { listChanged: true }, resources: { subscribe: true } });
+  });
+
+  it("lists every server's tools as <serverId>__<name>, valid for LLM tool-name rules", async () => {
+    const names = (await listAll(client, "tools")).map((t) => String(t.name));
+    expect(names).toEqual(expect.arrayContaining([`${alpha}__echo`, `${beta}__echo`, `${everything}__echo`, `${everything}__get-sum`]));
+    for (const name of names) expect(name).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
+  });
+
+  it("routes two servers' same-named tools to their own server", async () => {
+    expect(textOf(await client.callTool({ name: `${alpha}__echo`, arguments: { text: "x" } }))).toBe("alpha: x");
+    expect(textOf(await client.callTool({ name: `${beta}__echo`, arguments: { text: "x" } }))).toBe("beta: x");
+    expect(textOf(await client.callTool({ name: `${everything}__get-sum`, arguments: { a: 2, b: 3 } }))).toContain("5");
+  });
+
+  it("accepts the serverId::name alias", async () => {
+    expect(textOf(await client.callTool({ name: `${alpha}::echo`, arguments: { text: "alias" } }))).toBe("alpha: alias");
+  });
+
+  it("shortens a name over 64 characters and routes the short name back", async () => {
+    const tools = await listAll(client, "tools");
+    const long = tools.find((t) => String(t.name).startsWith(`${alpha}__summarise_every`));
+    expect(long).toBeDefined();
+    expect(String(long!.name).length).toBeLessThanOrEqual(64);
+    expect(long!.title).toBe("summarise_every_document_in_the_shared_archive_and_rank_them_by_relevance");
+    expect(textOf(await client.callTool({ name: String(long!.name) }))).toBe("alpha: long");
+  });
+
+  it("passes a tool-level error through as a result, not a protocol error", async () => {
+    const result = await client.callTool({ name: `${alpha}__fail` });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toBe("this tool always fails");
+  });
+
+  it("answers an unknown tool, an unknown server and a disabled server with clear JSON-RPC errors", async () => {
+    await expect(client.callTool({ name: `${alpha}__nope` })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining(`Unknown tool "${alpha}__nope"`) });
+    await expect(client.callTool({ name: "ghost__echo" })).rejects.toMatchObject({ code: -32602 });
+    await expect(client.callTool({ name: "no-separator" })).rejects.toMatchObject({ code: -32602 });
+
+    const off = await registerServer("alpha");
+    expect(textOf(await client.callTool({ name: `${off}__echo`, arguments: { text: "on" } }))).toBe("alpha: on");
+    await admin(2012, { serverId: off, enabled: false });
+    await expect(client.callTool({ name: `${off}__echo`, arguments: { text: "off" } })).rejects.toMatchObject({ code: -32602 });
+    expect((await listAll(client, "tools")).some((t) => String(t.name).startsWith(`${off}__`))).toBe(false);
+  });
+
+  it("lists and gets prompts, with completion", async () => {
+    const prompts = (await listAll(client, "prompts")).map((p) => p.name);
+    expect(prompts).toEqual(expect.arrayContaining([`${alpha}__greeting`, `${everything}__simple-prompt`]));
+    const prompt = await client.getPrompt({ name: `${alpha}__greeting`, arguments: { who: "Grace" } });
+    expect(prompt.messages[0]?.content).toMatchObject({ text: "Hello Grace from alpha" });
+    const completion = await client.complete({ ref: { type: "ref/prompt", name: `${alpha}__greeting` }, argument: { name: "who", value: "al" } });
+    expect(completion.completion.values).toEqual(["alice", "albert"]);
+  });
+
+  it("lists and reads resources and templates under peta://<serverId>/<uri>", async () => {
+    const resources = (await listAll(client, "resources")).map((r) => r.uri);
+    expect(resources).toContain(`peta://${alpha}/fixture://doc/1`);
+    expect(resources).toContain(`peta://${beta}/fixture://doc/1`);
+    const read = await client.readResource({ uri: `peta://${beta}/fixture://doc/1` });
+    expect(read.contents[0]).toMatchObject({ uri: `peta://${beta}/fixture://doc/1`, text: "beta doc 1" });
+
+    const templates = (await listAll(client, "resourceTemplates")).map((t) => t.uriTemplate);
+    expect(templates).toContain(`peta://${alpha}/fixture://doc/{id}`);
+    const expanded = await client.readResource({ uri: `peta://${alpha}/fixture://doc/42` });
+    expect(expanded.contents[0]).toMatchObject({ text: "alpha doc 42" });
+    await expect(client.readResource({ uri: "fixture://doc/1" })).rejects.toMatchObject({ code: -32602 });
+  });
+
+  it("collects every page of a downstream list and pages its own", async () => {
+    const fromAlpha = (await listAll(client, "resources")).filter((r) => String(r.uri).startsWith(`peta://${alpha}/`));
+    // The fixture serves 25 resources in pages of 10; all of them arrive, once each.
+    expect(fromAlpha.map((r) => r.uri)).toEqual(Array.from({ length: 25 }, (_, i) => `peta://${alpha}/fixture://doc/${i + 1}`));
+    const first = await client.listTools();
+    expect(first.tools).toHaveLength(10);
+    expect(first.nextCursor).toBeDefined();
+    await expect(client.listTools({ cursor: "garbage" })).rejects.toMatchObject({ code: -32602 });
+  });
+
+  it("relays progress with the client's own token", async () => {
+    const seen: number[] = [];
+    const result = await client.callTool({ name: `${alpha}__slow`, arguments: { steps: 3, delayMs: 20 } }, undefined, {
+      onprogress: (progress) => seen.push(progress.progress),
+    });
+    expect(textOf(result)).toBe("alpha: done after 3 steps");
+    expect(seen).toEqual([1, 2, 3]);
+  });
+
+  it("cancels a call downstream when the client cancels it", async () => {
+    const controller = new AbortController();
+    const call = client.callTool({ name: `${beta}__slow`, arguments: { steps: 40, delayMs: 50 } }, undefined, {
+      signal: controller.signal,
+      onprogress: () => controller.abort("changed my mind"),
+    });
+    await expect(call).rejects.toThrow();
+    await expect
+      .poll(async () => JSON.parse(textOf(await client.callTool({ name: `${beta}__stats` }))).cancelled, { timeout: 5000 })
+      .toBeGreaterThanOrEqual(1);
+  });
+
+  it("fans logging/setLevel out and relays notifications/message", async () => {
+    await client.setLoggingLevel("info");
+    const message = waitFor<{ logger?: string; data: unknown }>(
+      (resolve) => client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => resolve(n.params)),
+      "a log message",
+    );
+    await client.callTool({ name: `${alpha}__log`, arguments: { level: "warning", message: "disk almost full" } });
+    expect(await message).toMatchObject({ logger: `${alpha}/fixture`, data: "disk almost full" });
+  });
+
+  it("routes a downstream's elicitation, sampling and roots requests to the client and back", async () => {
+    expect(textOf(await client.callTool({ name: `${alpha}__ask` }))).toBe('accept: {"name":"Ada"}');
+    expect(textOf(await client.callTool({ name: `${alpha}__sample` }))).toBe("model said: 4");
+    expect(textOf(await client.callTool({ name: `${alpha}__roots` }))).toBe("file:///workspace");
+  });
+
+  it("relays tools/list_changed and serves the new list", async () => {
+    const changed = waitFor<void>(
+      (resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()),
+      "tools/list_changed",
+    );
+    await client.listTools(); // the session's standalone stream is open once the client has initialized
+    await client.callTool({ name: `${beta}__add_tool` });
+    await changed;
+    const names = (await listAll(client, "tools")).map((t) => t.name);
+    expect(names).toContain(`${beta}__dynamic_1`);
+    expect(textOf(await client.callTool({ name: `${beta}__dynamic_1` }))).toBe("dynamic 1");
+  });
+
+  it("subscribes to a resource and relays resources/updated with the gateway's URI", async () => {
+    const uri = `peta://${alpha}/fixture://doc/1`;
+    await client.subscribeResource({ uri });
+    const updated = waitFor<string>(
+      (resolve) => client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => resolve(n.params.uri)),
+      "resources/updated",
+    );
+    await client.callTool({ name: `${alpha}__touch`, arguments: { uri: "fixture://doc/1" } });
+    expect(await updated).toBe(uri);
+    await client.unsubscribeResource({ uri });
+  });
+
+  it("skips a server that is down, and the list still answers", async () => {
+    const dead = `dead-${crypto.randomUUID().slice(0, 6)}`;
+    await admin(2010, { serverId: dead, transport: "streamable-http", url: "http://127.0.0.1:9/mcp" });
+    try {
+      const names = (await listAll(client, "tools")).map((t) => String(t.name));
+      expect(names).toContain(`${alpha}__echo`);
+      expect(names.some((n) => n.startsWith(`${dead}__`))).toBe(false);
+      await expect(client.callTool({ name: `${dead}__echo` })).rejects.toMatchObject({ code: -32602 });
+    } finally {
+      await admin(2013, { serverId: dead });
+    }
+  });
+
+  it("answers ping and an unknown method", async () => {
+    await expect(client.ping()).resolves.toBeDefined();
+    await expect(client.request({ method: "nope/nothing" }, ToolListChangedNotificationSchema)).rejects.toMatchObject({ code: -32601 });
+  });
+});
+
+describe("the single-server endpoint /mcp/<serverId>", () => {
+  it("passes one server through with its own names, instructions and capabilities", async () => {
+    const alpha = await registerServer("alpha");
+    const { client } = await connectClient({ path: `/mcp/${alpha}` });
+    expect(client.getServerVersion()?.name).toBe("alpha");
+    expect(client.getInstructions()).toBe("fixture alpha");
+    const names = (await client.listTools()).tools.map((t) => t.name);
+    expect(names).toContain("echo");
+    expect(names).toContain("summarise_every_document_in_the_shared_archive_and_rank_them_by_relevance");
+    expect(textOf(await client.callTool({ name: "echo", arguments: { text: "direct" } }))).toBe("alpha: direct");
+    expect((await client.readResource({ uri: "fixture://doc/3" })).contents[0]).toMatchObject({ uri: "fixture://doc/3", text: "alpha doc 3" });
+    await client.close();
+  });
+
+  it("refuses an unknown or disabled server at initialize", async () => {
+    await expect(connectClient({ path: "/mcp/ghost-server" })).rejects.toThrow(/404|No enabled server/);
+    const off = await registerServer("beta", { enabled: false });
+    await expect(connectClient({ path: `/mcp/${off}` })).rejects.toThrow(/404|No enabled server/);
+  });
+});
