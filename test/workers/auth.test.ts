@@ -47,9 +47,9 @@ describe("authentication", () => {
   });
 
   it("accepts the owner key, an API key and an access token on /mcp", async () => {
-    expect((await mcpStatus(env.OWNER_KEY)).status).toBe(501);
-    expect((await mcpStatus(alice.apiKey)).status).toBe(501);
-    expect((await mcpStatus(await accessTokenFor(alice.apiKey))).status).toBe(501);
+    expect((await mcpStatus(env.OWNER_KEY)).status).toBe(200);
+    expect((await mcpStatus(alice.apiKey)).status).toBe(200);
+    expect((await mcpStatus(await accessTokenFor(alice.apiKey))).status).toBe(200);
   });
 
   it("refuses a wrong key of every shape", async () => {
@@ -115,7 +115,7 @@ describe("authentication", () => {
     const token = await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey), aud: "https://elsewhere.example/mcp" });
     expect((await mcpStatus(token)).status).toBe(401);
     // The same forge with the right audience passes, so the audience alone made the difference.
-    expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey) }))).status).toBe(501);
+    expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey) }))).status).toBe(200);
   });
 
   it("refuses a disabled user at once, key and unexpired token alike, and accepts it again when re-enabled", async () => {
@@ -127,7 +127,7 @@ describe("authentication", () => {
     expect((await exchangeForToken(bob.apiKey)).status).toBe(401);
 
     expect((await admin(1012, { userId: bob.userId, status: "active" })).status).toBe(200);
-    expect((await mcpStatus(token)).status).toBe(501);
+    expect((await mcpStatus(token)).status).toBe(200);
   });
 
   it("refuses a deleted user's token", async () => {
@@ -148,8 +148,8 @@ describe("authentication", () => {
 
     expect((await mcpStatus(dave.apiKey)).status).toBe(401);
     expect((await mcpStatus(oldToken)).status).toBe(401);
-    expect((await mcpStatus(newKey)).status).toBe(501);
-    expect((await mcpStatus(await accessTokenFor(newKey))).status).toBe(501);
+    expect((await mcpStatus(newKey)).status).toBe(200);
+    expect((await mcpStatus(await accessTokenFor(newKey))).status).toBe(200);
   });
 
   it("does not let a user's token stand in for another user", async () => {

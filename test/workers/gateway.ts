@@ -54,15 +54,21 @@ export async function accessTokenFor(apiKey: string): Promise<string> {
   return ((await response.json()) as { access_token: string }).access_token;
 }
 
-/** Status of an authenticated MCP request: 501 means authentication passed (proxying is not built yet). */
+/** Opens an MCP session: 200 means the credential was accepted, 401 that it was not. */
 export async function mcpStatus(credential?: string): Promise<Response> {
   return request("/mcp", {
     method: "POST",
     headers: {
       "content-type": "application/json",
+      accept: "application/json, text/event-stream",
       ...(credential ? { authorization: `Bearer ${credential}` } : {}),
     },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "auth-test", version: "1" } },
+    }),
   });
 }
 

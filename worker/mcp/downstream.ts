@@ -113,6 +113,11 @@ export class DownstreamPool {
     const { events } = this.#options;
     client.fallbackNotificationHandler = async (notification) => events.onNotification(server.serverId, notification);
     client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(server.serverId, request, extra.signal);
+    client.onerror = (error) => {
+      // A stream cut under a call leaves the SDK waiting for a reply that cannot come; closing the client
+      // fails those calls at once ("Connection closed"), and the next call reconnects.
+      if (/disconnected|connection lost|other side closed|ECONNRESET/i.test(error.message)) void client.close().catch(() => {});
+    };
     client.onclose = () => {
       // A connection that closed under us is forgotten; the next call opens a fresh one.
       void this.#connections

@@ -54,14 +54,14 @@ import { jsonRpcReply, SESSION_HEADER, sessionNotFound, transportError } from ".
 import { type SessionRecord, SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput } from "./types.ts";
 
-/** Requests answered from the session itself or the catalog cache: a JSON reply suits them. */
-const ANSWERED_LOCALLY = new Set([
-  "ping",
-  "tools/list",
-  "prompts/list",
-  "resources/list",
-  "resources/templates/list",
-  "logging/setLevel",
+/** Requests that go to a downstream server and may take a while: they are answered on an SSE stream. */
+const ROUTED_DOWNSTREAM = new Set([
+  "tools/call",
+  "prompts/get",
+  "resources/read",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "completion/complete",
 ]);
 
 /** Reverse requests a downstream may make, and the client capability each needs. */
@@ -156,7 +156,7 @@ export class SessionRuntime {
     }
     if (requests.length === 0) return new Response(null, { status: 202 });
 
-    if (!input.acceptsSse || requests.every((r) => ANSWERED_LOCALLY.has(r.method))) {
+    if (!input.acceptsSse || !requests.some((r) => ROUTED_DOWNSTREAM.has(r.method))) {
       const responses = (await Promise.all(requests.map((r) => this.#answer(r, null)))).filter((r) => r !== null);
       return jsonRpcReply(input.batch ? responses : responses[0]!);
     }

@@ -1,0 +1,261 @@
+import { env } from "cloudflare:workers";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { admin, createUser, ORIGIN, request } from "./gateway.ts";
+import { connectClient, registerServer, textOf } from "./mcp-client.ts";
+
+const SSE_AND_JSON = "application/json, text/event-stream";
+
+interface SseEvent {
+  id?: string;
+  data: string;
+}
+
+function mcp(init: { method?: string; sessionId?: string; body?: unknown; headers?: Record<string, string>; credential?: string; path?: string }) {
+  return request(init.path ?? "/mcp", {
+    method: init.method ?? "POST",
+    headers: {
+      authorization: `Bearer ${init.credential ?? env.OWNER_KEY}`,
+      accept: SSE_AND_JSON,
+      "content-type": "application/json",
+      ...(init.sessionId ? { "mcp-session-id": init.sessionId } : {}),
+      ...init.headers,
+    },
+    ...(init.body === undefined ? {} : { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }),
+  });
+}
+
+async function openSession(options: { credential?: string; protocolVersion?: string; path?: string } = {}): Promise<string> {
+  const response = await mcp({
+    credential: options.credential,
+    path: options.path,
+    body: {
+      jsonrpc: "2.0",
+      id: 0,
+      method: "initialize",
+      params: { protocolVersion: options.protocolVersion ?? "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    },
+  });
+  expect(response.status).toBe(200);
+  const sessionId = response.headers.get("mcp-session-id");
+  expect(sessionId).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  await response.body?.cancel();
+  const initialized = await mcp({ sessionId: sessionId!, credential: options.credential, path: options.path, body: { jsonrpc: "2.0", method: "notifications/initialized" } });
+  expect(initialized.status).toBe(202);
+  return sessionId!;
+}
+
+/** Reads SSE events until `until` says stop (the stream may stay open) or the stream ends. */
+async function readEvents(body: ReadableStream<Uint8Array>, until: (events: SseEvent[]) => boolean = () => false): Promise<SseEvent[]> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const events: SseEvent[] = [];
+  let buffer = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event: SseEvent = { data: "" };
+      for (const line of block.split("\n")) {
+        if (line.startsWith("id: ")) event.id = line.slice(4);
+        if (line.startsWith("data: ")) event.data += line.slice(6);
+      }
+      events.push(event);
+    }
+    if (until(events)) {
+      await reader.cancel(); // the client drops the connection
+      break;
+    }
+  }
+  return events;
+}
+
+/**
+ * Evicts the session's Durable Object: its memory (downstream connections, live streams, waits) is gone
+ * and the next request meets a fresh instance over the same SQLite storage. The plugin's
+ * evictDurableObject() would wait for the object's open sockets (downstream SSE, Postgres) to close,
+ * which an eviction in production does not; ctx.abort() resets the object the way eviction does.
+ */
+async function evictSession(sessionId: string): Promise<void> {
+  await runInDurableObject(env.MCP_SESSION.getByName(sessionId), (_instance, state) => state.abort("evicted by test")).catch(
+    (error: unknown) => expect(String(error)).toContain("evicted by test"),
+  );
+}
+
+const messagesOf = (events: SseEvent[]) => events.filter((e) => e.data.trim() !== "").map((e) => JSON.parse(e.data) as Record<string, unknown>);
+
+describe("sessions", () => {
+  let alpha: string;
+
+  beforeAll(async () => {
+    alpha = await registerServer("alpha");
+  });
+
+  it("resumes a dropped stream from Last-Event-ID after the Durable Object was evicted, each event exactly once", async () => {
+    const sessionId = await openSession();
+    const call = await mcp({
+      sessionId,
+      body: { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: `${alpha}__slow`, arguments: { steps: 5, delayMs: 100 }, _meta: { progressToken: "p" } } },
+    });
+    expect(call.headers.get("content-type")).toContain("text/event-stream");
+    const before = await readEvents(call.body!, (events) => messagesOf(events).length >= 1);
+    const seen = messagesOf(before);
+    expect(seen).toEqual([expect.objectContaining({ method: "notifications/progress", params: expect.objectContaining({ progressToken: "p", progress: 1 }) })]);
+    const lastEventId = before.at(-1)!.id!;
+
+    // The call finishes while nobody listens; its events wait in the session's SQLite log.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await evictSession(sessionId);
+
+    const resumed = await mcp({ method: "GET", sessionId, headers: { "last-event-id": lastEventId, accept: "text/event-stream" } });
+    expect(resumed.status).toBe(200);
+    const after = await readEvents(resumed.body!);
+    const replayed = messagesOf(after);
+    expect(replayed.map((m) => (m.method ? (m.params as { progress: number }).progress : "result"))).toEqual([2, 3, 4, 5, "result"]);
+    expect(replayed.at(-1)).toMatchObject({ id: 7, result: { content: [{ text: "alpha: done after 5 steps" }] } });
+    const ids = after.map((e) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(ids.every((id) => id > Number(lastEventId))).toBe(true);
+  });
+
+  it("answers a request that an eviction interrupted with an error the client can replay", async () => {
+    const sessionId = await openSession();
+    const call = await mcp({
+      sessionId,
+      body: { jsonrpc: "2.0", id: "long", method: "tools/call", params: { name: `${alpha}__slow`, arguments: { steps: 100, delayMs: 100 } } },
+    });
+    const primed = await readEvents(call.body!, (events) => events.length >= 1);
+    await evictSession(sessionId);
+    const resumed = await mcp({ method: "GET", sessionId, headers: { "last-event-id": primed[0]!.id!, accept: "text/event-stream" } });
+    expect(messagesOf(await readEvents(resumed.body!))).toEqual([
+      expect.objectContaining({ id: "long", error: expect.objectContaining({ code: -32003, message: expect.stringContaining("interrupted") }) }),
+    ]);
+  });
+
+  it("keeps working when a downstream dies mid-call, with a clean error for that call", async () => {
+    const mortal = await registerServer("mortal");
+    const { client } = await connectClient();
+    try {
+      await expect(client.callTool({ name: `${mortal}__die` })).rejects.toMatchObject({
+        code: -32003,
+        message: expect.stringContaining(`Server "${mortal}" failed`),
+      });
+      expect(textOf(await client.callTool({ name: `${alpha}__echo`, arguments: { text: "still here" } }))).toBe("alpha: still here");
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names.some((n) => n.startsWith(`${mortal}__`))).toBe(false);
+    } finally {
+      await client.close();
+      await admin(2013, { serverId: mortal });
+    }
+  });
+
+  it("refuses a session id presented by another identity, as if it did not exist", async () => {
+    const owner = await openSession();
+    const mallory = await createUser();
+    const stolen = await mcp({ sessionId: owner, credential: mallory.apiKey, body: { jsonrpc: "2.0", id: 1, method: "ping" } });
+    expect(stolen.status).toBe(404);
+    expect(await stolen.json()).toMatchObject({ error: { code: -32002 } });
+    // The session is unharmed for its owner, and not usable on another endpoint either.
+    expect((await mcp({ sessionId: owner, body: { jsonrpc: "2.0", id: 2, method: "ping" } })).status).toBe(200);
+    expect((await mcp({ sessionId: owner, path: `/mcp/${alpha}`, body: { jsonrpc: "2.0", id: 3, method: "ping" } })).status).toBe(404);
+  });
+
+  it("ends a session on DELETE, and after the idle alarm", async () => {
+    const deleted = await openSession();
+    expect((await mcp({ method: "DELETE", sessionId: deleted })).status).toBe(200);
+    expect((await mcp({ sessionId: deleted, body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(404);
+
+    const idle = await openSession();
+    expect(await runDurableObjectAlarm(env.MCP_SESSION.getByName(idle))).toBe(true);
+    expect((await mcp({ sessionId: idle, body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(404);
+  });
+
+  it("serves a JSON answer to a client that accepts only JSON", async () => {
+    const sessionId = await openSession();
+    const response = await mcp({
+      sessionId,
+      headers: { accept: "application/json" },
+      body: { jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: `${alpha}__echo`, arguments: { text: "json" } } },
+    });
+    expect(response.headers.get("content-type")).toContain("application/json");
+    expect(await response.json()).toMatchObject({ id: 5, result: { content: [{ text: "alpha: json" }] } });
+  });
+});
+
+describe("bad input", () => {
+  it("answers malformed traffic with the right JSON-RPC error and status", async () => {
+    const sessionId = await openSession();
+    const cases: { body: unknown; status: number; code: number }[] = [
+      { body: "{not json", status: 400, code: -32700 },
+      { body: { jsonrpc: "1.0", id: 1, method: "ping" }, status: 400, code: -32600 },
+      { body: { jsonrpc: "2.0", id: { nested: true }, method: "ping" }, status: 400, code: -32600 },
+      { body: { jsonrpc: "2.0", id: 1, method: "ping", params: [1] }, status: 400, code: -32600 },
+      { body: [], status: 400, code: -32600 },
+      { body: [{ jsonrpc: "2.0", id: 1, method: "ping" }], status: 400, code: -32600 }, // batches ended with 2025-03-26
+    ];
+    for (const { body, status, code } of cases) {
+      const response = await mcp({ sessionId, body });
+      expect(response.status, JSON.stringify(body)).toBe(status);
+      expect(await response.json()).toMatchObject({ jsonrpc: "2.0", id: null, error: { code } });
+    }
+    const unknown = await mcp({ sessionId, body: { jsonrpc: "2.0", id: 9, method: "tools/destroy" } });
+    expect(await unknown.json()).toMatchObject({ id: 9, error: { code: -32601 } });
+
+    const huge = await mcp({ sessionId, body: { jsonrpc: "2.0", id: 1, method: "ping", params: { pad: "x".repeat(1024 * 1024) } } });
+    expect(huge.status).toBe(413);
+  });
+
+  it("answers a batch in protocol 2025-03-26, which allows them", async () => {
+    const sessionId = await openSession({ protocolVersion: "2025-03-26" });
+    const response = await mcp({
+      sessionId,
+      headers: { "mcp-protocol-version": "2025-03-26" },
+      body: [
+        { jsonrpc: "2.0", id: 1, method: "ping" },
+        { jsonrpc: "2.0", id: 2, method: "nope" },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual([
+      { jsonrpc: "2.0", id: 1, result: {} },
+      { jsonrpc: "2.0", id: 2, error: expect.objectContaining({ code: -32601 }) },
+    ]);
+  });
+
+  it("refuses missing, unknown and malformed session ids, and an unsupported protocol version", async () => {
+    expect((await mcp({ body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(400);
+    const fake = "A".repeat(43);
+    expect((await mcp({ sessionId: fake, body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(404);
+    expect((await mcp({ sessionId: "../../etc", body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(404);
+    const old = await mcp({ headers: { "mcp-protocol-version": "1999-01-01" }, body: { jsonrpc: "2.0", id: 1, method: "ping" } });
+    expect(old.status).toBe(400);
+    expect(((await old.json()) as { error: { message: string } }).error.message).toContain("1999-01-01");
+  });
+
+  it("negotiates the protocol version", async () => {
+    const versions: Record<string, string> = { "2024-11-05": "2024-11-05", "2025-06-18": "2025-06-18", "2030-01-01": "2025-11-25" };
+    for (const [asked, answered] of Object.entries(versions)) {
+      const response = await mcp({
+        body: { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: asked, capabilities: {}, clientInfo: { name: "v", version: "1" } } },
+      });
+      expect(((await response.json()) as { result: { protocolVersion: string } }).result.protocolVersion, asked).toBe(answered);
+    }
+  });
+
+  it("refuses a foreign browser Origin (DNS rebinding) but not our own", async () => {
+    const ping = { jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "o", version: "1" } } };
+    const foreign = await mcp({ headers: { origin: "http://evil.example" }, body: ping });
+    expect(foreign.status).toBe(403);
+    expect((await mcp({ headers: { origin: ORIGIN }, body: ping })).status).toBe(200);
+  });
+
+  it("refuses GET without text/event-stream and unsupported methods", async () => {
+    const sessionId = await openSession();
+    expect((await mcp({ method: "GET", sessionId, headers: { accept: "application/json" } })).status).toBe(406);
+    expect((await mcp({ method: "PUT", sessionId, body: {} })).status).toBe(405);
+  });
+});
