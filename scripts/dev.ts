@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { ensureDevVars } from "./lib/dev-vars.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
+import { hyperdriveLocalUrl } from "./lib/hyperdrive-local.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -56,7 +57,7 @@ try {
     env: {
       ...process.env,
       WRANGLER_SEND_METRICS: "false",
-      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: databaseUrl,
+      CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: hyperdriveLocalUrl(databaseUrl),
     },
   });
   wrangler.on("exit", (code) => void shutdown(code ?? 0));

@@ -2,6 +2,7 @@
 import type { TestProject } from "vitest/node";
 import { type DevSecrets, generateSecrets } from "../scripts/lib/dev-vars.ts";
 import { startEverythingServer, startFixtureServer, stopServer } from "./support/downstream-servers.ts";
+import { hyperdriveLocalUrl } from "../scripts/lib/hyperdrive-local.ts";
 import { createTestDatabase } from "./support/test-database.ts";
 import { startWsTcpProxy } from "./support/ws-tcp-proxy.ts";
 
@@ -19,10 +20,7 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   const database = await createTestDatabase();
   const relay = await startWsTcpProxy();
-  // Miniflare's Hyperdrive refuses a URL without a password; trust auth ignores it.
-  const url = new URL(database.url);
-  url.password ||= "unused";
-  project.provide("databaseUrl", url.toString());
+  project.provide("databaseUrl", hyperdriveLocalUrl(database.url));
   project.provide("databaseKind", database.kind);
   project.provide("neonWsProxy", relay.hostPort);
   project.provide("secrets", await generateSecrets());

@@ -190,6 +190,12 @@ describe("npm run db:migrate", () => {
     expect(result.stderr).not.toMatch(STACK_FRAME);
   });
 
+  it("with a URL that is not postgres:// exits 2 and says what it must be", async () => {
+    const result = await npmRunDbMigrate("notaurl");
+    expect(result.code).toBe(2);
+    expect(scriptLines(result.stderr)).toEqual(["DATABASE_URL must be a postgres:// or postgresql:// URL"]);
+  });
+
   it.each([
     ["an unreachable server", "postgres://postgres:s3cret-password@127.0.0.1:1/peta", /^Migration failed: .*ECONNREFUSED/],
     ["a URL that does not parse", "postgres://postgres:s3cret-password@[bad/peta", /^Migration failed: .*Invalid URL/],

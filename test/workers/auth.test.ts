@@ -1,4 +1,6 @@
 import { env } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { app } from "../../worker/app.ts";
 import { createLocalJWKSet, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { accessTokenFor, admin, createUser, exchangeForToken, mcpStatus, ORIGIN, request } from "./gateway.ts";
@@ -150,6 +152,18 @@ describe("authentication", () => {
     expect((await mcpStatus(oldToken)).status).toBe(401);
     expect((await mcpStatus(newKey)).status).toBe(200);
     expect((await mcpStatus(await accessTokenFor(newKey))).status).toBe(200);
+  });
+
+  it("refuses an owner key shorter than 32 characters, so a weak configuration fails closed", async () => {
+    const weak = "short-owner-key";
+    const ctx = createExecutionContext();
+    const response = await app.fetch(
+      new Request(`${ORIGIN}/admin`, { method: "POST", headers: { authorization: `Bearer ${weak}` }, body: JSON.stringify({ action: 1011 }) }),
+      { ...env, OWNER_KEY: weak },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(401);
   });
 
   it("does not let a user's token stand in for another user", async () => {

@@ -7,6 +7,9 @@ import { looksLikeApiKey, parseApiKey } from "./api-key.ts";
 import { secretsEqual, sha256Hex } from "./crypto.ts";
 import type { Principal, UserPrincipal } from "./principal.ts";
 
+/** A guessable owner key would be worse than none: a shorter one authenticates nobody (fail closed). */
+export const MIN_OWNER_KEY_LENGTH = 32;
+
 export type AuthFailure = "missing" | "invalid";
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailure };
 
@@ -28,7 +31,7 @@ export async function authenticate(
   const token = bearerToken(authorization);
   if (!token) return { ok: false, reason: "missing" };
 
-  if (await secretsEqual(token, env.OWNER_KEY)) {
+  if (env.OWNER_KEY.length >= MIN_OWNER_KEY_LENGTH && (await secretsEqual(token, env.OWNER_KEY))) {
     return { ok: true, principal: { via: "owner-key", role: "owner", userId: null } };
   }
   const principal = looksLikeApiKey(token)
