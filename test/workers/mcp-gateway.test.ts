@@ -7,7 +7,7 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { admin } from "./gateway.ts";
 import { connectClient, registerServer, textOf } from "./mcp-client.ts";
 
@@ -248,5 +248,38 @@ describe("the single-server endpoint /mcp/<serverId>", () => {
     await expect(connectClient({ path: "/mcp/ghost-server" })).rejects.toThrow(/404|No enabled server/);
     const off = await registerServer("beta", { enabled: false });
     await expect(connectClient({ path: `/mcp/${off}` })).rejects.toThrow(/404|No enabled server/);
+  });
+});
+
+describe("downstream connections", () => {
+  it("sends the server's configured headers", async () => {
+    const serverId = await registerServer("alpha", { headers: { "X-Team": "data" } });
+    const { client } = await connectClient();
+    const seen = JSON.parse(textOf(await client.callTool({ name: `${serverId}__whoami` }))) as { headers: Record<string, string> };
+    expect(seen.headers["x-team"]).toBe("data");
+    await client.close();
+  });
+
+  it("reaches a legacy HTTP+SSE server, configured as sse or found by falling back from streamable-http", async () => {
+    const sseUrl = inject("downstream").beta.replace(/\/mcp$/, "/sse");
+    const configured = await registerServer("beta", { transport: "sse", url: sseUrl });
+    const fellBack = await registerServer("beta", { transport: "streamable-http", url: sseUrl });
+    const { client } = await connectClient();
+    expect(textOf(await client.callTool({ name: `${configured}__echo`, arguments: { text: "old" } }))).toBe("beta: old");
+    expect(textOf(await client.callTool({ name: `${fellBack}__echo`, arguments: { text: "older" } }))).toBe("beta: older");
+    await client.close();
+  });
+
+  it("shares a server's catalog between sessions, so a new session does not connect just to list", async () => {
+    const serverId = await registerServer("alpha");
+    const sessionsSeen = async (client: Client) =>
+      (JSON.parse(textOf(await client.callTool({ name: `${serverId}__stats` }))) as { sessions: number }).sessions;
+    const first = (await connectClient()).client;
+    await listAll(first, "tools");
+    const before = await sessionsSeen(first);
+    const second = (await connectClient()).client;
+    expect((await listAll(second, "tools")).some((t) => t.name === `${serverId}__echo`)).toBe(true);
+    expect(await sessionsSeen(first)).toBe(before);
+    await Promise.all([first.close(), second.close()]);
   });
 });
