@@ -50,7 +50,9 @@ try {
   }
   await runMigrations(databaseUrl);
 
-  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, ...process.argv.slice(2)], {
+  // Locally nothing but loopback names should reach the gateway: that stops DNS-rebinding pages.
+  const loopbackHosts = "--var=MCP_ALLOWED_HOSTS:127.0.0.1,localhost,[::1]";
+  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, loopbackHosts, ...process.argv.slice(2)], {
     cwd: root,
     stdio: "inherit",
     detached: true,

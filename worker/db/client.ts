@@ -19,10 +19,11 @@ export interface DatabaseHandle {
  * Hyperdrive is preferred: it pools and caches close to the database. Without it, a `DATABASE_URL`
  * reaches Neon over WebSockets, the only transport its serverless driver speaks.
  */
-export function openDatabase(env: AppEnv): DatabaseHandle {
+export function openDatabase(env: AppEnv, options: { idleTimeoutMs?: number } = {}): DatabaseHandle {
+  const idleTimeoutMillis = options.idleTimeoutMs ?? 10_000;
   if (env.HYPERDRIVE) {
     // One connection is enough per request: Hyperdrive does the pooling.
-    const pool = new PgPool({ connectionString: env.HYPERDRIVE.connectionString, max: 1 });
+    const pool = new PgPool({ connectionString: env.HYPERDRIVE.connectionString, max: 1, idleTimeoutMillis });
     pool.on("error", () => {}); // an idle socket closed by the far side must not become an unhandled error
     return { db: drizzlePg(pool, { schema }), close: () => pool.end() };
   }
@@ -32,7 +33,7 @@ export function openDatabase(env: AppEnv): DatabaseHandle {
       neonConfig.useSecureWebSocket = false;
       neonConfig.pipelineConnect = false;
     }
-    const pool = new NeonPool({ connectionString: env.DATABASE_URL, max: 1 });
+    const pool = new NeonPool({ connectionString: env.DATABASE_URL, max: 1, idleTimeoutMillis });
     pool.on("error", () => {});
     return { db: drizzleNeon(pool, { schema }), close: () => pool.end() };
   }

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env.ts";
 /** The gateway's MCP tunables, read from `[vars]` in wrangler.toml (documented there and in docs/). */
 export interface McpConfig {
   allowedOrigins: string[];
+  allowedHosts: string[];
   sessionIdleMs: number;
   connectTimeoutMs: number;
   callTimeoutMs: number;
@@ -14,10 +15,8 @@ export interface McpConfig {
 
 export function readMcpConfig(env: AppEnv): McpConfig {
   return {
-    allowedOrigins: (env.MCP_ALLOWED_ORIGINS ?? "")
-      .split(",")
-      .map((origin) => origin.trim())
-      .filter(Boolean),
+    allowedOrigins: list(env.MCP_ALLOWED_ORIGINS),
+    allowedHosts: list(env.MCP_ALLOWED_HOSTS),
     sessionIdleMs: positive(env.MCP_SESSION_IDLE_SECONDS, 1800) * 1000,
     connectTimeoutMs: positive(env.MCP_CONNECT_TIMEOUT_MS, 10_000),
     callTimeoutMs: positive(env.MCP_CALL_TIMEOUT_MS, 120_000),
@@ -26,6 +25,13 @@ export function readMcpConfig(env: AppEnv): McpConfig {
     eventRetentionMs: positive(env.MCP_EVENT_RETENTION_SECONDS, 3600) * 1000,
     listPageSize: positive(env.MCP_LIST_PAGE_SIZE, 500),
   };
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 // A typo in a var must not become NaN or 0 (an instant timeout); it falls back to the default.

@@ -1,10 +1,26 @@
+export interface OriginPolicy {
+  /** Browser origins allowed besides our own; "*" allows any. */
+  allowedOrigins: readonly string[];
+  /** Host names the gateway answers to; empty skips the check (Cloudflare routes only our own hosts). */
+  allowedHosts: readonly string[];
+  /** The configured public URL, whose origin is ours even when the request came in under another name. */
+  publicUrl: string;
+}
+
 /**
- * DNS-rebinding protection: a browser page on another origin must not reach the gateway through a
- * victim's browser. Requests without Origin (every non-browser client) and from the gateway's own
- * origin pass; any other origin must be listed, or "*" must be.
+ * DNS-rebinding protection. A page on a hostile site that rebinds its name to the gateway's address
+ * sends a Host and an Origin that match each other, so "same origin as the request" alone proves
+ * nothing: the Host must be one we serve. Requests without Origin (every non-browser client) pass the
+ * Origin check. Returns why a request is refused, or null.
  */
-export function isAllowedOrigin(origin: string | null | undefined, requestUrl: string, allowed: readonly string[]): boolean {
-  if (!origin) return true;
-  if (origin === new URL(requestUrl).origin) return true;
-  return allowed.includes("*") || allowed.includes(origin);
+export function refuseOrigin(request: { url: string; host: string | null; origin: string | null }, policy: OriginPolicy): string | null {
+  if (policy.allowedHosts.length > 0) {
+    const hostname = request.host ? new URL(`http://${request.host}`).hostname : "";
+    if (!policy.allowedHosts.includes(hostname)) return `Host "${request.host ?? ""}" is not served here`;
+  }
+  if (!request.origin) return null;
+  const own = new Set([new URL(request.url).origin]);
+  if (policy.publicUrl) own.add(new URL(policy.publicUrl).origin);
+  if (own.has(request.origin) || policy.allowedOrigins.includes("*") || policy.allowedOrigins.includes(request.origin)) return null;
+  return `Origin "${request.origin}" is not allowed`;
 }

@@ -233,7 +233,7 @@ export class SessionRuntime {
 
   #failure(id: RequestId, error: unknown): JsonRpcResponse {
     if (error instanceof RpcFailure) return errorResponse(id, error.code, error.message);
-    logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorMessage(error) }, "error");
+    logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorMessage(error), cause: errorMessage((error as { cause?: unknown }).cause ?? "") }, "error");
     return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
   }
 
@@ -422,7 +422,9 @@ export class SessionRuntime {
   // ---- servers and their catalogs --------------------------------------------------------------------
 
   #db() {
-    this.#database ??= openDatabase(this.#env);
+    // A session lives for minutes and is idle most of that time: its connection is released after a
+    // second unused, so open sessions never pin one database connection each.
+    this.#database ??= openDatabase(this.#env, { idleTimeoutMs: 1000 });
     return this.#database.db;
   }
 
