@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { Redactor } from "./redactor.ts";
+
+function b64(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+describe("Redactor", () => {
+  const token = "ghp_abc+/?def 123"; // has base64url-sensitive output, URL-reserved characters and a space
+  const redactor = new Redactor({ TOKEN: token });
+
+  it("replaces the plain value", () => {
+    expect(redactor.scrubText(`auth: ${token}; again ${token}`)).toBe("auth: [REDACTED:TOKEN]; again [REDACTED:TOKEN]");
+  });
+
+  it("replaces base64 and base64url, padded or not", () => {
+    const value = "s3cr3t-value!"; // 13 bytes: padded base64 ends in "="
+    const r = new Redactor({ S: value });
+    const std = b64(value);
+    const url = std.replaceAll("+", "-").replaceAll("/", "_");
+    expect(std).toMatch(/=$/);
+    for (const form of [std, std.replace(/=+$/, ""), url, url.replace(/=+$/, "")]) {
+      expect(r.scrubText(`x ${form} y`), form).toBe("x [REDACTED:S] y");
+    }
+    // A value whose base64 and base64url differ.
+    const tricky = "\u00ff\u00fe\u00fd>>>?";
+    const t = new Redactor({ T: tricky });
+    const tStd = b64(tricky);
+    const tUrl = tStd.replaceAll("+", "-").replaceAll("/", "_");
+    expect(tStd).not.toBe(tUrl);
+    expect(t.scrubText(`${tStd} ${tUrl} ${tUrl.replace(/=+$/, "")}`)).toBe("[REDACTED:T] [REDACTED:T] [REDACTED:T]");
+  });
+
+  it("replaces URL- and form-encoded forms", () => {
+    const uri = encodeURIComponent(token);
+    expect(uri).not.toBe(token);
+    expect(redactor.scrubText(`https://x/?t=${uri}&a=1`)).toBe("https://x/?t=[REDACTED:TOKEN]&a=1");
+    expect(redactor.scrubText(`t=${uri.replaceAll("%20", "+")}`)).toBe("t=[REDACTED:TOKEN]");
+    expect(redactor.scrubText(new URLSearchParams({ t: token }).toString())).toBe("t=[REDACTED:TOKEN]");
+  });
+
+  it("scrubs every string value inside nested objects and arrays, leaving keys and other values", () => {
+    const input = {
+      [token]: 1,
+      list: [token, { deep: `Bearer ${token}`, n: 5, ok: true, none: null }],
+      b: b64(token),
+    };
+    const output = redactor.scrub(input);
+    expect(output).toEqual({
+      [token]: 1,
+      list: ["[REDACTED:TOKEN]", { deep: "Bearer [REDACTED:TOKEN]", n: 5, ok: true, none: null }],
+      b: "[REDACTED:TOKEN]",
+    });
+    expect(output).not.toBe(input);
+    expect(input.list[0]).toBe(token); // the input is not modified
+  });
+
+  it("handles secrets that contain or overlap each other", () => {
+    const r = new Redactor({ LONG: "password1234", SHORT: "word", TAIL: "1234xyz" });
+    expect(r.scrubText("a password1234 b")).toBe("a [REDACTED:LONG] b");
+    expect(r.scrubText("a word b")).toBe("a [REDACTED:SHORT] b");
+    // LONG and TAIL overlap: no part of either survives.
+    expect(r.scrubText("a password1234xyz b")).toBe("a [REDACTED:LONG,TAIL] b");
+    expect(r.scrubText("swordfish password1234")).toBe("s[REDACTED:SHORT]fish [REDACTED:LONG]");
+  });
+
+  it("leaves values shorter than four characters alone", () => {
+    const r = new Redactor({ PIN: "123", FLAG: "on", EMPTY: "" });
+    expect(r.isEmpty).toBe(true);
+    expect(r.scrubText("on 123 on")).toBe("on 123 on");
+    const input = { a: "123" };
+    expect(r.scrub(input)).toBe(input);
+    expect(new Redactor({ PIN: "123", KEY: "1234" }).scrubText("123 1234")).toBe("123 [REDACTED:KEY]");
+  });
+
+  it("returns text without secrets unchanged", () => {
+    const text = "nothing secret here: ghp_abc def 123, just text (with regex chars .*+?)";
+    expect(redactor.scrubText(text)).toBe(text);
+    expect(redactor.scrub({ text, n: [1, 2] })).toEqual({ text, n: [1, 2] });
+    expect(redactor.isEmpty).toBe(false);
+  });
+
+  it("treats regex metacharacters in secrets literally", () => {
+    const r = new Redactor({ RE: "a.b*c(d)" });
+    expect(r.scrubText("aXbbbcd a.b*c(d)")).toBe("aXbbbcd [REDACTED:RE]");
+  });
+
+  it("keeps shared and cyclic references terminating", () => {
+    type Node = { value: string; self?: Node };
+    const node: Node = { value: token };
+    node.self = node;
+    const out = redactor.scrub(node);
+    expect(out.value).toBe("[REDACTED:TOKEN]");
+    expect(out.self).toBe(out);
+  });
+
+  it("is fast on large text", () => {
+    const secrets: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) secrets[`S${i}`] = `secret-value-${i}-${"z".repeat(10)}`;
+    const r = new Redactor(secrets);
+    const text = `${"lorem ipsum dolor sit amet ".repeat(40_000)}secret-value-7-zzzzzzzzzz`;
+    const started = performance.now();
+    const out = r.scrubText(text);
+    expect(out.endsWith("[REDACTED:S7]")).toBe(true);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,130 @@
+import { encodeBase64 } from "./base64.ts";
+
+/**
+ * Values shorter than this are not redacted: a 1-3 character secret ("on", "42", "abc") occurs all over
+ * ordinary text, and replacing every occurrence would shred tool output while protecting almost nothing
+ * (such a value can be guessed anyway).
+ */
+export const MIN_REDACTED_LENGTH = 4;
+
+const encoder = new TextEncoder();
+
+/**
+ * Replaces injected secret values in text going back to a client with `[REDACTED:NAME]`.
+ *
+ * Each value is looked for as itself, base64 and base64url (padded and not) of its UTF-8 bytes,
+ * `encodeURIComponent`, and the form encoding (`+` for space; also URLSearchParams' stricter form).
+ * Base64 detection covers the value encoded alone: `Basic base64(user:pass)` is caught only when the
+ * secret is exactly `user:pass`, and a value inside a larger base64 blob is not, since its encoding
+ * then depends on the neighbouring bytes.
+ */
+export class Redactor {
+  readonly #nameByNeedle = new Map<string, string>();
+  // Zero-width lookahead, longest needle first: finds, at every position, the longest needle that
+  // starts there, so overlapping secrets are all covered, not just the leftmost match.
+  readonly #pattern: RegExp | null;
+
+  constructor(secrets: Record<string, string>) {
+    for (const [name, value] of Object.entries(secrets)) {
+      if (value.length < MIN_REDACTED_LENGTH) continue;
+      for (const needle of variants(value)) {
+        // Two secrets with one value: the first name wins; either label hides the value.
+        if (!this.#nameByNeedle.has(needle)) this.#nameByNeedle.set(needle, name);
+      }
+    }
+    const needles = [...this.#nameByNeedle.keys()].sort((a, b) => b.length - a.length);
+    this.#pattern = needles.length === 0 ? null : new RegExp(`(?=(${needles.map(escapeRegExp).join("|")}))`, "g");
+  }
+
+  get isEmpty(): boolean {
+    return this.#pattern === null;
+  }
+
+  scrubText(text: string): string {
+    if (this.#pattern === null) return text;
+    let out = "";
+    let copiedTo = 0; // text before this index is already in `out`
+    let regionStart = -1; // the redacted region being grown, or -1
+    let regionEnd = -1;
+    let names: string[] = [];
+    for (const match of text.matchAll(this.#pattern)) {
+      const needle = match[1] as string;
+      const start = match.index;
+      const end = start + needle.length;
+      if (start < regionEnd) {
+        // Overlaps the current region: extend it; a needle wholly inside adds no label.
+        if (end > regionEnd) {
+          regionEnd = end;
+          addName(names, this.#nameByNeedle.get(needle) as string);
+        }
+        continue;
+      }
+      if (regionStart >= 0) {
+        out += text.slice(copiedTo, regionStart) + label(names);
+        copiedTo = regionEnd;
+      }
+      regionStart = start;
+      regionEnd = end;
+      names = [this.#nameByNeedle.get(needle) as string];
+    }
+    if (regionStart < 0) return text;
+    return out + text.slice(copiedTo, regionStart) + label(names) + text.slice(regionEnd);
+  }
+
+  /**
+   * Deep copy with every string value scrubbed (object keys are left alone: they are schema, not data).
+   * Arrays and plain objects are rebuilt; anything else that is not a string is returned as is.
+   */
+  scrub<T>(value: T): T {
+    if (this.#pattern === null) return value;
+    return this.#walk(value, new Map()) as T;
+  }
+
+  #walk(value: unknown, seen: Map<object, unknown>): unknown {
+    if (typeof value === "string") return this.scrubText(value);
+    if (typeof value !== "object" || value === null) return value;
+    const done = seen.get(value);
+    if (done !== undefined) return done; // shared or cyclic references stay shared, and terminate
+    if (Array.isArray(value)) {
+      const copy: unknown[] = [];
+      seen.set(value, copy);
+      for (const item of value) copy.push(this.#walk(item, seen));
+      return copy;
+    }
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return value;
+    const copy: Record<string, unknown> = {};
+    seen.set(value, copy);
+    for (const [key, item] of Object.entries(value)) copy[key] = this.#walk(item, seen);
+    return copy;
+  }
+}
+
+function variants(value: string): Set<string> {
+  const base64 = encodeBase64(encoder.encode(value));
+  const base64Url = base64.replaceAll("+", "-").replaceAll("/", "_");
+  const uri = encodeURIComponent(value);
+  const found = new Set([
+    value,
+    base64,
+    base64.replace(/=+$/, ""),
+    base64Url,
+    base64Url.replace(/=+$/, ""),
+    uri,
+    uri.replaceAll("%20", "+"),
+    new URLSearchParams([["", value]]).toString().slice(1),
+  ]);
+  return found;
+}
+
+function addName(names: string[], name: string): void {
+  if (!names.includes(name)) names.push(name);
+}
+
+function label(names: string[]): string {
+  return `[REDACTED:${names.join(",")}]`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
