@@ -7,6 +7,7 @@ import { healthRoute } from "./health/route.ts";
 import type { HonoEnv } from "./http/context.ts";
 import { onError, onNotFound } from "./http/error-handler.ts";
 import { mcpRoute } from "./mcp/route.ts";
+import { userRoute } from "./user/route.ts";
 
 export const app = new Hono<HonoEnv>()
   .use(databaseMiddleware)
@@ -14,6 +15,7 @@ export const app = new Hono<HonoEnv>()
   .route("/.well-known", wellKnownRoutes)
   .route("/auth/token", tokenRoute)
   .route("/admin", adminRoute)
+  .route("/user", userRoute)
   .route("/mcp", mcpRoute)
   .onError(onError)
   .notFound(onNotFound);

@@ -1,10 +1,15 @@
 import type { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
 import type { Database } from "../db/client.ts";
+import type { AppEnv } from "../env.ts";
+import type { KeyRing } from "../vault/keyring.ts";
 
 export interface ActionContext {
   db: Database;
   principal: Principal;
+  env: AppEnv;
+  /** The vault key ring, loaded on first use so actions that never touch secrets never parse it. */
+  vault(): Promise<KeyRing>;
 }
 
 /** One numbered action of `POST /admin` (or `/user`): its zod schema is the single source of truth for `data`. */

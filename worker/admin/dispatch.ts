@@ -3,6 +3,7 @@ import type { UserRole } from "../db/schema.ts";
 import type { AppContext } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { loadKeyRing } from "../vault/keyring.ts";
 import type { Action } from "./action.ts";
 
 const envelopeSchema = z.strictObject({
@@ -42,7 +43,10 @@ export function actionHandler(endpoint: ActionEndpoint) {
     const data = action.input.safeParse(envelope.data.data ?? {});
     if (!data.success) throw validationError(data.error, "data.");
 
-    const result = await action.run({ db: c.get("db")(), principal }, data.data);
+    const result = await action.run(
+      { db: c.get("db")(), principal, env: c.env, vault: () => loadKeyRing(c.env.VAULT_KEYS) },
+      data.data,
+    );
     return c.json({ success: true, data: result ?? null });
   };
 }

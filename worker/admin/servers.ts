@@ -25,7 +25,7 @@ const transport = z.enum(SERVER_TRANSPORTS).describe("How the gateway reaches th
 const url = z
   .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
   .max(2048)
-  .describe("The downstream MCP endpoint");
+  .describe("The downstream MCP endpoint; may contain {{secret:NAME}} and {{user:NAME}} placeholders");
 const headers = z
   .record(
     z
@@ -34,8 +34,19 @@ const headers = z
       .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), "is set by the gateway and cannot be configured"),
     z.string().max(8192).regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL"),
   )
-  .describe("Headers sent on every downstream request");
+  .describe("Headers sent on every downstream request; values may contain {{secret:NAME}} and {{user:NAME}}");
 const enabled = z.boolean().describe("A disabled server is hidden from every client");
+const userInputs = z
+  .array(
+    z.strictObject({
+      name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, _ . -").describe("Referenced as {{user:NAME}}"),
+      description: z.string().max(500).default("").describe("Shown to users configuring the server"),
+      required: z.boolean().default(true).describe("Calls fail with instructions until the user sets it"),
+    }),
+  )
+  .max(32)
+  .refine((inputs) => new Set(inputs.map((i) => i.name)).size === inputs.length, "names must be unique")
+  .describe("Values each user supplies through POST /user (CONFIGURE_SERVER)");
 
 export const serverActions = [
   defineAction({
@@ -49,10 +60,11 @@ export const serverActions = [
       transport,
       url,
       headers: headers.default({}),
+      userInputs: userInputs.default([]),
       enabled: enabled.default(true),
     }),
-    async run({ db }, data) {
-      return { server: await createServer(db, data) };
+    async run({ db, vault }, data) {
+      return { server: await createServer(db, await vault(), data) };
     },
   }),
   defineAction({
@@ -61,8 +73,8 @@ export const serverActions = [
     summary: "Lists servers, or one server by id.",
     returns: "`{servers: Server[]}`",
     input: z.strictObject({ serverId: serverId.optional() }),
-    async run({ db }, data) {
-      return { servers: await listServers(db, data) };
+    async run({ db, vault }, data) {
+      return { servers: await listServers(db, await vault(), data) };
     },
   }),
   defineAction({
@@ -76,10 +88,11 @@ export const serverActions = [
       transport: transport.optional(),
       url: url.optional(),
       headers: headers.optional(),
+      userInputs: userInputs.optional(),
       enabled: enabled.optional(),
     }),
-    async run({ db }, { serverId, ...patch }) {
-      return { server: await updateServer(db, serverId, patch) };
+    async run({ db, vault }, { serverId, ...patch }) {
+      return { server: await updateServer(db, await vault(), serverId, patch) };
     },
   }),
   defineAction({

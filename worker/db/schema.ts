@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, index, jsonb, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { boolean, check, index, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 
 export const USER_ROLES = ["owner", "admin", "user"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -45,18 +45,59 @@ export const apiKeys = pgTable(
   (table) => [index("api_keys_user_id_idx").on(table.userId)],
 );
 
+/** A value each user must supply for a server, e.g. a personal access token. */
+export interface UserInput {
+  name: string;
+  description: string;
+  required: boolean;
+}
+
+/**
+ * The connection settings (URL and headers, which may carry `{{secret:…}}` placeholders or literal
+ * credentials) are stored only as a vault envelope in `config`. `url` and `headers` are the plaintext
+ * columns of rows written before the vault existed; reading still accepts them, and ROTATE_VAULT_KEY
+ * encrypts them and clears them.
+ */
 export const servers = pgTable("servers", {
   serverId: text("server_id").primaryKey(),
   name: text("name").notNull(),
   transport: text("transport", { enum: SERVER_TRANSPORTS }).notNull(),
-  url: text("url").notNull(),
-  headers: jsonb("headers").$type<Record<string, string>>().notNull().default(sql`'{}'::jsonb`),
+  config: text("config"),
+  configKeyId: text("config_key_id"),
+  url: text("url"),
+  headers: jsonb("headers").$type<Record<string, string>>(),
+  userInputs: jsonb("user_inputs").$type<UserInput[]>().notNull().default(sql`'[]'::jsonb`),
   enabled: boolean("enabled").notNull().default(true),
   ...timestamps,
 }, (table) => [
   check("servers_server_id_check", sql`${table.serverId} ~ '^[a-z0-9][a-z0-9-]{0,31}$'`),
   check("servers_transport_check", sql`${table.transport} in ('streamable-http', 'sse')`),
+  check("servers_config_check", sql`${table.config} is not null or ${table.url} is not null`),
 ]);
+
+/**
+ * Encrypted values: a server's own secrets (`user_id` null, set by an admin) and each user's personal
+ * values for a server (set through /user). Only vault envelopes are stored; `key_id` finds the records
+ * a key rotation still has to re-encrypt.
+ */
+export const vaultRecords = pgTable(
+  "vault_records",
+  {
+    id: text("id").primaryKey(),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.serverId, { onDelete: "cascade" }),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    ciphertext: text("ciphertext").notNull(),
+    keyId: text("key_id").notNull(),
+    updatedAt: timestamps.updatedAt,
+  },
+  (table) => [
+    unique("vault_records_place").on(table.serverId, table.userId, table.name).nullsNotDistinct(),
+    index("vault_records_key_id_idx").on(table.keyId),
+  ],
+);
 
 export type UserRow = typeof users.$inferSelect;
 export type ServerRow = typeof servers.$inferSelect;

@@ -1,5 +1,6 @@
 import type { ErrorHandler, NotFoundHandler } from "hono";
 import type { HonoEnv } from "./context.ts";
+import { VaultError } from "../vault/errors.ts";
 import { AppError } from "./errors.ts";
 
 /** Typed failures become the API envelope; anything else is logged and reported without its stack. */
@@ -8,6 +9,8 @@ export const onError: ErrorHandler<HonoEnv> = (error, c) => {
     const headers: Record<string, string> = error.status === 401 ? { "WWW-Authenticate": "Bearer" } : {};
     return c.json(error.toBody(), error.status, headers);
   }
+  // Vault failures are built to name what failed and never key material or plaintext, so they are shown.
+  if (error instanceof VaultError) return c.json(new AppError("INTERNAL", error.message).toBody(), 500);
   console.error(JSON.stringify({ level: "error", msg: "unhandled error", path: c.req.path, error: String(error) }));
   return c.json(new AppError("INTERNAL", "Internal error").toBody(), 500);
 };

@@ -6,13 +6,26 @@ import type { ClientCapabilities, JSONRPCRequest, Notification, Result } from "@
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import packageJson from "../../package.json" with { type: "json" };
 import type { ServerTransport } from "../db/schema.ts";
+import { Redactor } from "../vault/redactor.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "./protocol.ts";
 
-export interface DownstreamServer {
-  serverId: string;
-  transport: ServerTransport;
+const NO_SECRETS = new Redactor({});
+
+/** Where and how to reach a server, once its placeholders are resolved. */
+export interface ResolvedConnection {
   url: string;
   headers: Record<string, string>;
+  /** Scrubs the values injected into this connection from everything the server sends back. */
+  redactor: Redactor;
+}
+
+export interface DownstreamTarget {
+  serverId: string;
+  transport: ServerTransport;
+  /** Changes whenever the configuration or an injected value does: a new fingerprint means a new connection. */
+  fingerprint: string;
+  /** Decrypts and resolves; called only when a connection is actually opened. */
+  resolve(): Promise<ResolvedConnection>;
 }
 
 export interface DownstreamEvents {
@@ -34,6 +47,7 @@ export interface DownstreamOptions {
 interface Connection {
   fingerprint: string;
   client: Client;
+  redactor: Redactor;
 }
 
 /**
@@ -48,22 +62,29 @@ export class DownstreamPool {
     this.#options = options;
   }
 
-  async client(server: DownstreamServer): Promise<Client> {
-    const fingerprint = JSON.stringify([server.transport, server.url, server.headers]);
-    let pending = this.#connections.get(server.serverId);
+  async client(target: DownstreamTarget): Promise<Client> {
+    let pending = this.#connections.get(target.serverId);
     if (pending) {
       const existing = await pending.catch(() => undefined);
-      if (existing?.fingerprint === fingerprint) return existing.client;
-      await this.drop(server.serverId);
+      if (existing?.fingerprint === target.fingerprint) return existing.client;
+      await this.drop(target.serverId);
     }
-    pending = this.#connectWithRetry(server, fingerprint);
-    this.#connections.set(server.serverId, pending);
-    pending.catch(() => this.#connections.delete(server.serverId));
+    pending = this.#connectWithRetry(target);
+    this.#connections.set(target.serverId, pending);
+    pending.catch(() => this.#connections.delete(target.serverId));
     return (await pending).client;
   }
 
-  connectedServerIds(): string[] {
-    return [...this.#connections.keys()];
+  /** The open connections' clients, for settings that apply to every server (logging level, roots). */
+  async connectedClients(): Promise<Client[]> {
+    const settled = await Promise.all([...this.#connections.values()].map((pending) => pending.catch(() => undefined)));
+    return settled.filter((connection) => connection !== undefined).map((connection) => connection.client);
+  }
+
+  /** The redactor of a server's current connection; empty when it has none. */
+  async redactor(serverId: string): Promise<Redactor> {
+    const connection = await this.#connections.get(serverId)?.catch(() => undefined);
+    return connection?.redactor ?? NO_SECRETS;
   }
 
   /** Forgets a connection (closing it), so the next call reconnects. */
@@ -79,40 +100,42 @@ export class DownstreamPool {
   }
 
   // One retry: a server that is waking up, or a connection reset in flight, should not fail the call.
-  async #connectWithRetry(server: DownstreamServer, fingerprint: string): Promise<Connection> {
+  async #connectWithRetry(target: DownstreamTarget): Promise<Connection> {
+    const resolved = await target.resolve();
     try {
-      return { fingerprint, client: await this.#connect(server) };
+      return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved), redactor: resolved.redactor };
     } catch {
       try {
-        return { fingerprint, client: await this.#connect(server) };
+        return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved), redactor: resolved.redactor };
       } catch (error) {
+        // The message may quote the URL, and with it a value injected into the URL.
         throw new RpcFailure(
           JSONRPC_ERRORS.DOWNSTREAM_ERROR,
-          `Could not connect to server "${server.serverId}": ${errorMessage(error)}`,
+          `Could not connect to server "${target.serverId}": ${resolved.redactor.scrubText(errorMessage(error))}`,
         );
       }
     }
   }
 
-  async #connect(server: DownstreamServer): Promise<Client> {
-    if (server.transport === "sse") return this.#open(server, sseTransport(server));
+  async #connect(target: DownstreamTarget, resolved: ResolvedConnection): Promise<Client> {
+    if (target.transport === "sse") return this.#open(target.serverId, sseTransport(resolved));
     try {
-      return await this.#open(server, streamableTransport(server));
+      return await this.#open(target.serverId, streamableTransport(resolved));
     } catch (error) {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
       if (!isHttpClientError(error)) throw error;
-      return this.#open(server, sseTransport(server));
+      return this.#open(target.serverId, sseTransport(resolved));
     }
   }
 
-  async #open(server: DownstreamServer, transport: Transport): Promise<Client> {
+  async #open(serverId: string, transport: Transport): Promise<Client> {
     const client = new Client(
       { name: "peta-core", version: packageJson.version },
       { capabilities: this.#options.capabilities, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
     );
     const { events } = this.#options;
-    client.fallbackNotificationHandler = async (notification) => events.onNotification(server.serverId, notification);
-    client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(server.serverId, request, extra.signal);
+    client.fallbackNotificationHandler = async (notification) => events.onNotification(serverId, notification);
+    client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(serverId, request, extra.signal);
     client.onerror = (error) => {
       // A stream cut under a call leaves the SDK waiting for a reply that cannot come; closing the client
       // fails those calls at once ("Connection closed"), and the next call reconnects.
@@ -121,14 +144,14 @@ export class DownstreamPool {
     client.onclose = () => {
       // A connection that closed under us is forgotten; the next call opens a fresh one.
       void this.#connections
-        .get(server.serverId)
-        ?.then((c) => c.client === client && this.#connections.delete(server.serverId))
+        .get(serverId)
+        ?.then((c) => c.client === client && this.#connections.delete(serverId))
         .catch(() => {});
     };
     const timeout = AbortSignal.timeout(this.#options.connectTimeoutMs);
     try {
       await client.connect(transport, { timeout: this.#options.connectTimeoutMs, signal: timeout });
-      await events.onConnect(server.serverId, client);
+      await events.onConnect(serverId, client);
       return client;
     } catch (error) {
       await client.close().catch(() => {});
@@ -137,14 +160,14 @@ export class DownstreamPool {
   }
 }
 
-function streamableTransport(server: DownstreamServer): Transport {
-  return new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: server.headers } });
+function streamableTransport(connection: ResolvedConnection): Transport {
+  return new StreamableHTTPClientTransport(new URL(connection.url), { requestInit: { headers: connection.headers } });
 }
 
-function sseTransport(server: DownstreamServer): Transport {
+function sseTransport(connection: ResolvedConnection): Transport {
   const withHeaders: typeof fetch = (input, init) =>
-    fetch(input, { ...init, headers: { ...server.headers, ...Object.fromEntries(new Headers(init?.headers).entries()) } });
-  return new SSEClientTransport(new URL(server.url), { requestInit: { headers: server.headers }, eventSourceInit: { fetch: withHeaders } });
+    fetch(input, { ...init, headers: { ...connection.headers, ...Object.fromEntries(new Headers(init?.headers).entries()) } });
+  return new SSEClientTransport(new URL(connection.url), { requestInit: { headers: connection.headers }, eventSourceInit: { fetch: withHeaders } });
 }
 
 function isHttpClientError(error: unknown): boolean {

@@ -1,15 +1,19 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { serverCatalogs, type ServerRow, type ServerTransport, servers } from "../db/schema.ts";
+import { serverCatalogs, type ServerRow, type ServerTransport, servers, type UserInput } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
+import type { KeyRing } from "../vault/keyring.ts";
+import { openServerConfig, sealServerConfig } from "../vault/server-config.ts";
 
+/** What the admin API shows of a server: the configuration as entered, placeholders unresolved. */
 export interface ServerView {
   serverId: string;
   name: string;
   transport: ServerTransport;
   url: string;
   headers: Record<string, string>;
+  userInputs: UserInput[];
   enabled: boolean;
   createdAt: string;
   updatedAt: string;
@@ -21,68 +25,86 @@ export interface NewServer {
   transport: ServerTransport;
   url: string;
   headers: Record<string, string>;
+  userInputs: UserInput[];
   enabled: boolean;
 }
 
 export type ServerPatch = Partial<Omit<NewServer, "serverId">>;
 
-export function toServerView(row: ServerRow): ServerView {
+async function toServerView(ring: KeyRing, row: ServerRow): Promise<ServerView> {
+  const { url, headers } = await openServerConfig(ring, row);
   return {
     serverId: row.serverId,
     name: row.name,
     transport: row.transport,
-    url: row.url,
-    headers: row.headers,
+    url,
+    headers,
+    userInputs: row.userInputs,
     enabled: row.enabled,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
 }
 
-export async function createServer(db: Database, input: NewServer): Promise<ServerView> {
+export async function createServer(db: Database, ring: KeyRing, input: NewServer): Promise<ServerView> {
+  const { url, headers, ...rest } = input;
   try {
     const [row] = await db
       .insert(servers)
-      .values({ ...input, name: input.name ?? input.serverId })
+      .values({ ...rest, name: input.name ?? input.serverId, ...(await sealServerConfig(ring, input.serverId, { url, headers })) })
       .returning();
     if (!row) throw new AppError("INTERNAL", "Server was not created");
-    return toServerView(row);
+    return toServerView(ring, row);
   } catch (error) {
     if (isUniqueViolation(error)) throw new AppError("CONFLICT", `A server with serverId "${input.serverId}" already exists`);
     throw error;
   }
 }
 
-export async function listServers(db: Database, filter: { serverId?: string | undefined }): Promise<ServerView[]> {
+export async function listServers(db: Database, ring: KeyRing, filter: { serverId?: string | undefined }): Promise<ServerView[]> {
   const rows = await db
     .select()
     .from(servers)
     .where(filter.serverId ? eq(servers.serverId, filter.serverId) : undefined)
     .orderBy(asc(servers.serverId));
-  return rows.map(toServerView);
+  return Promise.all(rows.map((row) => toServerView(ring, row)));
 }
 
-/** A changed server may offer different tools, so its cached catalog goes with the change. */
-export async function updateServer(db: Database, serverId: string, patch: ServerPatch): Promise<ServerView> {
+/**
+ * A changed server may offer different tools, so its cached catalog goes with the change. Changing the
+ * URL or headers re-seals the whole configuration (the other half is read back first).
+ */
+export async function updateServer(db: Database, ring: KeyRing, serverId: string, patch: ServerPatch): Promise<ServerView> {
+  const { url, headers, ...rest } = patch;
   return db.transaction(async (tx) => {
+    const [current] = await tx.select().from(servers).where(eq(servers.serverId, serverId)).for("update");
+    if (!current) throw serverNotFound(serverId);
+    const sealed =
+      url === undefined && headers === undefined
+        ? {}
+        : await reseal(ring, current, { url, headers });
     const [row] = await tx
       .update(servers)
-      .set({ ...patch, updatedAt: new Date() })
+      .set({ ...rest, ...sealed, updatedAt: new Date() })
       .where(eq(servers.serverId, serverId))
       .returning();
-    if (!row) throw serverNotFound(serverId);
     await tx.delete(serverCatalogs).where(eq(serverCatalogs.serverId, serverId));
-    return toServerView(row);
+    return toServerView(ring, row!);
   });
+}
+
+async function reseal(ring: KeyRing, current: ServerRow, change: { url?: string | undefined; headers?: Record<string, string> | undefined }) {
+  const previous = await openServerConfig(ring, current);
+  const sealed = await sealServerConfig(ring, current.serverId, {
+    url: change.url ?? previous.url,
+    headers: change.headers ?? previous.headers,
+  });
+  return { ...sealed, url: null, headers: null };
 }
 
 export async function deleteServer(db: Database, serverId: string): Promise<void> {
   const deleted = await db.delete(servers).where(eq(servers.serverId, serverId)).returning({ id: servers.serverId });
   if (deleted.length === 0) throw serverNotFound(serverId);
-}
-
-function serverNotFound(serverId: string): AppError {
-  return new AppError("NOT_FOUND", `No server with serverId "${serverId}"`);
 }
 
 export async function isServerEnabled(db: Database, serverId: string): Promise<boolean> {
@@ -92,4 +114,14 @@ export async function isServerEnabled(db: Database, serverId: string): Promise<b
     .where(and(eq(servers.serverId, serverId), eq(servers.enabled, true)))
     .limit(1);
   return rows.length > 0;
+}
+
+export async function requireServer(db: Database, serverId: string): Promise<ServerRow> {
+  const [row] = await db.select().from(servers).where(eq(servers.serverId, serverId)).limit(1);
+  if (!row) throw serverNotFound(serverId);
+  return row;
+}
+
+export function serverNotFound(serverId: string): AppError {
+  return new AppError("NOT_FOUND", `No server with serverId "${serverId}"`);
 }

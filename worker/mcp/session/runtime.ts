@@ -15,9 +15,14 @@ import {
 import { and, eq } from "drizzle-orm";
 import packageJson from "../../../package.json" with { type: "json" };
 import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
-import { type ServerCatalogData, servers } from "../../db/schema.ts";
+import { type ServerCatalogData, type ServerRow, servers } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
+import { loadKeyRing } from "../../vault/keyring.ts";
+import { resolvePlaceholders } from "../../vault/placeholders.ts";
+import { sealedValuesFor } from "../../vault/records.ts";
+import { Redactor } from "../../vault/redactor.ts";
+import { openServerConfig } from "../../vault/server-config.ts";
 import {
   type CatalogEntry,
   listPrompts,
@@ -32,7 +37,7 @@ import {
 } from "../aggregate.ts";
 import { type CatalogList, fetchCatalog, fetchList, loadCatalogs, saveCatalog } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
-import { type DownstreamServer, DownstreamPool, errorMessage } from "../downstream.ts";
+import { type DownstreamTarget, DownstreamPool, errorMessage } from "../downstream.ts";
 import { parseExposedName } from "../names.ts";
 import {
   BATCH_PROTOCOL_VERSION,
@@ -257,7 +262,11 @@ export class SessionRuntime {
       case "logging/setLevel":
         return this.#setLoggingLevel(record, String(params.level ?? ""));
       case "tools/call":
-        return this.#forwardNamed(request, "tool", flight, CallToolResultSchema);
+        return this.#forwardNamed(request, "tool", flight, CallToolResultSchema).catch((error: unknown) => {
+          // The model calling the tool should read what to do, so this is a tool result, not a protocol error.
+          if (error instanceof NeedsConfiguration) return { isError: true, content: [{ type: "text", text: error.message }] };
+          throw error;
+        });
       case "prompts/get":
         return this.#forwardNamed(request, "prompt", flight, GetPromptResultSchema);
       case "resources/read":
@@ -305,12 +314,8 @@ export class SessionRuntime {
     if (!levels.includes(level)) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Invalid logging level "${level}"`);
     record.loggingLevel = level;
     this.#store.save(record);
-    const pool = this.#pool;
-    if (pool) {
-      await Promise.allSettled(
-        pool.connectedServerIds().map(async (serverId) => this.#applyLoggingLevel(await pool.client(await this.#server(serverId)))),
-      );
-    }
+    const clients = (await this.#pool?.connectedClients()) ?? [];
+    await Promise.allSettled(clients.map((client) => this.#applyLoggingLevel(client)));
     return {};
   }
 
@@ -384,24 +389,30 @@ export class SessionRuntime {
     flight: InFlight,
     schema: Parameters<Client["request"]>[1],
   ): Promise<Record<string, unknown>> {
-    const server = await this.#server(serverId);
+    const target = await this.#target(await this.#server(serverId));
     flight.serverId = serverId;
     const { _meta, ...rest } = params as { _meta?: { progressToken?: unknown } & Record<string, unknown> };
     const { progressToken, ...meta } = _meta ?? {};
     const forwarded = Object.keys(meta).length > 0 ? { ...rest, _meta: meta } : rest;
-    const client = await this.#downstream().client(server);
+    const client = await this.#downstream().client(target);
+    const redactor = await this.#downstream().redactor(serverId);
     try {
-      return (await client.request({ method: request.method, params: forwarded }, schema, {
+      const result = (await client.request({ method: request.method, params: forwarded }, schema, {
         signal: flight.controller.signal,
         timeout: this.#config.callTimeoutMs,
         resetTimeoutOnProgress: true,
         ...(progressToken !== undefined && flight.streamId
           ? {
               onprogress: (progress) =>
-                this.#emit(flight.streamId!, { jsonrpc: "2.0", method: "notifications/progress", params: { ...progress, progressToken } }),
+                this.#emit(flight.streamId!, {
+                  jsonrpc: "2.0",
+                  method: "notifications/progress",
+                  params: { ...redactor.scrub(progress), progressToken },
+                }),
             }
           : {}),
       })) as Record<string, unknown>;
+      return redactor.scrub(result);
     } catch (error) {
       // A cancelled call is no failure of the server: its connection stays, to carry the cancellation.
       if (flight.controller.signal.aborted) throw error;
@@ -411,12 +422,14 @@ export class SessionRuntime {
 
   /** A downstream's own JSON-RPC error passes through; a broken connection is dropped and reported plainly. */
   async #downstreamFailure(serverId: string, error: unknown): Promise<RpcFailure> {
+    const redactor = await this.#downstream().redactor(serverId);
+    const message = redactor.scrubText(errorMessage(error));
     if (error instanceof SdkMcpError && error.code !== -32000 && error.code !== -32001) {
-      return new RpcFailure(error.code, error.message.replace(/^MCP error -?\d+: /, ""));
+      return new RpcFailure(error.code, message.replace(/^MCP error -?\d+: /, ""));
     }
     await this.#pool?.drop(serverId);
-    logEvent("downstream.error", { sessionId: this.#record?.sessionId, serverId, error: errorMessage(error) }, "warn");
-    return new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, `Server "${serverId}" failed: ${errorMessage(error)}`);
+    logEvent("downstream.error", { sessionId: this.#record?.sessionId, serverId, error: message }, "warn");
+    return new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, `Server "${serverId}" failed: ${message}`);
   }
 
   // ---- servers and their catalogs --------------------------------------------------------------------
@@ -429,22 +442,37 @@ export class SessionRuntime {
   }
 
   /** The enabled servers this session may use (one, for `/mcp/<serverId>`). */
-  async #servers(only?: string): Promise<DownstreamServer[]> {
+  async #servers(only?: string): Promise<ServerRow[]> {
     const scope = this.#record!.scope;
     const filters = [eq(servers.enabled, true)];
     if (scope) filters.push(eq(servers.serverId, scope));
     if (only) filters.push(eq(servers.serverId, only));
-    return this.#db()
-      .select({ serverId: servers.serverId, transport: servers.transport, url: servers.url, headers: servers.headers })
-      .from(servers)
-      .where(and(...filters))
-      .orderBy(servers.serverId);
+    return this.#db().select().from(servers).where(and(...filters)).orderBy(servers.serverId);
   }
 
-  async #server(serverId: string): Promise<DownstreamServer> {
+  async #server(serverId: string): Promise<ServerRow> {
     const [server] = await this.#servers(serverId);
     if (!server) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
     return server;
+  }
+
+  /**
+   * How to reach a server as this session's user. Nothing is decrypted unless a connection is opened:
+   * the fingerprint is made of ciphertexts, which change whenever a value does.
+   */
+  async #target(row: ServerRow): Promise<DownstreamTarget> {
+    const ring = await loadKeyRing(this.#env.VAULT_KEYS);
+    const sealed = await sealedValuesFor(this.#db(), ring, row.serverId, this.#record!.principal.userId);
+    return {
+      serverId: row.serverId,
+      transport: row.transport,
+      fingerprint: `${row.config ?? JSON.stringify([row.url, row.headers])}|${sealed.fingerprint}`,
+      resolve: async () => {
+        const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open());
+        if (resolution.missing.length > 0) throw new NeedsConfiguration(row.serverId, resolution.missing);
+        return { ...resolution.config, redactor: new Redactor(resolution.injected) };
+      },
+    };
   }
 
   /**
@@ -476,16 +504,18 @@ export class SessionRuntime {
     return entries.filter((e) => e !== null);
   }
 
-  async #refreshCatalog(server: DownstreamServer, lists?: CatalogList[]): Promise<ServerCatalogData> {
-    const client = await this.#downstream().client(server);
+  async #refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
+    const client = await this.#downstream().client(await this.#target(server));
+    // Catalogs are shared by every user: nothing injected for this one may stay in them.
+    const redactor = await this.#downstream().redactor(server.serverId);
     const timeout = this.#config.connectTimeoutMs;
     let catalog: ServerCatalogData;
     const previous = this.#catalogs.get(server.serverId)?.catalog;
     if (lists && previous) {
       catalog = { ...previous };
-      for (const list of lists) catalog[list] = await fetchList(client, list, timeout);
+      for (const list of lists) catalog[list] = redactor.scrub(await fetchList(client, list, timeout));
     } else {
-      catalog = await fetchCatalog(client, timeout);
+      catalog = redactor.scrub(await fetchCatalog(client, timeout));
     }
     this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
     await saveCatalog(this.#db(), server.serverId, catalog);
@@ -540,13 +570,9 @@ export class SessionRuntime {
         flight.controller.abort(String(params.reason ?? "cancelled by client"));
       }
     } else if (notification.method === "notifications/roots/list_changed" && this.#pool) {
-      const pool = this.#pool;
-      for (const serverId of pool.connectedServerIds()) {
-        void this.#server(serverId)
-          .then((server) => pool.client(server))
-          .then((client) => client.sendRootsListChanged())
-          .catch(() => {});
-      }
+      void this.#pool.connectedClients().then((clients) => {
+        for (const client of clients) client.sendRootsListChanged().catch(() => {});
+      });
     }
   }
 
@@ -581,7 +607,8 @@ export class SessionRuntime {
         this.#config.callTimeoutMs,
       );
     });
-    this.#emit(streamId, { jsonrpc: "2.0", id, method: request.method, ...(request.params ? { params: request.params } : {}) });
+    const params = request.params ? (await this.#downstream().redactor(serverId)).scrub(request.params) : undefined;
+    this.#emit(streamId, { jsonrpc: "2.0", id, method: request.method, ...(params ? { params } : {}) });
     try {
       return await Promise.race([answer, timeout]);
     } finally {
@@ -592,7 +619,8 @@ export class SessionRuntime {
 
   async #onDownstreamNotification(serverId: string, notification: Notification): Promise<void> {
     const view: View = { scope: this.#record?.scope ?? null };
-    const params = (notification.params ?? {}) as Record<string, unknown>;
+    const redactor = await this.#downstream().redactor(serverId);
+    const params = redactor.scrub((notification.params ?? {}) as Record<string, unknown>);
     const refreshed: Record<string, CatalogList[]> = {
       "notifications/tools/list_changed": ["tools"],
       "notifications/prompts/list_changed": ["prompts"],
@@ -626,5 +654,23 @@ export class SessionRuntime {
         this.#store.settle(streamId, id);
       }
     }
+  }
+}
+
+/** A server that cannot be reached until a value is set: the message says who must set what, and how. */
+export class NeedsConfiguration extends RpcFailure {
+  constructor(serverId: string, missing: { kind: "secret" | "user"; name: string }[]) {
+    const mine = missing.filter((m) => m.kind === "user").map((m) => m.name);
+    const admins = missing.filter((m) => m.kind === "secret").map((m) => m.name);
+    const parts: string[] = [];
+    if (mine.length > 0) {
+      const example = JSON.stringify({ action: 2001, data: { serverId, values: Object.fromEntries(mine.map((n) => [n, "…"])) } });
+      parts.push(`Server "${serverId}" needs your personal value${mine.length > 1 ? "s" : ""} ${mine.join(", ")}. Set ${mine.length > 1 ? "them" : "it"} with POST /user ${example}`);
+    }
+    if (admins.length > 0) {
+      parts.push(`Server "${serverId}" is missing its secret${admins.length > 1 ? "s" : ""} ${admins.join(", ")}: an admin must set ${admins.length > 1 ? "them" : "it"} with SET_SERVER_SECRET (2101)`);
+    }
+    super(JSONRPC_ERRORS.INVALID_PARAMS, parts.join(". "));
+    this.name = "NeedsConfiguration";
   }
 }

@@ -1,0 +1,100 @@
+import { and, asc, eq } from "drizzle-orm";
+import { z } from "zod";
+import { defineAction } from "../admin/action.ts";
+import type { Principal } from "../auth/principal.ts";
+import { servers, vaultRecords } from "../db/schema.ts";
+import { AppError } from "../http/errors.ts";
+import { requireServer } from "../servers/store.ts";
+import { deleteRecords, putRecord } from "../vault/records.ts";
+
+const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server to configure");
+
+/** Personal values belong to a user; the owner key has no user to hold them. */
+function userIdOf(principal: Principal): string {
+  if (principal.userId === null) {
+    throw new AppError("FORBIDDEN", "The owner key has no user: call /user with a user's API key or access token");
+  }
+  return principal.userId;
+}
+
+export const selfServiceActions = [
+  defineAction({
+    code: 2001,
+    name: "CONFIGURE_SERVER",
+    summary: "Stores your personal values for a server (encrypted); they are used only for your own calls.",
+    returns: "`{serverId, configured: string[], missing: string[]}` (missing: required inputs still unset)",
+    input: z.strictObject({
+      serverId,
+      values: z
+        .record(z.string(), z.string().min(1).max(16_384))
+        .refine((values) => Object.keys(values).length > 0, "must set at least one value")
+        .describe("NAME → value, for names the server declares in userInputs"),
+    }),
+    async run({ db, principal, vault }, data) {
+      const userId = userIdOf(principal);
+      const server = await requireServer(db, data.serverId);
+      const declared = new Set(server.userInputs.map((input) => input.name));
+      const unknown = Object.keys(data.values).filter((name) => !declared.has(name));
+      if (unknown.length > 0) {
+        const asks = declared.size > 0 ? `it asks for: ${[...declared].join(", ")}` : "it asks for no personal values";
+        throw new AppError("VALIDATION_FAILED", `Invalid input: data.values: server "${data.serverId}" does not ask for ${unknown.join(", ")}; ${asks}`);
+      }
+      const ring = await vault();
+      await db.transaction(async (tx) => {
+        for (const [name, value] of Object.entries(data.values)) await putRecord(tx, ring, { serverId: data.serverId, userId }, name, value);
+      });
+      const configured = await configuredNames(db, data.serverId, userId);
+      return {
+        serverId: data.serverId,
+        configured: [...configured].sort(),
+        missing: server.userInputs.filter((input) => input.required && !configured.has(input.name)).map((input) => input.name),
+      };
+    },
+  }),
+  defineAction({
+    code: 2002,
+    name: "UNCONFIGURE_SERVER",
+    summary: "Deletes all your personal values for a server.",
+    returns: "`{serverId, removed: number}`",
+    input: z.strictObject({ serverId }),
+    async run({ db, principal }, data) {
+      const userId = userIdOf(principal);
+      await requireServer(db, data.serverId);
+      return { serverId: data.serverId, removed: await deleteRecords(db, { serverId: data.serverId, userId }) };
+    },
+  }),
+  defineAction({
+    code: 2003,
+    name: "LIST_MY_SERVERS",
+    summary: "Lists the enabled servers, what personal values each asks for, and which you have set (never the values).",
+    returns: "`{servers: [{serverId, name, configured, userInputs: [{name, description, required, configured}]}]}`",
+    input: z.strictObject({}),
+    async run({ db, principal }) {
+      const userId = userIdOf(principal);
+      const rows = await db
+        .select({ serverId: servers.serverId, name: servers.name, userInputs: servers.userInputs })
+        .from(servers)
+        .where(eq(servers.enabled, true))
+        .orderBy(asc(servers.serverId));
+      const mine = await db
+        .select({ serverId: vaultRecords.serverId, name: vaultRecords.name })
+        .from(vaultRecords)
+        .where(eq(vaultRecords.userId, userId));
+      const has = new Set(mine.map((r) => `${r.serverId}/${r.name}`));
+      return {
+        servers: rows.map((row) => {
+          const inputs = row.userInputs.map((input) => ({ ...input, configured: has.has(`${row.serverId}/${input.name}`) }));
+          return { serverId: row.serverId, name: row.name, configured: inputs.every((i) => i.configured || !i.required), userInputs: inputs };
+        }),
+      };
+    },
+  }),
+];
+
+async function configuredNames(db: Parameters<typeof requireServer>[0], serverId: string, userId: string): Promise<Set<string>> {
+  const rows = await db
+    .select({ name: vaultRecords.name })
+    .from(vaultRecords)
+    .where(and(eq(vaultRecords.serverId, serverId), eq(vaultRecords.userId, userId)));
+  return new Set(rows.map((r) => r.name));
+}

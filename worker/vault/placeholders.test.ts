@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { referencedNames, resolvePlaceholders } from "./placeholders.ts";
+
+const template = {
+  url: "https://api.example.com/mcp?key={{secret:API_KEY}}",
+  headers: { Authorization: "Bearer {{user:TOKEN}}", "X-Static": "plain" },
+};
+
+describe("placeholders", () => {
+  it("lists what a configuration references", () => {
+    expect(referencedNames(template)).toEqual([
+      { kind: "secret", name: "API_KEY" },
+      { kind: "user", name: "TOKEN" },
+    ]);
+  });
+
+  it("injects values, percent-encoding those placed in the URL", () => {
+    const resolved = resolvePlaceholders(template, {
+      secret: new Map([["API_KEY", "a b&c"]]),
+      user: new Map([["TOKEN", "tok-123"]]),
+    });
+    expect(resolved.config).toEqual({
+      url: "https://api.example.com/mcp?key=a%20b%26c",
+      headers: { Authorization: "Bearer tok-123", "X-Static": "plain" },
+    });
+    expect(resolved.injected).toEqual({ API_KEY: "a b&c", TOKEN: "tok-123" });
+    expect(resolved.missing).toEqual([]);
+  });
+
+  it("reports what is missing and leaves its placeholder in place", () => {
+    const resolved = resolvePlaceholders(template, { secret: new Map(), user: new Map() });
+    expect(resolved.missing).toEqual([
+      { kind: "secret", name: "API_KEY" },
+      { kind: "user", name: "TOKEN" },
+    ]);
+    expect(resolved.injected).toEqual({});
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * `{{secret:NAME}}` is the server's own vault entry; `{{user:NAME}}` is the calling user's value for
+ * that server. They may appear in a server's URL and header values, and are resolved only at connect time.
+ */
+const PLACEHOLDER = /\{\{(secret|user):([A-Za-z0-9_.-]{1,64})\}\}/g;
+
+export type PlaceholderKind = "secret" | "user";
+
+export interface ConnectionTemplate {
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface Resolution {
+  config: ConnectionTemplate;
+  /** Every value injected, by its name: what must never travel back upstream. */
+  injected: Record<string, string>;
+  missing: { kind: PlaceholderKind; name: string }[];
+}
+
+export function referencedNames(template: ConnectionTemplate): { kind: PlaceholderKind; name: string }[] {
+  const found = new Map<string, { kind: PlaceholderKind; name: string }>();
+  for (const text of [template.url, ...Object.values(template.headers)]) {
+    for (const match of text.matchAll(PLACEHOLDER)) {
+      const kind = match[1] as PlaceholderKind;
+      found.set(`${kind}:${match[2]}`, { kind, name: match[2]! });
+    }
+  }
+  return [...found.values()];
+}
+
+/** Replaces placeholders with values; values placed into the URL are percent-encoded. */
+export function resolvePlaceholders(
+  template: ConnectionTemplate,
+  values: { secret: Map<string, string>; user: Map<string, string> },
+): Resolution {
+  const injected: Record<string, string> = {};
+  const missing: Resolution["missing"] = [];
+  const substitute = (text: string, encode: (value: string) => string) =>
+    text.replace(PLACEHOLDER, (whole, kind: PlaceholderKind, name: string) => {
+      const value = values[kind].get(name);
+      if (value === undefined) {
+        if (!missing.some((m) => m.kind === kind && m.name === name)) missing.push({ kind, name });
+        return whole;
+      }
+      injected[name] = value;
+      return encode(value);
+    });
+  return {
+    config: {
+      url: substitute(template.url, encodeURIComponent),
+      headers: Object.fromEntries(Object.entries(template.headers).map(([header, value]) => [header, substitute(value, (v) => v)])),
+    },
+    injected,
+    missing,
+  };
+}
