@@ -1,5 +1,18 @@
 import { z } from "zod";
 import type { Action } from "../../worker/admin/action.ts";
+import { adminActions } from "../../worker/admin/registry.ts";
+import { selfServiceActions } from "../../worker/user/actions.ts";
+
+/** Every documented endpoint's actions, in the order the reference shows them. */
+export const DOCUMENTED_ENDPOINTS: { title: string; actions: readonly Action[] }[] = [
+  { title: "Admin actions (`POST /admin`)", actions: adminActions },
+  { title: "Self-service actions (`POST /user`)", actions: selfServiceActions },
+];
+
+/** The generated block of docs/reference.md, as `npm run docs:reference` writes it. */
+export function renderReferenceBlock(): string {
+  return DOCUMENTED_ENDPOINTS.map(({ title, actions }) => renderActions(title, actions)).join("\n\n");
+}
 
 const BEGIN = "<!-- BEGIN GENERATED ACTIONS: run `npm run docs:reference` to update -->";
 const END = "<!-- END GENERATED ACTIONS -->";
