@@ -1,4 +1,5 @@
 // Runs once in Node before any test: one migrated database, fresh secrets and a Neon WebSocket relay.
+import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
 import { type DevSecrets, generateSecrets } from "../scripts/lib/dev-vars.ts";
 import { startEverythingServer, startFixtureServer, stopServer } from "./support/downstream-servers.ts";
@@ -12,6 +13,8 @@ declare module "vitest" {
     databaseKind: "postgres" | "pglite";
     neonWsProxy: string;
     secrets: DevSecrets;
+    /** The Worker's VAULT_KEYS entries: the first is active. */
+    vaultKeys: { id: string; key: string }[];
     /** Downstream MCP servers on loopback: the reference server and fixtures written with the SDK. */
     downstream: { everything: string; alpha: string; beta: string; mortal: string };
   }
@@ -23,7 +26,15 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", hyperdriveLocalUrl(database.url));
   project.provide("databaseKind", database.kind);
   project.provide("neonWsProxy", relay.hostPort);
-  project.provide("secrets", await generateSecrets());
+  // The ring holds a second key from the start, so the rotation test can move every record to it and
+  // back while other test files keep decrypting: the Worker's ring always contains both.
+  const secrets = await generateSecrets();
+  const keys = [
+    { id: "test-a", key: randomBytes(32).toString("base64") },
+    { id: "test-b", key: randomBytes(32).toString("base64") },
+  ];
+  project.provide("secrets", { ...secrets, VAULT_KEYS: JSON.stringify(keys) });
+  project.provide("vaultKeys", keys);
   const servers = {
     everything: await startEverythingServer(),
     alpha: await startFixtureServer("alpha"),

@@ -218,7 +218,11 @@ describe("the aggregated endpoint /mcp", () => {
       const names = (await listAll(client, "tools")).map((t) => String(t.name));
       expect(names).toContain(`${alpha}__echo`);
       expect(names.some((n) => n.startsWith(`${dead}__`))).toBe(false);
-      await expect(client.callTool({ name: `${dead}__echo` })).rejects.toMatchObject({ code: -32602 });
+      // A call to it says why it cannot be made, rather than calling the tool unknown.
+      await expect(client.callTool({ name: `${dead}__echo` })).rejects.toMatchObject({
+        code: -32003,
+        message: expect.stringContaining(`Could not connect to server "${dead}"`),
+      });
     } finally {
       await admin(2013, { serverId: dead });
     }

@@ -18,6 +18,7 @@ import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
 import { type ServerCatalogData, type ServerRow, servers } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
+import { VaultError } from "../../vault/errors.ts";
 import { loadKeyRing } from "../../vault/keyring.ts";
 import { resolvePlaceholders } from "../../vault/placeholders.ts";
 import { sealedValuesFor } from "../../vault/records.ts";
@@ -238,6 +239,8 @@ export class SessionRuntime {
 
   #failure(id: RequestId, error: unknown): JsonRpcResponse {
     if (error instanceof RpcFailure) return errorResponse(id, error.code, error.message);
+    // Vault failures name the record and the reason, never a key or a value: the caller may see them.
+    if (error instanceof VaultError) return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, `Vault: ${error.message}`);
     logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorMessage(error), cause: errorMessage((error as { cause?: unknown }).cause ?? "") }, "error");
     return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
   }
@@ -290,9 +293,7 @@ export class SessionRuntime {
     const base = { protocolVersion: record.protocolVersion };
     if (record.scope) {
       // The single-server endpoint presents the downstream server as it is.
-      const [entry] = await this.#entries(record.scope, true);
-      if (!entry) throw new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, `Server "${record.scope}" is not reachable`);
-      const { serverInfo, instructions, capabilities } = entry.catalog;
+      const { serverInfo, instructions, capabilities } = (await this.#entry(record.scope, true)).catalog;
       return { ...base, capabilities, serverInfo, ...(instructions ? { instructions } : {}) };
     }
     return {
@@ -344,13 +345,13 @@ export class SessionRuntime {
     const scope = this.#record!.scope;
     const serverId = scope ?? parseExposedName(name)?.serverId;
     const view: View = { scope };
-    const entries = serverId ? await this.#entries(serverId) : [];
+    if (!serverId) return resolveName(view, kind, name, []);
     try {
-      return resolveName(view, kind, name, entries);
+      return resolveName(view, kind, name, [await this.#entry(serverId)]);
     } catch (error) {
       // The name may be new since the catalog was cached: look once more before calling it unknown.
-      if (!serverId || entries.length === 0 || scope) throw error;
-      return resolveName(view, kind, name, await this.#entries(serverId, true));
+      if (scope || !(error instanceof RpcFailure) || error.code !== JSONRPC_ERRORS.INVALID_PARAMS) throw error;
+      return resolveName(view, kind, name, [await this.#entry(serverId, true)]);
     }
   }
 
@@ -476,32 +477,48 @@ export class SessionRuntime {
   }
 
   /**
-   * The catalogs of the servers in view, from memory, then Postgres, then the server itself when stale.
-   * A server that cannot be reached is left out (and logged) rather than failing the whole list.
+   * The catalogs of the servers in view. A server that cannot be reached is left out (and logged)
+   * rather than failing the whole list.
    */
-  async #entries(only?: string, forceRefresh = false): Promise<CatalogEntry[]> {
-    const list = await this.#servers(only);
-    const now = Date.now();
-    const fresh = (fetchedAt: number) => !forceRefresh && now - fetchedAt < this.#config.catalogTtlMs;
-    const missing = list.filter((s) => !fresh(this.#catalogs.get(s.serverId)?.fetchedAt ?? 0)).map((s) => s.serverId);
-    if (missing.length > 0 && !forceRefresh) {
-      for (const [serverId, stored] of await loadCatalogs(this.#db(), missing)) {
-        if (fresh(stored.fetchedAt.getTime())) this.#catalogs.set(serverId, { catalog: stored.catalog, fetchedAt: stored.fetchedAt.getTime() });
-      }
-    }
+  async #entries(): Promise<CatalogEntry[]> {
+    const list = await this.#servers();
+    await this.#warmCatalogs(list.map((s) => s.serverId));
     const entries = await Promise.all(
-      list.map(async (server): Promise<CatalogEntry | null> => {
-        const cached = this.#catalogs.get(server.serverId);
-        if (cached && fresh(cached.fetchedAt)) return { serverId: server.serverId, catalog: cached.catalog };
-        try {
-          return { serverId: server.serverId, catalog: await this.#refreshCatalog(server) };
-        } catch (error) {
+      list.map((server) =>
+        this.#catalogOf(server).catch((error: unknown) => {
           logEvent("catalog.skip", { sessionId: this.#record?.sessionId, serverId: server.serverId, error: errorMessage(error) }, "warn");
           return null;
-        }
-      }),
+        }),
+      ),
     );
     return entries.filter((e) => e !== null);
+  }
+
+  /** One server's catalog, or the reason it cannot be had: routing a call must say why, not "unknown". */
+  async #entry(serverId: string, forceRefresh = false): Promise<CatalogEntry> {
+    const server = await this.#server(serverId);
+    if (!forceRefresh) await this.#warmCatalogs([serverId]);
+    return this.#catalogOf(server, forceRefresh);
+  }
+
+  #isFresh(fetchedAt: number): boolean {
+    return Date.now() - fetchedAt < this.#config.catalogTtlMs;
+  }
+
+  /** Fills the memo from Postgres for servers whose catalog it lacks: one query for all of them. */
+  async #warmCatalogs(serverIds: string[]): Promise<void> {
+    const missing = serverIds.filter((id) => !this.#isFresh(this.#catalogs.get(id)?.fetchedAt ?? 0));
+    if (missing.length === 0) return;
+    for (const [serverId, stored] of await loadCatalogs(this.#db(), missing)) {
+      if (this.#isFresh(stored.fetchedAt.getTime())) this.#catalogs.set(serverId, { catalog: stored.catalog, fetchedAt: stored.fetchedAt.getTime() });
+    }
+  }
+
+  /** From the memo when fresh, else from the server itself (which also updates Postgres). */
+  async #catalogOf(server: ServerRow, forceRefresh = false): Promise<CatalogEntry> {
+    const cached = this.#catalogs.get(server.serverId);
+    if (!forceRefresh && cached && this.#isFresh(cached.fetchedAt)) return { serverId: server.serverId, catalog: cached.catalog };
+    return { serverId: server.serverId, catalog: await this.#refreshCatalog(server) };
   }
 
   async #refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
