@@ -90,6 +90,23 @@ describe("the vault", () => {
     await client.close();
   });
 
+  it("applies a changed secret on the next call, reconnecting an open session", async () => {
+    const rotating = await registerServer("alpha", { headers: { Authorization: "Bearer {{secret:ROTATING}}" } });
+    const values = [`first-${CANARY}`, `second-${CANARY}`];
+    expect((await admin(2101, { serverId: rotating, name: "ROTATING", value: values[0] })).status).toBe(200);
+    const { client } = await connectClient({ path: `/mcp/${rotating}` });
+    try {
+      for (const value of values) {
+        expect((await admin(2101, { serverId: rotating, name: "ROTATING", value })).status).toBe(200);
+        const seen = JSON.parse(textOf(await client.callTool({ name: "whoami" }))) as WhoAmI;
+        expect(seen.digests.authorization).toBe(await sha256(`Bearer ${value}`));
+      }
+    } finally {
+      await client.close();
+      await admin(2013, { serverId: rotating });
+    }
+  });
+
   it("uses each user's own value for their own calls only", async () => {
     expect((await callAction("/user", 2001, { serverId: personal, values: { PERSONAL_KEY: CANARY_ALICE } }, alice.apiKey)).status).toBe(200);
     expect((await callAction("/user", 2001, { serverId: personal, values: { PERSONAL_KEY: CANARY_BOB } }, bob.apiKey)).status).toBe(200);
