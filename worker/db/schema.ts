@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, index, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 
 export const USER_ROLES = ["owner", "admin", "user"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -119,4 +119,54 @@ export const serverCatalogs = pgTable("server_catalogs", {
     .references(() => servers.serverId, { onDelete: "cascade" }),
   catalog: jsonb("catalog").$type<ServerCatalogData>().notNull(),
   fetchedAt: timestamp("fetched_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * The audit trail. Records are hash-chained per chain (one per MCP session, plus one for admin and
+ * self-service changes): `hash` covers the record's canonical form including `prev_hash`, and `seq`
+ * counts up from 1 without gaps, so an edited, inserted or deleted row breaks verification.
+ */
+export const auditRecords = pgTable(
+  "audit_records",
+  {
+    id: text("id").primaryKey(),
+    chainId: text("chain_id").notNull(),
+    seq: integer("seq").notNull(),
+    prevHash: text("prev_hash"),
+    hash: text("hash").notNull(),
+    ts: timestamp("ts", { withTimezone: true, mode: "string" }).notNull(),
+    userId: text("user_id"),
+    role: text("role"),
+    clientName: text("client_name"),
+    clientVersion: text("client_version"),
+    sessionId: text("session_id"),
+    ip: text("ip"),
+    serverId: text("server_id"),
+    method: text("method").notNull(),
+    name: text("name"),
+    arguments: jsonb("arguments"),
+    decision: text("decision", { enum: ["allow", "deny"] }).notNull(),
+    decisionReason: text("decision_reason"),
+    policyId: text("policy_id"),
+    approvalId: text("approval_id"),
+    outcome: text("outcome", { enum: ["ok", "error"] }).notNull(),
+    errorCode: integer("error_code"),
+    errorMessage: text("error_message"),
+    latencyMs: integer("latency_ms").notNull(),
+    responseBytes: integer("response_bytes").notNull(),
+  },
+  (table) => [
+    unique("audit_records_chain_seq").on(table.chainId, table.seq),
+    index("audit_records_ts_idx").on(table.ts),
+    index("audit_records_user_idx").on(table.userId, table.id),
+    index("audit_records_server_idx").on(table.serverId, table.id),
+    index("audit_records_name_idx").on(table.name, table.id),
+  ],
+);
+
+/** Where a pruned chain now starts: the last pruned record's seq and hash, so the rest still verifies. */
+export const auditAnchors = pgTable("audit_anchors", {
+  chainId: text("chain_id").primaryKey(),
+  seq: integer("seq").notNull(),
+  hash: text("hash").notNull(),
 });

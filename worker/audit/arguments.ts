@@ -1,0 +1,27 @@
+import type { Redactor } from "../vault/redactor.ts";
+
+/** Keys whose values are credentials by their name alone, wherever they appear in arguments. */
+const SENSITIVE_KEY = /token|password|passwd|secret|authorization|cookie|api[-_]?key|credential|^values?$/i;
+export const MASK = "[MASKED]";
+/** Arguments larger than this are stored as a truncated preview: the audit trail is not a data lake. */
+export const MAX_ARGUMENT_BYTES = 8192;
+
+/**
+ * What the audit trail keeps of a request's arguments: injected secret values scrubbed, values under
+ * credential-like keys masked, and the whole capped in size.
+ */
+export function auditArguments(value: unknown, redactor?: Redactor): unknown {
+  if (value === undefined) return null;
+  const masked = mask(redactor ? redactor.scrub(value) : value);
+  const json = JSON.stringify(masked);
+  if (json.length <= MAX_ARGUMENT_BYTES) return masked;
+  return { truncated: true, bytes: json.length, preview: json.slice(0, MAX_ARGUMENT_BYTES) };
+}
+
+function mask(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(mask);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>).map(([key, inner]) => [key, SENSITIVE_KEY.test(key) ? MASK : mask(inner)]),
+  );
+}

@@ -1,0 +1,86 @@
+import { sha256Hex } from "../auth/crypto.ts";
+
+/** One audit record, exactly as stored in Postgres (`audit_records`). */
+export interface AuditRecord {
+  id: string;
+  chainId: string;
+  seq: number;
+  prevHash: string | null;
+  hash: string;
+  ts: string;
+  userId: string | null;
+  role: string | null;
+  clientName: string | null;
+  clientVersion: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  serverId: string | null;
+  method: string;
+  name: string | null;
+  arguments: unknown;
+  decision: "allow" | "deny";
+  decisionReason: string | null;
+  /** Reserved for the policy engine: which rule decided. */
+  policyId: string | null;
+  /** Reserved for human approval: which approval let the call through. */
+  approvalId: string | null;
+  outcome: "ok" | "error";
+  errorCode: number | null;
+  errorMessage: string | null;
+  latencyMs: number;
+  responseBytes: number;
+}
+
+/** What the caller describes; id, chain position and hash are added when the record is sealed. */
+export type AuditFields = Omit<AuditRecord, "id" | "chainId" | "seq" | "prevHash" | "hash">;
+
+export interface ChainPosition {
+  chainId: string;
+  seq: number;
+  prevHash: string | null;
+}
+
+/** The fields the hash covers, in a fixed order: everything but the hash itself. */
+const HASHED_FIELDS = [
+  "id", "chainId", "seq", "prevHash", "ts", "userId", "role", "clientName", "clientVersion", "sessionId", "ip",
+  "serverId", "method", "name", "arguments", "decision", "decisionReason", "policyId", "approvalId", "outcome",
+  "errorCode", "errorMessage", "latencyMs", "responseBytes",
+] as const satisfies readonly (keyof AuditRecord)[];
+
+/**
+ * Canonical JSON: fixed field order, object keys sorted at every depth, no whitespace. The same record
+ * read back from Postgres (jsonb reorders keys) hashes to the same value.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+/** Postgres hands timestamps back in its own format; the hash always sees the ISO form. */
+export function auditHash(record: Omit<AuditRecord, "hash">): Promise<string> {
+  const normalized = { ...record, ts: new Date(record.ts).toISOString() };
+  return sha256Hex(canonicalJson(HASHED_FIELDS.map((field) => normalized[field])));
+}
+
+export async function sealAuditRecord(fields: AuditFields, chain: ChainPosition, now = Date.now()): Promise<AuditRecord> {
+  const unsealed = { ...fields, id: uuidv7(now), chainId: chain.chainId, seq: chain.seq, prevHash: chain.prevHash };
+  return { ...unsealed, hash: await auditHash(unsealed) };
+}
+
+/** RFC 9562 UUIDv7: 48 bits of Unix milliseconds, then randomness, so ids sort by time. */
+export function uuidv7(now = Date.now()): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  let ms = now;
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
