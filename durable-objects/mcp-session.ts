@@ -1,24 +1,48 @@
 import { DurableObject } from "cloudflare:workers";
+import { insertAuditRecords } from "../worker/audit/store.ts";
+import { openDatabase } from "../worker/db/client.ts";
 import type { AppEnv } from "../worker/env.ts";
+import { logEvent } from "../worker/observability/log.ts";
 import { readMcpConfig } from "../worker/mcp/config.ts";
+import { AuditOutbox } from "../worker/mcp/session/audit-outbox.ts";
 import { SessionRuntime } from "../worker/mcp/session/runtime.ts";
 import { SessionStore } from "../worker/mcp/session/store.ts";
 import type { CloseInput, ListenInput, OpenInput, PostInput } from "../worker/mcp/session/types.ts";
 
+/** Records per Postgres insert when draining the audit outbox. */
+const FLUSH_BATCH = 200;
+/** Retry delays while Postgres is unreachable: doubling from 1 s, capped at a minute. */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 60_000;
+
 /**
- * One instance per MCP session, named by its unguessable session id. It keeps the session's record and
- * SSE event log in SQLite (so Last-Event-ID replay survives eviction), and holds the downstream client
- * connections in memory. The Worker reaches it only through these methods.
+ * One instance per MCP session, named by its unguessable session id. It keeps the session's record,
+ * SSE event log and audit outbox in SQLite (so replay and audit survive eviction), and holds the
+ * downstream client connections in memory. The Worker reaches it only through these methods.
+ *
+ * Its one alarm serves two timers: draining the audit outbox (soon, or after a back-off while Postgres
+ * is down) and the idle deadline that ends the session.
  */
 export class McpSession extends DurableObject<AppEnv> {
   readonly #runtime: SessionRuntime;
+  readonly #outbox: AuditOutbox;
   readonly #idleMs: number;
+  #retryMs = FIRST_RETRY_MS;
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
     const config = readMcpConfig(env);
     this.#idleMs = config.sessionIdleMs;
-    this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql));
+    this.#outbox = new AuditOutbox(ctx.storage.sql);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS idle (id INTEGER PRIMARY KEY CHECK (id = 1), deadline INTEGER NOT NULL)");
+    this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), {
+      enabled: env.AUDIT_ENABLED !== "false",
+      record: async (fields) => {
+        // Each session is its own hash chain, named by its session id.
+        await this.#outbox.append(fields.sessionId ?? this.ctx.id.toString(), fields);
+        await this.#scheduleFlush(Date.now());
+      },
+    });
   }
 
   async open(input: OpenInput): Promise<Response> {
@@ -41,16 +65,60 @@ export class McpSession extends DurableObject<AppEnv> {
 
   async close(input: CloseInput): Promise<Response> {
     const response = await this.#runtime.close(input);
-    if (response.ok) await this.ctx.storage.deleteAlarm();
+    if (response.ok) {
+      this.ctx.storage.sql.exec("DELETE FROM idle");
+      await this.#reschedule();
+    }
     return response;
   }
 
-  /** The idle timer: every request pushes it back, so firing means nobody used the session for that long. */
   override async alarm(): Promise<void> {
-    await this.#runtime.teardown("idle timeout");
+    await this.#flushAudit();
+    const deadline = this.#idleDeadline();
+    if (deadline !== null && Date.now() >= deadline) {
+      await this.#runtime.teardown("idle timeout");
+      this.ctx.storage.sql.exec("DELETE FROM idle");
+    }
+    await this.#reschedule();
+  }
+
+  /** Delivers the outbox to Postgres; on failure the records stay and the next try backs off. */
+  async #flushAudit(): Promise<void> {
+    if (this.#outbox.pending === 0) return;
+    const handle = openDatabase(this.env);
+    try {
+      for (let batch = this.#outbox.peek(FLUSH_BATCH); batch.length > 0; batch = this.#outbox.peek(FLUSH_BATCH)) {
+        await insertAuditRecords(handle.db, batch);
+        this.#outbox.delivered(batch);
+      }
+      this.#retryMs = FIRST_RETRY_MS;
+    } catch (error) {
+      logEvent("audit.flush_failed", { pending: this.#outbox.pending, retryInMs: this.#retryMs, error: String(error) }, "warn");
+      this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  #idleDeadline(): number | null {
+    return this.ctx.storage.sql.exec<{ deadline: number }>("SELECT deadline FROM idle").toArray()[0]?.deadline ?? null;
   }
 
   async #touch(): Promise<void> {
-    await this.ctx.storage.setAlarm(Date.now() + this.#idleMs);
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO idle (id, deadline) VALUES (1, ?)", Date.now() + this.#idleMs);
+    await this.#reschedule();
+  }
+
+  async #scheduleFlush(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** The earlier of the two timers; none when the session is over and the outbox is empty. */
+  async #reschedule(): Promise<void> {
+    const flushAt = this.#outbox.pending > 0 ? Date.now() + this.#retryMs : null;
+    const next = [flushAt, this.#idleDeadline()].filter((t): t is number => t !== null);
+    if (next.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...next));
   }
 }

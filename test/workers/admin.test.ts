@@ -43,6 +43,7 @@ describe("admin API: users", () => {
       [2010, { serverId: "ok", transport: "sse", url: "file:///etc/passwd" }, "data.url"],
       [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { Host: "x" } }, "data.headers"],
       [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { "X-A": "a\r\nB: c" } }, "data.headers"],
+      [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { "X-A": "{{user:NOPE}}" } }, "NOPE"],
     ];
     for (const [action, data, field] of cases) {
       const reply = await admin(action, data);

@@ -170,7 +170,10 @@ describe("sessions", () => {
     expect((await mcp({ sessionId: deleted, body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(404);
 
     const idle = await openSession();
-    expect(await runDurableObjectAlarm(env.MCP_SESSION.getByName(idle))).toBe(true);
+    const stub = env.MCP_SESSION.getByName(idle);
+    // Time passes: the idle deadline the object keeps is now behind us when its alarm fires.
+    await runInDurableObject(stub, (_instance, state) => void state.storage.sql.exec("UPDATE idle SET deadline = 0"));
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect((await mcp({ sessionId: idle, body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(404);
   });
 

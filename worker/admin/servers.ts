@@ -1,5 +1,7 @@
 import { z } from "zod";
-import { SERVER_TRANSPORTS } from "../db/schema.ts";
+import { SERVER_TRANSPORTS, type UserInput } from "../db/schema.ts";
+import { AppError } from "../http/errors.ts";
+import { referencedNames } from "../vault/placeholders.ts";
 import { createServer, deleteServer, listServers, updateServer } from "../servers/store.ts";
 import { defineAction } from "./action.ts";
 
@@ -48,10 +50,26 @@ const userInputs = z
   .refine((inputs) => new Set(inputs.map((i) => i.name)).size === inputs.length, "names must be unique")
   .describe("Values each user supplies through POST /user (CONFIGURE_SERVER)");
 
+/** A `{{user:NAME}}` nobody can set would block every call: each must be a declared user input. */
+function undeclaredUserPlaceholders(config: { url?: string | undefined; headers?: Record<string, string> | undefined }, inputs: UserInput[]): string[] {
+  const declared = new Set(inputs.map((input) => input.name));
+  return referencedNames({ url: config.url ?? "", headers: config.headers ?? {} })
+    .filter((ref) => ref.kind === "user" && !declared.has(ref.name))
+    .map((ref) => ref.name);
+}
+
+function assertUserPlaceholdersDeclared(config: Parameters<typeof undeclaredUserPlaceholders>[0], inputs: UserInput[]): void {
+  const undeclared = undeclaredUserPlaceholders(config, inputs);
+  if (undeclared.length > 0) {
+    throw new AppError("VALIDATION_FAILED", `Invalid input: data.userInputs: declare ${undeclared.join(", ")}, used as {{user:…}} placeholders`);
+  }
+}
+
 export const serverActions = [
   defineAction({
     code: 2010,
     name: "CREATE_SERVER",
+    mutates: true,
     summary: "Registers a downstream MCP server.",
     returns: "`{server}`",
     input: z.strictObject({
@@ -64,6 +82,7 @@ export const serverActions = [
       enabled: enabled.default(true),
     }),
     async run({ db, vault }, data) {
+      assertUserPlaceholdersDeclared(data, data.userInputs);
       return { server: await createServer(db, await vault(), data) };
     },
   }),
@@ -80,6 +99,7 @@ export const serverActions = [
   defineAction({
     code: 2012,
     name: "UPDATE_SERVER",
+    mutates: true,
     summary: "Changes a server's settings; omitted fields keep their values, headers are replaced whole.",
     returns: "`{server}`",
     input: z.strictObject({
@@ -92,12 +112,18 @@ export const serverActions = [
       enabled: enabled.optional(),
     }),
     async run({ db, vault }, { serverId, ...patch }) {
-      return { server: await updateServer(db, await vault(), serverId, patch) };
+      const ring = await vault();
+      if (patch.url !== undefined || patch.headers !== undefined || patch.userInputs !== undefined) {
+        const [current] = await listServers(db, ring, { serverId });
+        if (current) assertUserPlaceholdersDeclared({ url: patch.url ?? current.url, headers: patch.headers ?? current.headers }, patch.userInputs ?? current.userInputs);
+      }
+      return { server: await updateServer(db, ring, serverId, patch) };
     },
   }),
   defineAction({
     code: 2013,
     name: "DELETE_SERVER",
+    mutates: true,
     summary: "Removes a server.",
     returns: "`{serverId, deleted: true}`",
     input: z.strictObject({ serverId }),

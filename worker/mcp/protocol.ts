@@ -27,6 +27,8 @@ export const JSONRPC_ERRORS = {
   SESSION_NOT_FOUND: -32002,
   /** Server-defined range: a downstream server failed or timed out. */
   DOWNSTREAM_ERROR: -32003,
+  /** Server-defined range, audit only: the client cancelled the request, so it got no response. */
+  REQUEST_CANCELLED: -32800,
 } as const;
 
 export type RequestId = string | number;

@@ -60,7 +60,7 @@ function withScope(c: AppContext, handler: (scope: string | null) => Promise<Res
 
 function caller(c: AppContext): Caller {
   const principal = c.get("principal");
-  return { subject: principalSubject(principal), principal };
+  return { subject: principalSubject(principal), principal, ip: c.req.header("cf-connecting-ip") ?? null };
 }
 
 /** The session named by the request's header, or the error response that ends the request. */

@@ -27,6 +27,18 @@ describe("placeholders", () => {
     expect(resolved.missing).toEqual([]);
   });
 
+  it("resolves an unset optional user input to nothing", () => {
+    const resolved = resolvePlaceholders(template, { secret: new Map([["API_KEY", "k"]]), user: new Map() }, new Set(["TOKEN"]));
+    expect(resolved.missing).toEqual([]);
+    expect(resolved.config.headers.Authorization).toBe("Bearer ");
+  });
+
+  it("keeps both values when a secret and a user input share a name", () => {
+    const both = { url: "https://x.example/{{secret:K}}", headers: { A: "{{user:K}}" } };
+    const resolved = resolvePlaceholders(both, { secret: new Map([["K", "server-value"]]), user: new Map([["K", "user-value"]]) });
+    expect(resolved.injected).toEqual({ K: "server-value", "user:K": "user-value" });
+  });
+
   it("reports what is missing and leaves its placeholder in place", () => {
     const resolved = resolvePlaceholders(template, { secret: new Map(), user: new Map() });
     expect(resolved.missing).toEqual([

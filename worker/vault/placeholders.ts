@@ -33,6 +33,8 @@ export function referencedNames(template: ConnectionTemplate): { kind: Placehold
 export function resolvePlaceholders(
   template: ConnectionTemplate,
   values: { secret: Map<string, string>; user: Map<string, string> },
+  /** User inputs declared optional: unset, they resolve to "" instead of blocking the connection. */
+  optional: ReadonlySet<string> = new Set(),
 ): Resolution {
   const injected: Record<string, string> = {};
   const missing: Resolution["missing"] = [];
@@ -40,10 +42,12 @@ export function resolvePlaceholders(
     text.replace(PLACEHOLDER, (whole, kind: PlaceholderKind, name: string) => {
       const value = values[kind].get(name);
       if (value === undefined) {
+        if (kind === "user" && optional.has(name)) return "";
         if (!missing.some((m) => m.kind === kind && m.name === name)) missing.push({ kind, name });
         return whole;
       }
-      injected[name] = value;
+      // A user value named like a secret keeps its own label, so both stay scrubbed.
+      injected[kind === "user" && values.secret.has(name) ? `user:${name}` : name] = value;
       return encode(value);
     });
   return {

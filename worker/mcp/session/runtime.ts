@@ -17,11 +17,12 @@ import packageJson from "../../../package.json" with { type: "json" };
 import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
 import { type ServerCatalogData, type ServerRow, servers } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
+import { auditArguments } from "../../audit/arguments.ts";
 import { logEvent } from "../../observability/log.ts";
 import { VaultError } from "../../vault/errors.ts";
 import { loadKeyRing } from "../../vault/keyring.ts";
 import { resolvePlaceholders } from "../../vault/placeholders.ts";
-import { sealedValuesFor } from "../../vault/records.ts";
+import { type SealedValues, sealedValuesFor } from "../../vault/records.ts";
 import { Redactor } from "../../vault/redactor.ts";
 import { openServerConfig } from "../../vault/server-config.ts";
 import {
@@ -36,7 +37,7 @@ import {
   resolveUri,
   type View,
 } from "../aggregate.ts";
-import { type CatalogList, fetchCatalog, fetchList, loadCatalogs, saveCatalog } from "../catalog.ts";
+import { type CatalogList, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
 import { type DownstreamTarget, DownstreamPool, errorMessage } from "../downstream.ts";
 import { parseExposedName } from "../names.ts";
@@ -58,7 +59,7 @@ import {
 import { LiveStreams, SSE_HEADERS, sseEvent } from "./live-streams.ts";
 import { jsonRpcReply, SESSION_HEADER, sessionNotFound, transportError } from "./responses.ts";
 import { type SessionRecord, SessionStore, STANDALONE_STREAM } from "./store.ts";
-import type { Caller, CloseInput, ListenInput, OpenInput, PostInput } from "./types.ts";
+import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, SessionAudit } from "./types.ts";
 
 /** Requests that go to a downstream server and may take a while: they are answered on an SSE stream. */
 const ROUTED_DOWNSTREAM = new Set([
@@ -83,6 +84,8 @@ const PRIMING_FROM = "2025-11-25";
 interface InFlight {
   controller: AbortController;
   serverId: string | null;
+  /** What the audit record names: the client's name until routing finds the original. */
+  subject: { name: string | null; arguments: unknown };
   streamId: string | null;
   cancelled: boolean;
 }
@@ -105,14 +108,19 @@ export class SessionRuntime {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #reverseWaits = new Map<string, ReverseWait>();
   readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
+  readonly #audit: SessionAudit;
+  /** The last server rows and sealed values read, so calls go on while Postgres is unreachable. */
+  readonly #lastKnownServers = new Map<string, ServerRow>();
+  readonly #lastKnownValues = new Map<string, SealedValues>();
   #record: SessionRecord | null;
   #pool: DownstreamPool | null = null;
   #database: DatabaseHandle | null = null;
 
-  constructor(env: AppEnv, config: McpConfig, store: SessionStore) {
+  constructor(env: AppEnv, config: McpConfig, store: SessionStore, audit: SessionAudit) {
     this.#env = env;
     this.#config = config;
     this.#store = store;
+    this.#audit = audit;
     this.#record = store.load();
     this.#answerOrphans();
   }
@@ -122,10 +130,12 @@ export class SessionRuntime {
   async open(input: OpenInput): Promise<Response> {
     if (this.#record) return sessionNotFound(); // ids are random; a clash means someone is guessing
     const params = input.initialize.params ?? {};
+    const started = Date.now();
     const record: SessionRecord = {
       sessionId: input.sessionId,
       subject: input.caller.subject,
       principal: input.caller.principal,
+      ip: input.caller.ip,
       scope: input.scope,
       protocolVersion: negotiateVersion(params.protocolVersion),
       clientCapabilities: (params.capabilities ?? {}) as ClientCapabilities,
@@ -134,16 +144,21 @@ export class SessionRuntime {
     };
     // Set first: answering initialize for /mcp/<serverId> already talks to that server through this session.
     this.#record = record;
+    const subject = { serverId: record.scope, subject: { name: null, arguments: undefined } };
     let result: Record<string, unknown>;
     try {
       result = await this.#initializeResult(record);
     } catch (error) {
+      const failure = this.#failure(input.initialize.id, error);
+      await this.#recordCall("initialize", subject, started, failure);
       await this.teardown("initialize failed");
-      return jsonRpcReply(this.#failure(input.initialize.id, error));
+      return jsonRpcReply(failure);
     }
     this.#store.save(record);
+    const response: JsonRpcResponse = { jsonrpc: "2.0", id: input.initialize.id, result };
+    await this.#recordCall("initialize", subject, started, response);
     logEvent("session.open", { sessionId: record.sessionId, subject: record.subject, scope: record.scope, client: record.clientInfo.name });
-    return jsonRpcReply({ jsonrpc: "2.0", id: input.initialize.id, result }, 200, record.sessionId);
+    return jsonRpcReply(response, 200, record.sessionId);
   }
 
   async receive(input: PostInput): Promise<Response> {
@@ -225,16 +240,56 @@ export class SessionRuntime {
   /** Runs one request; null when the client cancelled it (a cancelled request gets no response). */
   async #answer(request: JsonRpcRequest, streamId: string | null): Promise<JsonRpcResponse | null> {
     const key = JSON.stringify(request.id);
-    const flight: InFlight = { controller: new AbortController(), serverId: null, streamId, cancelled: false };
+    const params = request.params ?? {};
+    const flight: InFlight = {
+      controller: new AbortController(),
+      serverId: null,
+      subject: { name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null, arguments: params.arguments },
+      streamId,
+      cancelled: false,
+    };
     this.#inFlight.set(key, flight);
+    const started = Date.now();
+    let response: JsonRpcResponse;
     try {
-      const result = await this.#dispatch(request, flight);
-      return flight.cancelled ? null : { jsonrpc: "2.0", id: request.id, result };
+      response = { jsonrpc: "2.0", id: request.id, result: await this.#dispatch(request, flight) };
     } catch (error) {
-      return flight.cancelled ? null : this.#failure(request.id, error);
+      response = this.#failure(request.id, error);
     } finally {
       this.#inFlight.delete(key);
     }
+    await this.#recordCall(request.method, flight, started, flight.cancelled ? null : response);
+    return flight.cancelled ? null : response;
+  }
+
+  /** One audit record per request, sealed into the session's chain before the answer goes out. */
+  async #recordCall(method: string, flight: Pick<InFlight, "serverId" | "subject">, started: number, response: JsonRpcResponse | null): Promise<void> {
+    const record = this.#record;
+    if (!record || !this.#audit.enabled) return;
+    const redactor = flight.serverId ? await this.#downstream().redactor(flight.serverId) : undefined;
+    const error = response && "error" in response ? response.error : null;
+    await this.#audit.record({
+      ts: new Date(started).toISOString(),
+      userId: record.principal.userId,
+      role: record.principal.role,
+      clientName: record.clientInfo.name ?? null,
+      clientVersion: record.clientInfo.version ?? null,
+      sessionId: record.sessionId,
+      ip: record.ip,
+      serverId: flight.serverId,
+      method,
+      name: flight.subject.name,
+      arguments: auditArguments(flight.subject.arguments, redactor),
+      decision: "allow",
+      decisionReason: null,
+      policyId: null,
+      approvalId: null,
+      outcome: response === null ? "error" : error ? "error" : "ok",
+      errorCode: response === null ? JSONRPC_ERRORS.REQUEST_CANCELLED : (error?.code ?? null),
+      errorMessage: response === null ? "cancelled by the client" : error ? (redactor?.scrubText(error.message) ?? error.message) : null,
+      latencyMs: Date.now() - started,
+      responseBytes: response ? JSON.stringify(response).length : 0,
+    });
   }
 
   #failure(id: RequestId, error: unknown): JsonRpcResponse {
@@ -392,6 +447,10 @@ export class SessionRuntime {
   ): Promise<Record<string, unknown>> {
     const target = await this.#target(await this.#server(serverId));
     flight.serverId = serverId;
+    flight.subject = {
+      name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : flight.subject.name,
+      arguments: params.arguments,
+    };
     const { _meta, ...rest } = params as { _meta?: { progressToken?: unknown } & Record<string, unknown> };
     const { progressToken, ...meta } = _meta ?? {};
     const forwarded = Object.keys(meta).length > 0 ? { ...rest, _meta: meta } : rest;
@@ -448,7 +507,19 @@ export class SessionRuntime {
     const filters = [eq(servers.enabled, true)];
     if (scope) filters.push(eq(servers.serverId, scope));
     if (only) filters.push(eq(servers.serverId, only));
-    return this.#db().select().from(servers).where(and(...filters)).orderBy(servers.serverId);
+    try {
+      const rows = await this.#db().select().from(servers).where(and(...filters)).orderBy(servers.serverId);
+      if (!only) this.#lastKnownServers.clear();
+      for (const row of rows) this.#lastKnownServers.set(row.serverId, row);
+      if (only && rows.length === 0) this.#lastKnownServers.delete(only);
+      return rows;
+    } catch (error) {
+      // Postgres is down: serve what this session last saw rather than failing every call.
+      const known = [...this.#lastKnownServers.values()].filter((row) => (!scope || row.serverId === scope) && (!only || row.serverId === only));
+      if (known.length === 0) throw error;
+      logEvent("database.unreachable", { sessionId: this.#record?.sessionId, using: "last known servers", error: errorMessage(error) }, "warn");
+      return known;
+    }
   }
 
   async #server(serverId: string): Promise<ServerRow> {
@@ -463,14 +534,27 @@ export class SessionRuntime {
    */
   async #target(row: ServerRow): Promise<DownstreamTarget> {
     const ring = await loadKeyRing(this.#env.VAULT_KEYS);
-    const sealed = await sealedValuesFor(this.#db(), ring, row.serverId, this.#record!.principal.userId);
+    const sealed = await sealedValuesFor(this.#db(), ring, row.serverId, this.#record!.principal.userId).then(
+      (values) => {
+        this.#lastKnownValues.set(row.serverId, values);
+        return values;
+      },
+      (error: unknown) => {
+        const known = this.#lastKnownValues.get(row.serverId);
+        if (!known) throw error;
+        return known;
+      },
+    );
     return {
       serverId: row.serverId,
       transport: row.transport,
       fingerprint: `${row.config ?? JSON.stringify([row.url, row.headers])}|${sealed.fingerprint}`,
       resolve: async () => {
-        const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open());
-        if (resolution.missing.length > 0) throw new NeedsConfiguration(row.serverId, resolution.missing);
+        const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
+        const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open(), optional);
+        if (resolution.missing.length > 0) {
+          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#record!.principal.userId === null);
+        }
         return { ...resolution.config, redactor: new Redactor(resolution.injected) };
       },
     };
@@ -485,8 +569,9 @@ export class SessionRuntime {
     await this.#warmCatalogs(list.map((s) => s.serverId));
     const entries = await Promise.all(
       list.map((server) =>
-        this.#catalogOf(server).catch((error: unknown) => {
-          logEvent("catalog.skip", { sessionId: this.#record?.sessionId, serverId: server.serverId, error: errorMessage(error) }, "warn");
+        this.#catalogOf(server).catch(async (error: unknown) => {
+          const message = (await this.#downstream().redactor(server.serverId)).scrubText(errorMessage(error));
+          logEvent("catalog.skip", { sessionId: this.#record?.sessionId, serverId: server.serverId, error: message }, "warn");
           return null;
         }),
       ),
@@ -509,7 +594,9 @@ export class SessionRuntime {
   async #warmCatalogs(serverIds: string[]): Promise<void> {
     const missing = serverIds.filter((id) => !this.#isFresh(this.#catalogs.get(id)?.fetchedAt ?? 0));
     if (missing.length === 0) return;
-    for (const [serverId, stored] of await loadCatalogs(this.#db(), missing)) {
+    // Without Postgres the catalogs come from memory or from the servers themselves.
+    const catalogs = await loadCatalogs(this.#db(), missing).catch(() => new Map<string, StoredCatalog>());
+    for (const [serverId, stored] of catalogs) {
       if (this.#isFresh(stored.fetchedAt.getTime())) this.#catalogs.set(serverId, { catalog: stored.catalog, fetchedAt: stored.fetchedAt.getTime() });
     }
   }
@@ -535,7 +622,9 @@ export class SessionRuntime {
       catalog = redactor.scrub(await fetchCatalog(client, timeout));
     }
     this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
-    await saveCatalog(this.#db(), server.serverId, catalog);
+    await saveCatalog(this.#db(), server.serverId, catalog).catch((error: unknown) =>
+      logEvent("catalog.save_failed", { serverId: server.serverId, error: errorMessage(error) }, "warn"),
+    );
     return catalog;
   }
 
@@ -645,8 +734,8 @@ export class SessionRuntime {
     };
     const lists = refreshed[notification.method];
     if (lists) {
-      await this.#refreshCatalog(await this.#server(serverId), lists).catch((error) =>
-        logEvent("catalog.refresh_failed", { serverId, error: errorMessage(error) }, "warn"),
+      await this.#refreshCatalog(await this.#server(serverId), lists).catch((error: unknown) =>
+        logEvent("catalog.refresh_failed", { serverId, error: redactor.scrubText(errorMessage(error)) }, "warn"),
       );
       this.#emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });
     } else if (notification.method === "notifications/resources/updated") {
@@ -676,11 +765,13 @@ export class SessionRuntime {
 
 /** A server that cannot be reached until a value is set: the message says who must set what, and how. */
 export class NeedsConfiguration extends RpcFailure {
-  constructor(serverId: string, missing: { kind: "secret" | "user"; name: string }[]) {
+  constructor(serverId: string, missing: { kind: "secret" | "user"; name: string }[], viaOwnerKey: boolean) {
     const mine = missing.filter((m) => m.kind === "user").map((m) => m.name);
     const admins = missing.filter((m) => m.kind === "secret").map((m) => m.name);
     const parts: string[] = [];
-    if (mine.length > 0) {
+    if (mine.length > 0 && viaOwnerKey) {
+      parts.push(`Server "${serverId}" needs personal values (${mine.join(", ")}), and the owner key has none: connect with a user's API key or token`);
+    } else if (mine.length > 0) {
       const example = JSON.stringify({ action: 2001, data: { serverId, values: Object.fromEntries(mine.map((n) => [n, "…"])) } });
       parts.push(`Server "${serverId}" needs your personal value${mine.length > 1 ? "s" : ""} ${mine.join(", ")}. Set ${mine.length > 1 ? "them" : "it"} with POST /user ${example}`);
     }

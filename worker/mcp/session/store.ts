@@ -8,6 +8,7 @@ export interface SessionRecord {
   /** The identity that opened the session; any other identity is told the session does not exist. */
   subject: string;
   principal: Principal;
+  ip: string | null;
   /** null for the aggregated endpoint, else the one server of `/mcp/<serverId>`. */
   scope: string | null;
   protocolVersion: ProtocolVersion;

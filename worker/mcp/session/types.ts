@@ -1,3 +1,4 @@
+import type { AuditFields } from "../../audit/record.ts";
 import type { Principal } from "../../auth/principal.ts";
 import type { JsonRpcMessage, JsonRpcRequest } from "../protocol.ts";
 
@@ -5,6 +6,14 @@ import type { JsonRpcMessage, JsonRpcRequest } from "../protocol.ts";
 export interface Caller {
   subject: string;
   principal: Principal;
+  /** The client's address as Cloudflare saw it, for the audit trail. */
+  ip: string | null;
+}
+
+/** Where a session's audit records go: the DO's outbox, drained to Postgres by its alarm. */
+export interface SessionAudit {
+  enabled: boolean;
+  record(fields: AuditFields): Promise<void>;
 }
 
 /** The session DO's inputs: parsed and shape-checked by the Worker, so the DO only sees valid JSON-RPC. */

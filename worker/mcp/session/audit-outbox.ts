@@ -1,0 +1,49 @@
+import { type AuditFields, type AuditRecord, sealAuditRecord } from "../../audit/record.ts";
+
+/**
+ * The session's audit records on their way to Postgres. A record is sealed into the session's hash
+ * chain and written to the Durable Object's SQLite before anything else happens to it, so a call never
+ * waits on Postgres and a record survives eviction, a crash or a database outage. The alarm drains it.
+ */
+export class AuditOutbox {
+  readonly #sql: SqlStorage;
+  // Sealing hashes asynchronously; queueing keeps two records from taking the same chain position.
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS audit_outbox (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS audit_head (chain_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
+    `);
+  }
+
+  /** Seals the record as the next link of `chainId` and stores it; resolves once it is durable. */
+  append(chainId: string, fields: AuditFields): Promise<void> {
+    const next = this.#queue.then(async () => {
+      const head = this.#sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_head WHERE chain_id = ?", chainId).toArray()[0];
+      const record = await sealAuditRecord(fields, { chainId, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? null });
+      this.#sql.exec("INSERT INTO audit_outbox (seq, record) VALUES (?, ?)", record.seq, JSON.stringify(record));
+      this.#sql.exec("INSERT OR REPLACE INTO audit_head (chain_id, seq, hash) VALUES (?, ?, ?)", chainId, record.seq, record.hash);
+    });
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** The oldest records not yet delivered. */
+  peek(limit: number): AuditRecord[] {
+    return this.#sql
+      .exec<{ record: string }>("SELECT record FROM audit_outbox ORDER BY seq LIMIT ?", limit)
+      .toArray()
+      .map((row) => JSON.parse(row.record) as AuditRecord);
+  }
+
+  /** Forgets records Postgres has acknowledged. */
+  delivered(records: AuditRecord[]): void {
+    for (const record of records) this.#sql.exec("DELETE FROM audit_outbox WHERE seq = ?", record.seq);
+  }
+
+  get pending(): number {
+    return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM audit_outbox").one().n;
+  }
+}
