@@ -11,9 +11,9 @@ import type { CloseInput, ListenInput, OpenInput, PostInput } from "../worker/mc
 
 /** Records per Postgres insert when draining the audit outbox. */
 const FLUSH_BATCH = 200;
-/** Retry delays while Postgres is unreachable: doubling from 1 s, capped at a minute. */
+/** Retry delays while Postgres is unreachable: doubling from 1 s, capped at 10 s so delivery resumes soon after Postgres does. */
 const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 60_000;
+const MAX_RETRY_MS = 10_000;
 
 /**
  * One instance per MCP session, named by its unguessable session id. It keeps the session's record,

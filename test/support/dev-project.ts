@@ -51,11 +51,12 @@ export interface DevProcess {
  * Starts `node scripts/dev.ts` in `dir` as a user would from a clean shell: no DATABASE_URL, nothing
  * from the test runner's own environment that a user would not have.
  */
-export function startDev(dir: string, port: number): DevProcess {
+export function startDev(dir: string, port: number, extraEnv: Record<string, string> = {}): DevProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
     if (name === "DATABASE_URL" || name === "NODE_ENV" || name.startsWith("VITEST") || name.startsWith("CLOUDFLARE_")) delete env[name];
   }
+  Object.assign(env, extraEnv);
   env.PORT = String(port);
   env.WRANGLER_SEND_METRICS = "false";
   // The absolute script path puts the project directory into the launcher's command line.
