@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { insertAuditRecords } from "../worker/audit/store.ts";
 import { openDatabase } from "../worker/db/client.ts";
 import type { AppEnv } from "../worker/env.ts";
+import { analyticsPoint } from "../worker/observability/analytics.ts";
 import { logEvent } from "../worker/observability/log.ts";
 import { readMcpConfig } from "../worker/mcp/config.ts";
 import { AuditOutbox } from "../worker/mcp/session/audit-outbox.ts";
@@ -38,6 +39,7 @@ export class McpSession extends DurableObject<AppEnv> {
     this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), {
       enabled: env.AUDIT_ENABLED !== "false",
       record: async (fields) => {
+        env.ANALYTICS?.writeDataPoint(analyticsPoint(fields));
         // Each session is its own hash chain, named by its session id.
         await this.#outbox.append(fields.sessionId ?? this.ctx.id.toString(), fields);
         await this.#scheduleFlush(Date.now());

@@ -7,9 +7,11 @@ import { healthRoute } from "./health/route.ts";
 import type { HonoEnv } from "./http/context.ts";
 import { onError, onNotFound } from "./http/error-handler.ts";
 import { mcpRoute } from "./mcp/route.ts";
+import { requestLog } from "./observability/request-log.ts";
 import { userRoute } from "./user/route.ts";
 
 export const app = new Hono<HonoEnv>()
+  .use(requestLog)
   .use(databaseMiddleware)
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)

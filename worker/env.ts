@@ -12,4 +12,6 @@ export type AppEnv = Omit<Env, "HYPERDRIVE"> & {
    * against a plain Postgres, as Neon documents. Never set in production.
    */
   NEON_WS_PROXY?: string;
+  /** Optional Workers Analytics Engine dataset for per-call counters (docs/deployment.md). */
+  ANALYTICS?: AnalyticsEngineDataset;
 };

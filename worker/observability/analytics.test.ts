@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { analyticsPoint } from "./analytics.ts";
+
+describe("analytics data points", () => {
+  it("carry the call's identity, outcome and cost, and nothing from its arguments", () => {
+    const point = analyticsPoint({
+      ts: "2026-11-25T00:00:00.000Z",
+      userId: "u1",
+      role: "user",
+      clientName: "c",
+      clientVersion: "1",
+      sessionId: "s",
+      ip: "203.0.113.9",
+      serverId: "github",
+      method: "tools/call",
+      name: "create_issue",
+      arguments: { token: "sekret" },
+      decision: "allow",
+      decisionReason: null,
+      policyId: null,
+      approvalId: null,
+      outcome: "error",
+      errorCode: -32003,
+      errorMessage: "boom",
+      latencyMs: 12,
+      responseBytes: 300,
+    });
+    expect(point).toEqual({
+      indexes: ["github"],
+      blobs: ["tools/call", "github", "create_issue", "error", "allow", "u1"],
+      doubles: [12, 300, -32003],
+    });
+    expect(JSON.stringify(point)).not.toContain("sekret");
+  });
+});
