@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDevVars, generateSecrets } from "./lib/dev-vars.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
+import { freePort } from "./lib/free-port.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -97,16 +98,6 @@ async function stop(child: ChildProcess, group: boolean): Promise<void> {
   await exited(child);
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // ---- the parts ------------------------------------------------------------------------------------------
 

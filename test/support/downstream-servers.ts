@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/lib/free-port.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -38,16 +39,6 @@ export async function startEverythingServer(): Promise<RunningServer> {
   return { url: `http://127.0.0.1:${port}/mcp`, process: child };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
