@@ -20,6 +20,15 @@ export interface Action<Input extends z.ZodType = z.ZodType> {
   input: Input;
   /** The shape of `data` in a successful reply, for the reference docs. */
   returns: string;
+  /**
+   * Set on every action that changes state: the dispatcher then runs it in a transaction together with
+   * its audit record, and `ctx.db` is that transaction.
+   */
+  mutates?: true;
+  /**
+   * `run` may return a Response (e.g. a stream) to be sent as it is instead of the JSON envelope; such an
+   * action says so in its summary.
+   */
   run(ctx: ActionContext, data: z.output<Input>): Promise<unknown>;
 }
 

@@ -1,10 +1,12 @@
 import { z } from "zod";
+import { auditArguments } from "../audit/arguments.ts";
+import { runAudited } from "../audit/mutation.ts";
 import type { UserRole } from "../db/schema.ts";
 import type { AppContext } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { loadKeyRing } from "../vault/keyring.ts";
-import type { Action } from "./action.ts";
+import type { Action, ActionContext } from "./action.ts";
 
 const envelopeSchema = z.strictObject({
   action: z.number().int().describe("The numeric action code"),
@@ -15,6 +17,8 @@ export interface ActionEndpoint {
   actions: readonly Action[];
   /** Roles allowed to call the endpoint at all; actions may narrow further. */
   roles: readonly UserRole[];
+  /** Prefix of the audit `method` of this endpoint's changes: `admin/CREATE_USER`, `user/CONFIGURE_SERVER`. */
+  surface?: "admin" | "user";
 }
 
 export function indexActions(actions: readonly Action[]): Map<number, Action> {
@@ -26,7 +30,10 @@ export function indexActions(actions: readonly Action[]): Map<number, Action> {
   return byCode;
 }
 
-/** Serves `{action, data}` → `{success, data}` for one registry of actions. */
+/**
+ * Serves `{action, data}` → `{success, data}` for one registry of actions. An action flagged `mutates`
+ * runs in a transaction with its audit record; an action that returns a Response has it sent as it is.
+ */
 export function actionHandler(endpoint: ActionEndpoint) {
   const byCode = indexActions(endpoint.actions);
   return async (c: AppContext) => {
@@ -43,12 +50,30 @@ export function actionHandler(endpoint: ActionEndpoint) {
     const data = action.input.safeParse(envelope.data.data ?? {});
     if (!data.success) throw validationError(data.error, "data.");
 
-    const result = await action.run(
-      { db: c.get("db")(), principal, env: c.env, vault: () => loadKeyRing(c.env.VAULT_KEYS) },
-      data.data,
-    );
+    const context: ActionContext = { db: c.get("db")(), principal, env: c.env, vault: () => loadKeyRing(c.env.VAULT_KEYS) };
+    const result = action.mutates
+      ? await runAudited(
+          context.db,
+          {
+            method: `${endpoint.surface ?? "admin"}/${action.name}`,
+            name: action.name,
+            serverId: serverIdOf(data.data),
+            principal,
+            ip: c.req.header("cf-connecting-ip") ?? null,
+            arguments: auditArguments(data.data),
+          },
+          (tx) => action.run({ ...context, db: tx }, data.data),
+        )
+      : await action.run(context, data.data);
+    if (result instanceof Response) return result;
     return c.json({ success: true, data: result ?? null });
   };
+}
+
+/** Most changes name the server they touch; recording it lets GET_LOGS find them by server. */
+function serverIdOf(data: unknown): string | null {
+  if (typeof data !== "object" || data === null || !("serverId" in data)) return null;
+  return typeof data.serverId === "string" ? data.serverId : null;
 }
 
 function validationError(error: z.ZodError, prefix: string): AppError {

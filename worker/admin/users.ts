@@ -25,6 +25,7 @@ export const userActions = [
   defineAction({
     code: 1010,
     name: "CREATE_USER",
+    mutates: true,
     summary: "Creates a user and returns its API key, shown only this once.",
     returns: "`{userId, apiKey, user}`",
     input: z.strictObject({
@@ -52,6 +53,7 @@ export const userActions = [
   defineAction({
     code: 1012,
     name: "UPDATE_USER",
+    mutates: true,
     summary: "Changes a user's name, email, role, status or attributes.",
     returns: "`{user}`",
     input: z.strictObject({
@@ -71,6 +73,7 @@ export const userActions = [
   defineAction({
     code: 1013,
     name: "DELETE_USER",
+    mutates: true,
     summary: "Deletes a user and its keys; its tokens stop working at once.",
     returns: "`{userId, deleted: true}`",
     input: z.strictObject({ userId }),
@@ -83,6 +86,7 @@ export const userActions = [
   defineAction({
     code: 1001,
     name: "DISABLE_USER",
+    mutates: true,
     summary: "Disables a user; its key and tokens are refused at once. UPDATE_USER with status \"active\" re-enables.",
     returns: "`{user}`",
     input: z.strictObject({ userId }),
@@ -94,6 +98,7 @@ export const userActions = [
   defineAction({
     code: 1017,
     name: "ROTATE_USER_KEY",
+    mutates: true,
     summary: "Issues a new API key (shown once); the old key and every token minted from it stop working.",
     returns: "`{userId, apiKey}`",
     input: z.strictObject({ userId }),

@@ -18,6 +18,7 @@ export const vaultActions = [
   defineAction({
     code: 2101,
     name: "SET_SERVER_SECRET",
+    mutates: true,
     summary: "Stores (or replaces) a server's secret, encrypted; it takes effect on the server's next connection.",
     returns: "`{serverId, name, updated: true}`",
     input: z.strictObject({
@@ -34,6 +35,7 @@ export const vaultActions = [
   defineAction({
     code: 2102,
     name: "DELETE_SERVER_SECRET",
+    mutates: true,
     summary: "Deletes a server's secret.",
     returns: "`{serverId, name, deleted: true}`",
     input: z.strictObject({ serverId, name }),
@@ -58,6 +60,7 @@ export const vaultActions = [
   defineAction({
     code: 2104,
     name: "ROTATE_VAULT_KEY",
+    mutates: true,
     summary:
       "Re-encrypts every secret, user value and server configuration under the newest key of VAULT_KEYS, in batches. Repeat while `remaining` > 0; then the old key can leave the ring.",
     returns: "`{activeKeyId, reencrypted, remaining}`",

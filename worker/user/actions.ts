@@ -21,6 +21,7 @@ export const selfServiceActions = [
   defineAction({
     code: 2001,
     name: "CONFIGURE_SERVER",
+    mutates: true,
     summary: "Stores your personal values for a server (encrypted); they are used only for your own calls.",
     returns: "`{serverId, configured: string[], missing: string[]}` (missing: required inputs still unset)",
     input: z.strictObject({
@@ -54,6 +55,7 @@ export const selfServiceActions = [
   defineAction({
     code: 2002,
     name: "UNCONFIGURE_SERVER",
+    mutates: true,
     summary: "Deletes all your personal values for a server.",
     returns: "`{serverId, removed: number}`",
     input: z.strictObject({ serverId }),

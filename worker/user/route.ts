@@ -7,4 +7,4 @@ import { selfServiceActions } from "./actions.ts";
 /** `POST /user`: the same `{action, data}` envelope as /admin, for a user's own settings. */
 export const userRoute = new Hono<HonoEnv>()
   .use(requireAuth())
-  .post("/", actionHandler({ actions: selfServiceActions, roles: ["owner", "admin", "user"] }));
+  .post("/", actionHandler({ actions: selfServiceActions, roles: ["owner", "admin", "user"], surface: "user" }));

@@ -1,0 +1,82 @@
+import type { Principal } from "../auth/principal.ts";
+import type { Database } from "../db/client.ts";
+import { AppError } from "../http/errors.ts";
+import { appendToAdminChain } from "./admin-chain.ts";
+import type { AuditFields } from "./record.ts";
+
+/** Who changed what, as the dispatcher knows it before the change runs. */
+export interface MutationContext {
+  /** `admin/<ACTION_NAME>` or `user/<ACTION_NAME>`. */
+  method: string;
+  name: string;
+  /** The server the change is about, when it names one, so GET_LOGS can filter changes by server. */
+  serverId: string | null;
+  principal: Principal;
+  ip: string | null;
+  /** Already masked by auditArguments: this goes into the record as it is. */
+  arguments: unknown;
+}
+
+/**
+ * Runs a change and its audit record in one transaction: a change without its record, or a record of a
+ * change that did not happen, cannot be committed. A failed change is then recorded on its own as an
+ * error, best-effort, since the attempt is worth knowing about but must not mask the original failure.
+ */
+export async function runAudited<T>(db: Database, context: MutationContext, run: (tx: Database) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await db.transaction(async (tx) => {
+      const result = await run(tx);
+      await appendToAdminChain(tx, mutationFields(context, started, { outcome: "ok", result }));
+      return result;
+    });
+  } catch (error) {
+    await recordFailure(db, context, started, error);
+    throw error;
+  }
+}
+
+async function recordFailure(db: Database, context: MutationContext, started: number, error: unknown): Promise<void> {
+  try {
+    await db.transaction((tx) => appendToAdminChain(tx, mutationFields(context, started, { outcome: "error", error })));
+  } catch (auditError) {
+    // The database is likely what failed in the first place; the caller still gets the original error.
+    console.error(JSON.stringify({ level: "error", msg: "audit: could not record a failed change", method: context.method, error: causeOf(auditError) }));
+  }
+}
+
+/** Drizzle's message repeats the query and its parameters; the driver's own message is what matters. */
+function causeOf(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+type Outcome = { outcome: "ok"; result: unknown } | { outcome: "error"; error: unknown };
+
+function mutationFields(context: MutationContext, started: number, outcome: Outcome): AuditFields {
+  // Only AppError messages are written to be shown; anything else may carry internals, so it is generalised.
+  const failure = outcome.outcome === "error" ? (outcome.error instanceof AppError ? outcome.error : new AppError("INTERNAL", "Internal error")) : null;
+  return {
+    ts: new Date(started).toISOString(),
+    userId: context.principal.userId,
+    role: context.principal.role,
+    clientName: null,
+    clientVersion: null,
+    sessionId: null,
+    ip: context.ip,
+    serverId: context.serverId,
+    method: context.method,
+    name: context.name,
+    arguments: context.arguments,
+    // A refused change was denied, not attempted: the same distinction MCP records make.
+    decision: failure?.kind === "FORBIDDEN" ? "deny" : "allow",
+    decisionReason: failure?.kind === "FORBIDDEN" ? failure.message : null,
+    policyId: null,
+    approvalId: null,
+    outcome: outcome.outcome,
+    errorCode: failure?.code ?? null,
+    errorMessage: failure?.message ?? null,
+    latencyMs: Date.now() - started,
+    responseBytes: outcome.outcome === "ok" ? new TextEncoder().encode(JSON.stringify(outcome.result ?? null)).length : 0,
+  };
+}
