@@ -1,0 +1,160 @@
+import { env } from "cloudflare:workers";
+import { createScheduledController } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { pruneAudit, retentionCutoff } from "../../worker/audit/prune.ts";
+import type { AuditRecord } from "../../worker/audit/record.ts";
+import { openDatabase } from "../../worker/db/client.ts";
+import worker from "../../worker/index.ts";
+import { admin, sql } from "./gateway.ts";
+import { insertChain, uniqueId } from "./audit-support.ts";
+
+interface Verified {
+  ok: boolean;
+  checked: number;
+  firstMismatch?: { chainId: string; seq: number; id: string; reason: string };
+}
+
+async function verify(data: Record<string, unknown>): Promise<Verified> {
+  const reply = await admin<Verified>(7004, data);
+  expect(reply.body.error).toBeUndefined();
+  return reply.body.data!;
+}
+
+async function chainOf(length: number, ts?: (i: number) => string): Promise<{ chainId: string; records: AuditRecord[] }> {
+  const chainId = uniqueId("verify");
+  const records = await insertChain(chainId, Array.from({ length }, (_, i) => ({ arguments: { i, note: `call ${i}` }, ...(ts ? { ts: ts(i) } : {}) })));
+  return { chainId, records };
+}
+
+/**
+ * Prune tests delete by age across the whole table, so their records are dated in 2001: older than anything
+ * another test file writes, and a cutoff in 2001 removes nothing of theirs.
+ */
+const in2001 = (month: number, day: number) => new Date(Date.UTC(2001, month - 1, day)).toISOString();
+
+describe("VERIFY_AUDIT", () => {
+  it("passes intact chains and counts what it checked", async () => {
+    const { chainId } = await chainOf(12);
+    expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 12 });
+  });
+
+  it("reports an edited record", async () => {
+    const { chainId, records } = await chainOf(8);
+    await sql("update audit_records set error_message = 'nothing happened' where chain_id = $1 and seq = 4", [chainId]);
+    const result = await verify({ sessionId: chainId });
+    expect(result.ok).toBe(false);
+    expect(result.firstMismatch).toMatchObject({ chainId, seq: 4, id: records[3]!.id });
+    expect(result.firstMismatch!.reason).toContain("edited");
+    expect(result.checked).toBe(4);
+  });
+
+  it("reports an edit to the arguments, whatever the key order jsonb keeps", async () => {
+    const { chainId } = await chainOf(3);
+    expect((await verify({ sessionId: chainId })).ok).toBe(true);
+    await sql(`update audit_records set arguments = jsonb_set(arguments, '{note}', '"other"') where chain_id = $1 and seq = 2`, [chainId]);
+    expect((await verify({ sessionId: chainId })).firstMismatch).toMatchObject({ chainId, seq: 2 });
+  });
+
+  it("reports a record deleted from the middle", async () => {
+    const { chainId, records } = await chainOf(8);
+    await sql("delete from audit_records where chain_id = $1 and seq = 5", [chainId]);
+    const result = await verify({ sessionId: chainId });
+    expect(result.firstMismatch).toMatchObject({ chainId, seq: 5, id: records[5]!.id });
+    expect(result.firstMismatch!.reason).toContain("deleted");
+  });
+
+  it("reports records deleted from the start of a chain that has no anchor", async () => {
+    const { chainId, records } = await chainOf(5);
+    await sql("delete from audit_records where chain_id = $1 and seq <= 2", [chainId]);
+    expect((await verify({ sessionId: chainId })).firstMismatch).toMatchObject({ chainId, seq: 2, id: records[2]!.id });
+  });
+
+  it("reports a forged prev_hash and reordered records", async () => {
+    const forged = await chainOf(5);
+    await sql("update audit_records set prev_hash = repeat('0', 64) where chain_id = $1 and seq = 3", [forged.chainId]);
+    const forgedResult = await verify({ sessionId: forged.chainId });
+    expect(forgedResult.firstMismatch).toMatchObject({ chainId: forged.chainId, seq: 3 });
+    expect(forgedResult.firstMismatch!.reason).toContain("prev_hash");
+
+    const swapped = await chainOf(5);
+    // Three steps, since (chain_id, seq) is unique at every statement.
+    for (const [from, to] of [[2, -2], [3, 2], [-2, 3]]) {
+      await sql("update audit_records set seq = $3 where chain_id = $1 and seq = $2", [swapped.chainId, from, to]);
+    }
+    expect((await verify({ sessionId: swapped.chainId })).firstMismatch).toMatchObject({ chainId: swapped.chainId, seq: 2, id: swapped.records[2]!.id });
+  });
+
+  it("verifies a time range against the links just outside it", async () => {
+    const base = Date.now() - 600_000;
+    const { chainId, records } = await chainOf(10, (i) => new Date(base + i * 1000).toISOString());
+    const range = { sessionId: chainId, since: records[3]!.ts, until: records[7]!.ts };
+    expect(await verify(range)).toEqual({ ok: true, checked: 4 });
+    // The record just before the range is what seq 4 links to: deleting it shows up here too.
+    await sql("delete from audit_records where chain_id = $1 and seq = 3", [chainId]);
+    expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 3, id: records[3]!.id });
+    // A range wholly after the damage is still intact.
+    expect(await verify({ sessionId: chainId, since: records[5]!.ts })).toEqual({ ok: true, checked: 5 });
+  });
+
+  it("rejects bad input", async () => {
+    for (const data of [{ since: "soon" }, { sessionId: "" }, { extra: true }]) {
+      expect((await admin(7004, data)).status, JSON.stringify(data)).toBe(400);
+    }
+  });
+});
+
+describe("retention", () => {
+  it("prunes a chain's old records and leaves it verifiable from its anchor", async () => {
+    const { chainId, records } = await chainOf(8, (i) => (i < 5 ? in2001(1, i + 1) : in2001(9, i + 1)));
+    const handle = openDatabase(env);
+    try {
+      const result = await pruneAudit(handle.db, new Date(in2001(6, 1)));
+      expect(result.deleted).toBeGreaterThanOrEqual(5);
+      expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 6 }, { seq: 7 }, { seq: 8 }]);
+      expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 5, hash: records[4]!.hash }]);
+      expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
+
+      // A second prune with the same cutoff finds nothing more of this chain and leaves the anchor alone.
+      await pruneAudit(handle.db, new Date(in2001(6, 1)));
+      expect(await sql("select seq from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 5 }]);
+
+      // Tampering after a prune is still caught, and so is an anchor that no longer matches.
+      await sql("update audit_anchors set hash = repeat('f', 64) where chain_id = $1", [chainId]);
+      expect((await verify({ sessionId: chainId })).firstMismatch).toMatchObject({ chainId, seq: 6 });
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it("keeps an old record that follows a newer one, so pruning never leaves a gap", async () => {
+    // Concurrent calls are sealed in completion order: seq 3 started before seq 2 but finished after it.
+    const { chainId, records } = await chainOf(4, (i) => [in2001(1, 1), in2001(9, 1), in2001(1, 2), in2001(9, 2)][i]!);
+    const handle = openDatabase(env);
+    try {
+      await pruneAudit(handle.db, new Date(in2001(6, 1)));
+    } finally {
+      await handle.close();
+    }
+    expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 2 }, { seq: 3 }, { seq: 4 }]);
+    expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 1, hash: records[0]!.hash }]);
+    expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
+  });
+
+  it("runs from the cron trigger with AUDIT_RETENTION_DAYS", async () => {
+    const { chainId } = await chainOf(3, (i) => in2001(2, i + 1));
+    const recent = await chainOf(2);
+    // The deployed handler itself, with wrangler.toml's AUDIT_RETENTION_DAYS (90).
+    await worker.scheduled(createScheduledController({ cron: "17 3 * * *" }), env);
+    expect(await sql("select seq from audit_records where chain_id = $1", [chainId])).toEqual([]);
+    expect(await sql("select seq from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 3 }]);
+    expect(await verify({ sessionId: recent.chainId })).toEqual({ ok: true, checked: 2 });
+  });
+
+  it("reads the retention setting, with 0 meaning keep everything", () => {
+    const now = Date.UTC(2026, 0, 31);
+    expect(retentionCutoff("30", now)?.toISOString()).toBe("2026-01-01T00:00:00.000Z");
+    expect(retentionCutoff(undefined, now)?.getTime()).toBe(now - 90 * 86_400_000);
+    expect(retentionCutoff("nonsense", now)?.getTime()).toBe(now - 90 * 86_400_000);
+    expect(retentionCutoff("0", now)).toBeNull();
+  });
+});

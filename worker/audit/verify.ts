@@ -1,0 +1,108 @@
+import { and, asc, eq, gt, lte, max, min, or } from "drizzle-orm";
+import type { Database } from "../db/client.ts";
+import { auditAnchors, auditRecords } from "../db/schema.ts";
+import { auditWhere } from "./query.ts";
+import { auditHash } from "./record.ts";
+
+export interface VerifyScope {
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Only the chain(s) holding this session's records. */
+  sessionId?: string | undefined;
+}
+
+export interface Mismatch {
+  chainId: string;
+  seq: number;
+  /** The record where the break shows: the edited one, or the one after a deleted record. */
+  id: string;
+  reason: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  firstMismatch?: Mismatch;
+}
+
+/** Records read per query while walking a chain. */
+const VERIFY_PAGE_SIZE = 1000;
+
+/**
+ * Walks every chain with a record in scope, in seq order, from the first such record to the last: each
+ * record's hash must match its contents, its prev_hash the hash before it, and seq must have no gaps.
+ * The walk covers the chain's whole seq interval rather than only records with ts in the range, because
+ * concurrent calls in one session may finish, and so be sealed, out of timestamp order.
+ */
+export async function verifyAudit(db: Database, scope: VerifyScope): Promise<VerifyResult> {
+  const chains = await db
+    .select({ chainId: auditRecords.chainId, first: min(auditRecords.seq), last: max(auditRecords.seq) })
+    .from(auditRecords)
+    .where(
+      and(
+        auditWhere({ since: scope.since, until: scope.until }),
+        scope.sessionId === undefined ? undefined : or(eq(auditRecords.sessionId, scope.sessionId), eq(auditRecords.chainId, scope.sessionId)),
+      ),
+    )
+    .groupBy(auditRecords.chainId)
+    .orderBy(asc(auditRecords.chainId));
+
+  let checked = 0;
+  for (const chain of chains) {
+    const walked = await verifyChain(db, chain.chainId, chain.first ?? 1, chain.last ?? 0);
+    checked += walked.checked;
+    if (walked.mismatch) return { ok: false, checked, firstMismatch: walked.mismatch };
+  }
+  return { ok: true, checked };
+}
+
+async function verifyChain(db: Database, chainId: string, first: number, last: number): Promise<{ checked: number; mismatch?: Mismatch }> {
+  const start = await linkBefore(db, chainId, first);
+  if ("missing" in start) return { checked: 0, mismatch: { chainId, seq: start.missing, id: start.nextId, reason: `seq ${start.missing} is missing: a record was deleted` } };
+
+  let expectedSeq = first;
+  let prevHash = start.hash;
+  let checked = 0;
+  while (expectedSeq <= last) {
+    const rows = await db
+      .select()
+      .from(auditRecords)
+      .where(and(eq(auditRecords.chainId, chainId), gt(auditRecords.seq, expectedSeq - 1), lte(auditRecords.seq, last)))
+      .orderBy(asc(auditRecords.seq))
+      .limit(VERIFY_PAGE_SIZE);
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const at = { chainId, seq: expectedSeq, id: row.id };
+      if (row.seq !== expectedSeq) return { checked, mismatch: { ...at, reason: `seq ${expectedSeq} is missing: a record was deleted` } };
+      if (row.prevHash !== prevHash) {
+        return { checked, mismatch: { ...at, reason: `prev_hash does not match the hash of seq ${expectedSeq - 1}: a record was replaced, reordered or forged` } };
+      }
+      checked++;
+      if ((await auditHash(row)) !== row.hash) return { checked, mismatch: { ...at, reason: "hash does not match the record's contents: the record was edited" } };
+      prevHash = row.hash;
+      expectedSeq++;
+    }
+  }
+  return { checked };
+}
+
+/**
+ * The hash the first record in scope must link to: none for seq 1, else its predecessor's (which may lie
+ * outside the time range), else the anchor a prune left when it removed the predecessor.
+ */
+async function linkBefore(db: Database, chainId: string, first: number): Promise<{ hash: string | null } | { missing: number; nextId: string }> {
+  if (first === 1) return { hash: null };
+  const [previous] = await db
+    .select({ hash: auditRecords.hash })
+    .from(auditRecords)
+    .where(and(eq(auditRecords.chainId, chainId), eq(auditRecords.seq, first - 1)));
+  if (previous) return previous;
+  const [anchor] = await db.select().from(auditAnchors).where(eq(auditAnchors.chainId, chainId));
+  if (anchor && anchor.seq === first - 1) return { hash: anchor.hash };
+  const [next] = await db
+    .select({ id: auditRecords.id })
+    .from(auditRecords)
+    .where(and(eq(auditRecords.chainId, chainId), eq(auditRecords.seq, first)));
+  return { missing: first - 1, nextId: next?.id ?? "" };
+}
+
