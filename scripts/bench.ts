@@ -1,0 +1,170 @@
+// `npm run bench`: what the gateway costs per MCP tools/call. One run starts a downstream MCP server
+// (the SDK fixture), a database and the gateway in workerd, then times the same echo call made with
+// the official SDK client directly and through the gateway, at concurrency 1 and 32. It prints a table
+// with ratios against the direct call and writes .bench/results.json. Nothing here asserts a timing.
+//
+// Why this way into workerd: sequential GETs of a 404 (no database) on a busy 2-CPU machine, p50 over
+// two runs: wrangler dev 8.4-13.5 ms, unstable_startWorker 11.9-14.9 ms, createTestHarness 6.2-6.5 ms
+// (and it sends the Worker's outbound fetches through Node), Miniflare's entry socket 1.7-3.0 ms,
+// Miniflare's direct socket to the Worker 0.6-1.4 ms. The last is used (see bench-gateway.ts). /health
+// took 30-50 ms on every path, the cost of its fresh Postgres connection, so it could not tell them apart.
+//
+// Flags: --quick runs a tenth of the calls (for checking that the benchmark itself works).
+import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { startFixtureServer } from "../test/support/downstream-servers.ts";
+import { Cleanup } from "./lib/bench-cleanup.ts";
+import { startBenchDatabase } from "./lib/bench-database.ts";
+import { RUNTIME_PATH, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
+import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
+import { compareRows, formatTable, TABLE_LEGEND, writeJson } from "./lib/bench-report.ts";
+import { type BenchContext, scenarios } from "./lib/bench-scenarios.ts";
+import { generateSecrets } from "./lib/dev-vars.ts";
+import { runMigrations } from "./lib/migrate.ts";
+
+const RESULTS_PATH = fileURLToPath(new URL("../.bench/results.json", import.meta.url));
+const FIXTURE_NAME = "bench";
+// Generous: a call slower than this is a hang worth reporting as an error, not a data point.
+const CALL_TIMEOUT_MS = 30_000;
+
+const quick = process.argv.includes("--quick");
+const scale = (n: number) => (quick ? Math.max(10, Math.round(n / 10)) : n);
+// Enough calls for a stable p99 at each level; the time cap keeps a whole run near two minutes even on
+// a slow or busy machine (a capped row shows fewer calls, marked "*").
+const PLANS: LoadPlan[] = [
+  { concurrency: 1, calls: scale(300), maxSeconds: 15, warmupPerSession: 30 },
+  { concurrency: 32, calls: scale(1500), maxSeconds: 15, warmupPerSession: 5 },
+];
+
+const cleanup = new Cleanup();
+cleanup.exitOnSignals();
+const progress = (message: string) => console.error(`· ${message}`);
+
+try {
+  progress("starting the downstream fixture server");
+  const fixture = await startFixtureServer(FIXTURE_NAME);
+  cleanup.addChild("fixture server", fixture.process);
+
+  const database = await startBenchDatabase(cleanup);
+  progress(`database: ${database.description}; applying migrations`);
+  await runMigrations(database.url);
+
+  progress("bundling the Worker and starting workerd");
+  // Throwaway secrets, held only in memory for this run and never printed.
+  const secrets = await generateSecrets();
+  const gateway = await startGateway({ cleanup, hyperdriveUrl: database.hyperdriveUrl, secrets });
+
+  const admin = async (action: number, data: Record<string, unknown>): Promise<unknown> => {
+    const response = await fetch(`${gateway.origin}/admin`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secrets.OWNER_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ action, data }),
+    });
+    const reply = (await response.json()) as { success: boolean; data?: unknown; error?: { code: number; message: string } };
+    if (!reply.success) throw new Error(`admin action ${action} failed: ${reply.error?.message ?? response.status}`);
+    return reply.data;
+  };
+  // A random id, so a run against a shared DATABASE_URL never collides with a real server or another run.
+  const serverId = `bench-${randomBytes(4).toString("hex")}`;
+  await admin(2010, { serverId, transport: "streamable-http", url: fixture.url });
+  if (database.persistent) cleanup.add(`unregistering server ${serverId}`, async () => void (await admin(2013, { serverId })));
+
+  const context: BenchContext = {
+    fixture: { name: FIXTURE_NAME, url: fixture.url },
+    gateway: { origin: gateway.origin, ownerKey: secrets.OWNER_KEY, serverId, admin },
+    callTimeoutMs: CALL_TIMEOUT_MS,
+  };
+
+  progress("measuring the runtime floor (plain GETs, no MCP)");
+  const floor: Floor = {
+    notFoundP50: await sequentialGetP50(`${gateway.origin}/bench-not-found`),
+    healthP50: await sequentialGetP50(`${gateway.origin}/health`),
+  };
+
+  const results: LoadResult[] = [];
+  // Concurrency first, so rows that are compared with each other run close together in time.
+  for (const plan of PLANS) {
+    for (const scenario of scenarios) {
+      if (cleanup.interrupted) break;
+      progress(`${scenario.name}, concurrency ${plan.concurrency}: ${plan.calls} calls (at most ${plan.maxSeconds} s)`);
+      const result = await runLoad(scenario, context, plan);
+      if (result.failure) progress(`  failed: ${result.failure}`);
+      else if (result.errors) progress(`  ${result.errors} errors, first: ${result.errorSamples[0]}`);
+      results.push(result);
+    }
+  }
+
+  // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
+  if (!cleanup.interrupted) report(results, { database: database.description, floor, logs: gateway.logs });
+} catch (error) {
+  if (!cleanup.interrupted) {
+    console.error(`npm run bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await cleanup.run();
+}
+// Keep-alive sockets and SDK timers may linger for a while; everything we started is stopped by now.
+process.exit();
+
+/** p50 of plain sequential GETs, in ms: what any request pays to enter workerd on this path. */
+interface Floor {
+  /** A 404: routing only, no database. */
+  notFoundP50: number;
+  /** /health: the Worker opens a Postgres connection and runs `select 1`. */
+  healthP50: number;
+}
+
+function report(results: LoadResult[], run: { database: string; floor: Floor; logs: GatewayLogs }): void {
+  const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline);
+  console.log("");
+  console.log(`Gateway runtime: ${RUNTIME_PATH}`);
+  console.log(`Database: ${run.database}. Downstream: SDK fixture "echo" on loopback.`);
+  console.log(`Node ${process.version}, ${availableParallelism()} CPUs${quick ? ", --quick" : ""}`);
+  console.log(
+    `Runtime floor, sequential GET: 404 p50 ${run.floor.notFoundP50.toFixed(2)} ms; /health (new Postgres connection + select 1) p50 ${run.floor.healthP50.toFixed(2)} ms`,
+  );
+  console.log("");
+  console.log(formatTable(rows));
+  console.log("");
+  console.log(TABLE_LEGEND);
+  console.log(describeLogs(run.logs));
+  for (const row of rows) {
+    if (row.failure) console.log(`${row.scenario} @${row.concurrency} FAILED: ${row.failure}`);
+    for (const sample of row.errorSamples) console.log(`${row.scenario} @${row.concurrency} error: ${sample}`);
+  }
+
+  writeJson(RESULTS_PATH, {
+    startedAt: new Date(performance.timeOrigin).toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    quick,
+    runtime: RUNTIME_PATH,
+    database: run.database,
+    plans: PLANS,
+    floorMs: run.floor,
+    rows,
+    gatewayLogs: run.logs,
+  });
+  console.log(`\nWrote ${RESULTS_PATH}`);
+}
+
+async function sequentialGetP50(url: string, count = 200, warmup = 20): Promise<number> {
+  const latencies: number[] = [];
+  for (let i = 0; i < warmup + count; i++) {
+    const sent = performance.now();
+    await (await fetch(url)).arrayBuffer();
+    if (i >= warmup) latencies.push(performance.now() - sent);
+  }
+  latencies.sort((a, b) => a - b);
+  return latencies[Math.ceil(latencies.length / 2) - 1]!;
+}
+
+function describeLogs(logs: GatewayLogs): string {
+  const counts = Object.entries(logs.counts)
+    .map(([level, n]) => `${level} ${n}`)
+    .join(", ");
+  const samples = logs.samples.map((s) => `\n  ${s}`).join("");
+  return `Gateway console output during the run: ${counts || "none"}${samples}`;
+}
