@@ -42,7 +42,8 @@ export class McpSession extends DurableObject<AppEnv> {
         env.ANALYTICS?.writeDataPoint(analyticsPoint(fields));
         // Each session is its own hash chain, named by its session id.
         await this.#outbox.append(fields.sessionId ?? this.ctx.id.toString(), fields);
-        await this.#scheduleFlush(Date.now());
+        // While Postgres is failing, new records wait for the back-off like the rest of the outbox.
+        await this.#scheduleFlush(Date.now() + (this.#retryMs > FIRST_RETRY_MS ? this.#retryMs : 0));
       },
     });
   }

@@ -161,6 +161,8 @@ export const auditRecords = pgTable(
     index("audit_records_user_idx").on(table.userId, table.id),
     index("audit_records_server_idx").on(table.serverId, table.id),
     index("audit_records_name_idx").on(table.name, table.id),
+    index("audit_records_decision_idx").on(table.decision, table.id),
+    index("audit_records_outcome_idx").on(table.outcome, table.id),
   ],
 );
 

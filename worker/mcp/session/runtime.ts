@@ -268,6 +268,8 @@ export class SessionRuntime {
     if (!record || !this.#audit.enabled) return;
     const redactor = flight.serverId ? await this.#downstream().redactor(flight.serverId) : undefined;
     const error = response && "error" in response ? response.error : null;
+    // A tool that reports failure in its result answered fine as far as JSON-RPC goes, but it failed.
+    const toolFailed = response !== null && "result" in response && response.result.isError === true;
     await this.#audit.record({
       ts: new Date(started).toISOString(),
       userId: record.principal.userId,
@@ -284,9 +286,16 @@ export class SessionRuntime {
       decisionReason: null,
       policyId: null,
       approvalId: null,
-      outcome: response === null ? "error" : error ? "error" : "ok",
+      outcome: response === null || error || toolFailed ? "error" : "ok",
       errorCode: response === null ? JSONRPC_ERRORS.REQUEST_CANCELLED : (error?.code ?? null),
-      errorMessage: response === null ? "cancelled by the client" : error ? (redactor?.scrubText(error.message) ?? error.message) : null,
+      errorMessage:
+        response === null
+          ? "cancelled by the client"
+          : error
+            ? (redactor?.scrubText(error.message) ?? error.message)
+            : toolFailed
+              ? "the tool reported an error (isError)"
+              : null,
       latencyMs: Date.now() - started,
       responseBytes: response ? JSON.stringify(response).length : 0,
     });

@@ -1,0 +1,2 @@
+CREATE INDEX "audit_records_decision_idx" ON "audit_records" USING btree ("decision","id");--> statement-breakpoint
+CREATE INDEX "audit_records_outcome_idx" ON "audit_records" USING btree ("outcome","id");

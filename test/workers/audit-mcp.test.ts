@@ -1,0 +1,69 @@
+// What an MCP session leaves in the audit trail: one record per request, sealed into the session's
+// chain in the Durable Object and delivered to Postgres by its alarm, with arguments masked and scrubbed.
+import { beforeAll, describe, expect, it } from "vitest";
+import { admin, createUser, sql } from "./gateway.ts";
+import { connectClient, registerServer } from "./mcp-client.ts";
+
+interface Row {
+  seq: number;
+  method: string;
+  name: string | null;
+  server_id: string | null;
+  user_id: string | null;
+  client_name: string | null;
+  arguments: unknown;
+  outcome: string;
+  error_code: number | null;
+  error_message: string | null;
+  decision: string;
+}
+
+async function sessionRows(sessionId: string, count: number): Promise<Row[]> {
+  let rows: Row[] = [];
+  await expect
+    .poll(async () => {
+      rows = await sql<Row>("select * from audit_records where session_id = $1 order by seq", [sessionId]);
+      return rows.length;
+    }, { timeout: 15_000, interval: 200 })
+    .toBe(count);
+  return rows;
+}
+
+describe("the audit trail of an MCP session", () => {
+  const CANARY = `audit-canary-${crypto.randomUUID()}`;
+  let serverId: string;
+
+  beforeAll(async () => {
+    serverId = await registerServer("alpha", { headers: { Authorization: "Bearer {{secret:TOKEN}}" } });
+    await admin(2101, { serverId, name: "TOKEN", value: CANARY });
+  });
+
+  it("records each request with its identity, target, outcome and masked arguments", async () => {
+    const user = await createUser();
+    const { client, transport } = await connectClient({ credential: user.apiKey });
+    await client.listTools();
+    await client.callTool({ name: `${serverId}__echo`, arguments: { text: `hello ${CANARY}`, password: "hunter2-hunter2" } });
+    await client.callTool({ name: `${serverId}__fail` });
+    await client.callTool({ name: `${serverId}__nope` }).catch(() => {});
+    const sessionId = transport.sessionId!;
+    await client.close();
+
+    const rows = await sessionRows(sessionId, 5);
+    expect(rows.map((r) => [r.seq, r.method, r.outcome])).toEqual([
+      [1, "initialize", "ok"],
+      [2, "tools/list", "ok"],
+      [3, "tools/call", "ok"],
+      [4, "tools/call", "error"],
+      [5, "tools/call", "error"],
+    ]);
+    for (const row of rows) expect(row).toMatchObject({ user_id: user.userId, client_name: "test-client", decision: "allow" });
+    expect(rows[2]).toMatchObject({ server_id: serverId, name: "echo", arguments: { text: "hello [REDACTED:TOKEN]", password: "[MASKED]" } });
+    expect(rows[3]).toMatchObject({ name: "fail", error_message: "the tool reported an error (isError)" });
+    expect(rows[4]).toMatchObject({ error_code: -32602, error_message: expect.stringContaining("Unknown tool") });
+    expect(JSON.stringify(rows)).not.toContain(CANARY);
+    expect(JSON.stringify(rows)).not.toContain("hunter2");
+
+    const verified = await admin<{ ok: boolean; checked: number }>(7004, { sessionId });
+    expect(verified.body.data).toMatchObject({ ok: true, checked: 5 });
+  });
+});
