@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { formatDevVars, generateSecrets } from "./lib/dev-vars.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
 import { freePort } from "./lib/free-port.ts";
+import { LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -147,6 +148,7 @@ async function startGateway(workDir: string, databaseUrl: string): Promise<Gatew
     "--persist-to",
     join(workDir, "state"),
     "--show-interactive-dev-session=false",
+    LOOPBACK_HOSTS_FLAG,
   ];
   const child = spawn(process.execPath, args, {
     cwd: root,

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ensureDevVars } from "./lib/dev-vars.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
 import { hyperdriveLocalUrl } from "./lib/hyperdrive-local.ts";
+import { LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -50,9 +51,7 @@ try {
   }
   await runMigrations(databaseUrl);
 
-  // Locally nothing but loopback names should reach the gateway: that stops DNS-rebinding pages.
-  const loopbackHosts = "--var=MCP_ALLOWED_HOSTS:127.0.0.1,localhost,[::1]";
-  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, loopbackHosts, ...process.argv.slice(2)], {
+  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, ...process.argv.slice(2)], {
     cwd: root,
     stdio: "inherit",
     detached: true,
