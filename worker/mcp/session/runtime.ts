@@ -86,6 +86,8 @@ interface InFlight {
   serverId: string | null;
   /** What the audit record names: the client's name until routing finds the original. */
   subject: { name: string | null; arguments: unknown };
+  /** Server rows read while answering this request: resolving a name and forwarding need one read, not two. */
+  rows: Map<string, ServerRow>;
   streamId: string | null;
   cancelled: boolean;
 }
@@ -245,6 +247,7 @@ export class SessionRuntime {
       controller: new AbortController(),
       serverId: null,
       subject: { name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null, arguments: params.arguments },
+      rows: new Map(),
       streamId,
       cancelled: false,
     };
@@ -401,21 +404,21 @@ export class SessionRuntime {
   ): Promise<Record<string, unknown>> {
     const params = request.params ?? {};
     if (typeof params.name !== "string") throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"name" must be a string`);
-    const target = await this.#resolveNamed(kind, params.name);
+    const target = await this.#resolveNamed(kind, params.name, flight);
     return this.#forward(target.serverId, { ...params, name: target.name }, request, flight, schema);
   }
 
-  async #resolveNamed(kind: "tool" | "prompt", name: string) {
+  async #resolveNamed(kind: "tool" | "prompt", name: string, flight: InFlight) {
     const scope = this.#record!.scope;
     const serverId = scope ?? parseExposedName(name)?.serverId;
     const view: View = { scope };
     if (!serverId) return resolveName(view, kind, name, []);
     try {
-      return resolveName(view, kind, name, [await this.#entry(serverId)]);
+      return resolveName(view, kind, name, [await this.#entry(serverId, false, flight)]);
     } catch (error) {
       // The name may be new since the catalog was cached: look once more before calling it unknown.
       if (scope || !(error instanceof RpcFailure) || error.code !== JSONRPC_ERRORS.INVALID_PARAMS) throw error;
-      return resolveName(view, kind, name, [await this.#entry(serverId, true)]);
+      return resolveName(view, kind, name, [await this.#entry(serverId, true, flight)]);
     }
   }
 
@@ -437,7 +440,7 @@ export class SessionRuntime {
     const params = request.params ?? {};
     const ref = (params.ref ?? {}) as { type?: string; name?: string; uri?: string };
     if (ref.type === "ref/prompt" && typeof ref.name === "string") {
-      const target = await this.#resolveNamed("prompt", ref.name);
+      const target = await this.#resolveNamed("prompt", ref.name, flight);
       return this.#forward(target.serverId, { ...params, ref: { ...ref, name: target.name } }, request, flight, CompleteResultSchema);
     }
     if (ref.type === "ref/resource" && typeof ref.uri === "string") {
@@ -454,7 +457,7 @@ export class SessionRuntime {
     flight: InFlight,
     schema: Parameters<Client["request"]>[1],
   ): Promise<Record<string, unknown>> {
-    const target = await this.#target(await this.#server(serverId));
+    const target = await this.#target(await this.#server(serverId, flight));
     flight.serverId = serverId;
     flight.subject = {
       name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : flight.subject.name,
@@ -531,8 +534,11 @@ export class SessionRuntime {
     }
   }
 
-  async #server(serverId: string): Promise<ServerRow> {
+  async #server(serverId: string, flight?: InFlight): Promise<ServerRow> {
+    const known = flight?.rows.get(serverId);
+    if (known) return known;
     const [server] = await this.#servers(serverId);
+    if (server) flight?.rows.set(serverId, server);
     if (!server) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
     return server;
   }
@@ -589,8 +595,8 @@ export class SessionRuntime {
   }
 
   /** One server's catalog, or the reason it cannot be had: routing a call must say why, not "unknown". */
-  async #entry(serverId: string, forceRefresh = false): Promise<CatalogEntry> {
-    const server = await this.#server(serverId);
+  async #entry(serverId: string, forceRefresh = false, flight?: InFlight): Promise<CatalogEntry> {
+    const server = await this.#server(serverId, flight);
     if (!forceRefresh) await this.#warmCatalogs([serverId]);
     return this.#catalogOf(server, forceRefresh);
   }
