@@ -12,21 +12,13 @@ import {
   ReadResourceResultSchema,
   type Result,
 } from "@modelcontextprotocol/sdk/types.js";
-import { and, eq } from "drizzle-orm";
 import packageJson from "../../../package.json" with { type: "json" };
-import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
-import { type ServerCatalogData, type ServerRow, servers } from "../../db/schema.ts";
+import type { ServerRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { auditArguments } from "../../audit/arguments.ts";
 import { logEvent } from "../../observability/log.ts";
 import { VaultError } from "../../vault/errors.ts";
-import { loadKeyRing } from "../../vault/keyring.ts";
-import { resolvePlaceholders } from "../../vault/placeholders.ts";
-import { type SealedValues, sealedValuesFor } from "../../vault/records.ts";
-import { Redactor } from "../../vault/redactor.ts";
-import { openServerConfig } from "../../vault/server-config.ts";
 import {
-  type CatalogEntry,
   listPrompts,
   listResources,
   listResourceTemplates,
@@ -37,9 +29,9 @@ import {
   resolveUri,
   type View,
 } from "../aggregate.ts";
-import { type CatalogList, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
+import type { CatalogList } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
-import { type DownstreamTarget, DownstreamPool, errorMessage } from "../downstream.ts";
+import { DownstreamPool, errorMessage } from "../downstream.ts";
 import { parseExposedName } from "../names.ts";
 import {
   BATCH_PROTOCOL_VERSION,
@@ -58,6 +50,7 @@ import {
 } from "../protocol.ts";
 import { LiveStreams, SSE_HEADERS, sseEvent } from "./live-streams.ts";
 import { jsonRpcReply, SESSION_HEADER, sessionNotFound, transportError } from "./responses.ts";
+import { NeedsConfiguration, ServerDirectory } from "./server-directory.ts";
 import { type SessionRecord, SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, SessionAudit } from "./types.ts";
 
@@ -103,26 +96,21 @@ interface ReverseWait {
  * SessionStore, live connections stay in memory and are rebuilt on demand after an eviction.
  */
 export class SessionRuntime {
-  readonly #env: AppEnv;
   readonly #config: McpConfig;
   readonly #store: SessionStore;
   readonly #streams = new LiveStreams();
   readonly #inFlight = new Map<string, InFlight>();
   readonly #reverseWaits = new Map<string, ReverseWait>();
-  readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
   readonly #audit: SessionAudit;
-  /** The last server rows and sealed values read, so calls go on while Postgres is unreachable. */
-  readonly #lastKnownServers = new Map<string, ServerRow>();
-  readonly #lastKnownValues = new Map<string, SealedValues>();
+  readonly #directory: ServerDirectory;
   #record: SessionRecord | null;
   #pool: DownstreamPool | null = null;
-  #database: DatabaseHandle | null = null;
 
   constructor(env: AppEnv, config: McpConfig, store: SessionStore, audit: SessionAudit) {
-    this.#env = env;
     this.#config = config;
     this.#store = store;
     this.#audit = audit;
+    this.#directory = new ServerDirectory(env, config, () => this.#record!, () => this.#downstream());
     this.#record = store.load();
     this.#answerOrphans();
   }
@@ -218,9 +206,8 @@ export class SessionRuntime {
     for (const wait of this.#reverseWaits.values()) wait.reject(new Error(reason));
     this.#streams.closeAll();
     await this.#pool?.closeAll();
-    await this.#database?.close().catch(() => {});
+    await this.#directory.close();
     this.#pool = null;
-    this.#database = null;
     this.#record = null;
     this.#store.destroy();
   }
@@ -322,13 +309,13 @@ export class SessionRuntime {
       case "initialize":
         throw new RpcFailure(JSONRPC_ERRORS.INVALID_REQUEST, "The session is already initialized");
       case "tools/list":
-        return this.#page("tools", listTools(view, await this.#entries()), params);
+        return this.#page("tools", listTools(view, await this.#directory.entries()), params);
       case "prompts/list":
-        return this.#page("prompts", listPrompts(view, await this.#entries()), params);
+        return this.#page("prompts", listPrompts(view, await this.#directory.entries()), params);
       case "resources/list":
-        return this.#page("resources", listResources(view, await this.#entries()), params);
+        return this.#page("resources", listResources(view, await this.#directory.entries()), params);
       case "resources/templates/list":
-        return this.#page("resourceTemplates", listResourceTemplates(view, await this.#entries()), params);
+        return this.#page("resourceTemplates", listResourceTemplates(view, await this.#directory.entries()), params);
       case "logging/setLevel":
         return this.#setLoggingLevel(record, String(params.level ?? ""));
       case "tools/call":
@@ -360,7 +347,7 @@ export class SessionRuntime {
     const base = { protocolVersion: record.protocolVersion };
     if (record.scope) {
       // The single-server endpoint presents the downstream server as it is.
-      const { serverInfo, instructions, capabilities } = (await this.#entry(record.scope, true)).catalog;
+      const { serverInfo, instructions, capabilities } = (await this.#directory.entry(record.scope, true)).catalog;
       return { ...base, capabilities, serverInfo, ...(instructions ? { instructions } : {}) };
     }
     return {
@@ -414,11 +401,11 @@ export class SessionRuntime {
     const view: View = { scope };
     if (!serverId) return resolveName(view, kind, name, []);
     try {
-      return resolveName(view, kind, name, [await this.#entry(serverId, false, flight)]);
+      return resolveName(view, kind, name, [await this.#directory.entry(serverId, false, flight.rows)]);
     } catch (error) {
       // The name may be new since the catalog was cached: look once more before calling it unknown.
       if (scope || !(error instanceof RpcFailure) || error.code !== JSONRPC_ERRORS.INVALID_PARAMS) throw error;
-      return resolveName(view, kind, name, [await this.#entry(serverId, true, flight)]);
+      return resolveName(view, kind, name, [await this.#directory.entry(serverId, true, flight.rows)]);
     }
   }
 
@@ -457,7 +444,7 @@ export class SessionRuntime {
     flight: InFlight,
     schema: Parameters<Client["request"]>[1],
   ): Promise<Record<string, unknown>> {
-    const target = await this.#target(await this.#server(serverId, flight));
+    const target = await this.#directory.target(await this.#directory.server(serverId, flight.rows));
     flight.serverId = serverId;
     flight.subject = {
       name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : flight.subject.name,
@@ -502,145 +489,6 @@ export class SessionRuntime {
     await this.#pool?.drop(serverId);
     logEvent("downstream.error", { sessionId: this.#record?.sessionId, serverId, error: message }, "warn");
     return new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, `Server "${serverId}" failed: ${message}`);
-  }
-
-  // ---- servers and their catalogs --------------------------------------------------------------------
-
-  #db() {
-    // A session lives for minutes and is idle most of that time: its connection is released after a
-    // second unused, so open sessions never pin one database connection each.
-    this.#database ??= openDatabase(this.#env, { idleTimeoutMs: 1000 });
-    return this.#database.db;
-  }
-
-  /** The enabled servers this session may use (one, for `/mcp/<serverId>`). */
-  async #servers(only?: string): Promise<ServerRow[]> {
-    const scope = this.#record!.scope;
-    const filters = [eq(servers.enabled, true)];
-    if (scope) filters.push(eq(servers.serverId, scope));
-    if (only) filters.push(eq(servers.serverId, only));
-    try {
-      const rows = await this.#db().select().from(servers).where(and(...filters)).orderBy(servers.serverId);
-      if (!only) this.#lastKnownServers.clear();
-      for (const row of rows) this.#lastKnownServers.set(row.serverId, row);
-      if (only && rows.length === 0) this.#lastKnownServers.delete(only);
-      return rows;
-    } catch (error) {
-      // Postgres is down: serve what this session last saw rather than failing every call.
-      const known = [...this.#lastKnownServers.values()].filter((row) => (!scope || row.serverId === scope) && (!only || row.serverId === only));
-      if (known.length === 0) throw error;
-      logEvent("database.unreachable", { sessionId: this.#record?.sessionId, using: "last known servers", error: errorMessage(error) }, "warn");
-      return known;
-    }
-  }
-
-  async #server(serverId: string, flight?: InFlight): Promise<ServerRow> {
-    const known = flight?.rows.get(serverId);
-    if (known) return known;
-    const [server] = await this.#servers(serverId);
-    if (server) flight?.rows.set(serverId, server);
-    if (!server) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
-    return server;
-  }
-
-  /**
-   * How to reach a server as this session's user. Nothing is decrypted unless a connection is opened:
-   * the fingerprint is made of ciphertexts, which change whenever a value does.
-   */
-  async #target(row: ServerRow): Promise<DownstreamTarget> {
-    const ring = await loadKeyRing(this.#env.VAULT_KEYS);
-    const sealed = await sealedValuesFor(this.#db(), ring, row.serverId, this.#record!.principal.userId).then(
-      (values) => {
-        this.#lastKnownValues.set(row.serverId, values);
-        return values;
-      },
-      (error: unknown) => {
-        const known = this.#lastKnownValues.get(row.serverId);
-        if (!known) throw error;
-        return known;
-      },
-    );
-    return {
-      serverId: row.serverId,
-      transport: row.transport,
-      fingerprint: `${row.config ?? JSON.stringify([row.url, row.headers])}|${sealed.fingerprint}`,
-      resolve: async () => {
-        const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
-        const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open(), optional);
-        if (resolution.missing.length > 0) {
-          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#record!.principal.userId === null);
-        }
-        return { ...resolution.config, redactor: new Redactor(resolution.injected) };
-      },
-    };
-  }
-
-  /**
-   * The catalogs of the servers in view. A server that cannot be reached is left out (and logged)
-   * rather than failing the whole list.
-   */
-  async #entries(): Promise<CatalogEntry[]> {
-    const list = await this.#servers();
-    await this.#warmCatalogs(list.map((s) => s.serverId));
-    const entries = await Promise.all(
-      list.map((server) =>
-        this.#catalogOf(server).catch(async (error: unknown) => {
-          const message = (await this.#downstream().redactor(server.serverId)).scrubText(errorMessage(error));
-          logEvent("catalog.skip", { sessionId: this.#record?.sessionId, serverId: server.serverId, error: message }, "warn");
-          return null;
-        }),
-      ),
-    );
-    return entries.filter((e) => e !== null);
-  }
-
-  /** One server's catalog, or the reason it cannot be had: routing a call must say why, not "unknown". */
-  async #entry(serverId: string, forceRefresh = false, flight?: InFlight): Promise<CatalogEntry> {
-    const server = await this.#server(serverId, flight);
-    if (!forceRefresh) await this.#warmCatalogs([serverId]);
-    return this.#catalogOf(server, forceRefresh);
-  }
-
-  #isFresh(fetchedAt: number): boolean {
-    return Date.now() - fetchedAt < this.#config.catalogTtlMs;
-  }
-
-  /** Fills the memo from Postgres for servers whose catalog it lacks: one query for all of them. */
-  async #warmCatalogs(serverIds: string[]): Promise<void> {
-    const missing = serverIds.filter((id) => !this.#isFresh(this.#catalogs.get(id)?.fetchedAt ?? 0));
-    if (missing.length === 0) return;
-    // Without Postgres the catalogs come from memory or from the servers themselves.
-    const catalogs = await loadCatalogs(this.#db(), missing).catch(() => new Map<string, StoredCatalog>());
-    for (const [serverId, stored] of catalogs) {
-      if (this.#isFresh(stored.fetchedAt.getTime())) this.#catalogs.set(serverId, { catalog: stored.catalog, fetchedAt: stored.fetchedAt.getTime() });
-    }
-  }
-
-  /** From the memo when fresh, else from the server itself (which also updates Postgres). */
-  async #catalogOf(server: ServerRow, forceRefresh = false): Promise<CatalogEntry> {
-    const cached = this.#catalogs.get(server.serverId);
-    if (!forceRefresh && cached && this.#isFresh(cached.fetchedAt)) return { serverId: server.serverId, catalog: cached.catalog };
-    return { serverId: server.serverId, catalog: await this.#refreshCatalog(server) };
-  }
-
-  async #refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
-    const client = await this.#downstream().client(await this.#target(server));
-    // Catalogs are shared by every user: nothing injected for this one may stay in them.
-    const redactor = await this.#downstream().redactor(server.serverId);
-    const timeout = this.#config.connectTimeoutMs;
-    let catalog: ServerCatalogData;
-    const previous = this.#catalogs.get(server.serverId)?.catalog;
-    if (lists && previous) {
-      catalog = { ...previous };
-      for (const list of lists) catalog[list] = redactor.scrub(await fetchList(client, list, timeout));
-    } else {
-      catalog = redactor.scrub(await fetchCatalog(client, timeout));
-    }
-    this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
-    await saveCatalog(this.#db(), server.serverId, catalog).catch((error: unknown) =>
-      logEvent("catalog.save_failed", { serverId: server.serverId, error: errorMessage(error) }, "warn"),
-    );
-    return catalog;
   }
 
   #downstream(): DownstreamPool {
@@ -749,7 +597,7 @@ export class SessionRuntime {
     };
     const lists = refreshed[notification.method];
     if (lists) {
-      await this.#refreshCatalog(await this.#server(serverId), lists).catch((error: unknown) =>
+      await this.#directory.refreshCatalog(await this.#directory.server(serverId), lists).catch((error: unknown) =>
         logEvent("catalog.refresh_failed", { serverId, error: redactor.scrubText(errorMessage(error)) }, "warn"),
       );
       this.#emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });
@@ -775,25 +623,5 @@ export class SessionRuntime {
         this.#store.settle(streamId, id);
       }
     }
-  }
-}
-
-/** A server that cannot be reached until a value is set: the message says who must set what, and how. */
-export class NeedsConfiguration extends RpcFailure {
-  constructor(serverId: string, missing: { kind: "secret" | "user"; name: string }[], viaOwnerKey: boolean) {
-    const mine = missing.filter((m) => m.kind === "user").map((m) => m.name);
-    const admins = missing.filter((m) => m.kind === "secret").map((m) => m.name);
-    const parts: string[] = [];
-    if (mine.length > 0 && viaOwnerKey) {
-      parts.push(`Server "${serverId}" needs personal values (${mine.join(", ")}), and the owner key has none: connect with a user's API key or token`);
-    } else if (mine.length > 0) {
-      const example = JSON.stringify({ action: 2001, data: { serverId, values: Object.fromEntries(mine.map((n) => [n, "…"])) } });
-      parts.push(`Server "${serverId}" needs your personal value${mine.length > 1 ? "s" : ""} ${mine.join(", ")}. Set ${mine.length > 1 ? "them" : "it"} with POST /user ${example}`);
-    }
-    if (admins.length > 0) {
-      parts.push(`Server "${serverId}" is missing its secret${admins.length > 1 ? "s" : ""} ${admins.join(", ")}: an admin must set ${admins.length > 1 ? "them" : "it"} with SET_SERVER_SECRET (2101)`);
-    }
-    super(JSONRPC_ERRORS.INVALID_PARAMS, parts.join(". "));
-    this.name = "NeedsConfiguration";
   }
 }

@@ -1,0 +1,201 @@
+import { and, eq } from "drizzle-orm";
+import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
+import { type ServerCatalogData, type ServerRow, servers } from "../../db/schema.ts";
+import type { AppEnv } from "../../env.ts";
+import { logEvent } from "../../observability/log.ts";
+import { loadKeyRing } from "../../vault/keyring.ts";
+import { resolvePlaceholders } from "../../vault/placeholders.ts";
+import { type SealedValues, sealedValuesFor } from "../../vault/records.ts";
+import { Redactor } from "../../vault/redactor.ts";
+import { openServerConfig } from "../../vault/server-config.ts";
+import type { CatalogEntry } from "../aggregate.ts";
+import { type CatalogList, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
+import type { McpConfig } from "../config.ts";
+import { type DownstreamPool, type DownstreamTarget, errorMessage } from "../downstream.ts";
+import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
+import type { SessionRecord } from "./store.ts";
+
+/**
+ * The servers one session may use, as this session's user sees them: their rows, their catalogs (memory,
+ * then Postgres, then the server itself) and how to connect to each with the vault's values injected.
+ * While Postgres is unreachable it answers from what it last read, so calls go on.
+ */
+export class ServerDirectory {
+  readonly #env: AppEnv;
+  readonly #config: McpConfig;
+  readonly #session: () => SessionRecord;
+  readonly #pool: () => DownstreamPool;
+  readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
+  readonly #lastKnownServers = new Map<string, ServerRow>();
+  readonly #lastKnownValues = new Map<string, SealedValues>();
+  #database: DatabaseHandle | null = null;
+
+  constructor(env: AppEnv, config: McpConfig, session: () => SessionRecord, pool: () => DownstreamPool) {
+    this.#env = env;
+    this.#config = config;
+    this.#session = session;
+    this.#pool = pool;
+  }
+
+  async close(): Promise<void> {
+    await this.#database?.close().catch(() => {});
+    this.#database = null;
+  }
+
+  db() {
+    // A session lives for minutes and is idle most of that time: its connection is released after a
+    // second unused, so open sessions never pin one database connection each.
+    this.#database ??= openDatabase(this.#env, { idleTimeoutMs: 1000 });
+    return this.#database.db;
+  }
+
+  /** The enabled servers this session may use (one, for `/mcp/<serverId>`). */
+  async servers(only?: string): Promise<ServerRow[]> {
+    const scope = this.#session().scope;
+    const filters = [eq(servers.enabled, true)];
+    if (scope) filters.push(eq(servers.serverId, scope));
+    if (only) filters.push(eq(servers.serverId, only));
+    try {
+      const rows = await this.db().select().from(servers).where(and(...filters)).orderBy(servers.serverId);
+      if (!only) this.#lastKnownServers.clear();
+      for (const row of rows) this.#lastKnownServers.set(row.serverId, row);
+      if (only && rows.length === 0) this.#lastKnownServers.delete(only);
+      return rows;
+    } catch (error) {
+      // Postgres is down: serve what this session last saw rather than failing every call.
+      const known = [...this.#lastKnownServers.values()].filter((row) => (!scope || row.serverId === scope) && (!only || row.serverId === only));
+      if (known.length === 0) throw error;
+      logEvent("database.unreachable", { sessionId: this.#session().sessionId, using: "last known servers", error: errorMessage(error) }, "warn");
+      return known;
+    }
+  }
+
+  async server(serverId: string, rows?: Map<string, ServerRow>): Promise<ServerRow> {
+    const known = rows?.get(serverId);
+    if (known) return known;
+    const [server] = await this.servers(serverId);
+    if (server) rows?.set(serverId, server);
+    if (!server) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
+    return server;
+  }
+
+  /**
+   * How to reach a server as this session's user. Nothing is decrypted unless a connection is opened:
+   * the fingerprint is made of ciphertexts, which change whenever a value does.
+   */
+  async target(row: ServerRow): Promise<DownstreamTarget> {
+    const ring = await loadKeyRing(this.#env.VAULT_KEYS);
+    const sealed = await sealedValuesFor(this.db(), ring, row.serverId, this.#session().principal.userId).then(
+      (values) => {
+        this.#lastKnownValues.set(row.serverId, values);
+        return values;
+      },
+      (error: unknown) => {
+        const known = this.#lastKnownValues.get(row.serverId);
+        if (!known) throw error;
+        return known;
+      },
+    );
+    return {
+      serverId: row.serverId,
+      transport: row.transport,
+      fingerprint: `${row.config ?? JSON.stringify([row.url, row.headers])}|${sealed.fingerprint}`,
+      resolve: async () => {
+        const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
+        const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open(), optional);
+        if (resolution.missing.length > 0) {
+          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#session().principal.userId === null);
+        }
+        return { ...resolution.config, redactor: new Redactor(resolution.injected) };
+      },
+    };
+  }
+
+  /**
+   * The catalogs of the servers in view. A server that cannot be reached is left out (and logged)
+   * rather than failing the whole list.
+   */
+  async entries(): Promise<CatalogEntry[]> {
+    const list = await this.servers();
+    await this.#warmCatalogs(list.map((s) => s.serverId));
+    const entries = await Promise.all(
+      list.map((server) =>
+        this.#catalogOf(server).catch(async (error: unknown) => {
+          const message = (await this.#pool().redactor(server.serverId)).scrubText(errorMessage(error));
+          logEvent("catalog.skip", { sessionId: this.#session().sessionId, serverId: server.serverId, error: message }, "warn");
+          return null;
+        }),
+      ),
+    );
+    return entries.filter((e) => e !== null);
+  }
+
+  /** One server's catalog, or the reason it cannot be had: routing a call must say why, not "unknown". */
+  async entry(serverId: string, forceRefresh = false, rows?: Map<string, ServerRow>): Promise<CatalogEntry> {
+    const server = await this.server(serverId, rows);
+    if (!forceRefresh) await this.#warmCatalogs([serverId]);
+    return this.#catalogOf(server, forceRefresh);
+  }
+
+  #isFresh(fetchedAt: number): boolean {
+    return Date.now() - fetchedAt < this.#config.catalogTtlMs;
+  }
+
+  /** Fills the memo from Postgres for servers whose catalog it lacks: one query for all of them. */
+  async #warmCatalogs(serverIds: string[]): Promise<void> {
+    const missing = serverIds.filter((id) => !this.#isFresh(this.#catalogs.get(id)?.fetchedAt ?? 0));
+    if (missing.length === 0) return;
+    // Without Postgres the catalogs come from memory or from the servers themselves.
+    const catalogs = await loadCatalogs(this.db(), missing).catch(() => new Map<string, StoredCatalog>());
+    for (const [serverId, stored] of catalogs) {
+      if (this.#isFresh(stored.fetchedAt.getTime())) this.#catalogs.set(serverId, { catalog: stored.catalog, fetchedAt: stored.fetchedAt.getTime() });
+    }
+  }
+
+  /** From the memo when fresh, else from the server itself (which also updates Postgres). */
+  async #catalogOf(server: ServerRow, forceRefresh = false): Promise<CatalogEntry> {
+    const cached = this.#catalogs.get(server.serverId);
+    if (!forceRefresh && cached && this.#isFresh(cached.fetchedAt)) return { serverId: server.serverId, catalog: cached.catalog };
+    return { serverId: server.serverId, catalog: await this.refreshCatalog(server) };
+  }
+
+  async refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
+    const client = await this.#pool().client(await this.target(server));
+    // Catalogs are shared by every user: nothing injected for this one may stay in them.
+    const redactor = await this.#pool().redactor(server.serverId);
+    const timeout = this.#config.connectTimeoutMs;
+    let catalog: ServerCatalogData;
+    const previous = this.#catalogs.get(server.serverId)?.catalog;
+    if (lists && previous) {
+      catalog = { ...previous };
+      for (const list of lists) catalog[list] = redactor.scrub(await fetchList(client, list, timeout));
+    } else {
+      catalog = redactor.scrub(await fetchCatalog(client, timeout));
+    }
+    this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
+    await saveCatalog(this.db(), server.serverId, catalog).catch((error: unknown) =>
+      logEvent("catalog.save_failed", { serverId: server.serverId, error: errorMessage(error) }, "warn"),
+    );
+    return catalog;
+  }
+}
+
+/** A server that cannot be reached until a value is set: the message says who must set what, and how. */
+export class NeedsConfiguration extends RpcFailure {
+  constructor(serverId: string, missing: { kind: "secret" | "user"; name: string }[], viaOwnerKey: boolean) {
+    const mine = missing.filter((m) => m.kind === "user").map((m) => m.name);
+    const admins = missing.filter((m) => m.kind === "secret").map((m) => m.name);
+    const parts: string[] = [];
+    if (mine.length > 0 && viaOwnerKey) {
+      parts.push(`Server "${serverId}" needs personal values (${mine.join(", ")}), and the owner key has none: connect with a user's API key or token`);
+    } else if (mine.length > 0) {
+      const example = JSON.stringify({ action: 2001, data: { serverId, values: Object.fromEntries(mine.map((n) => [n, "…"])) } });
+      parts.push(`Server "${serverId}" needs your personal value${mine.length > 1 ? "s" : ""} ${mine.join(", ")}. Set ${mine.length > 1 ? "them" : "it"} with POST /user ${example}`);
+    }
+    if (admins.length > 0) {
+      parts.push(`Server "${serverId}" is missing its secret${admins.length > 1 ? "s" : ""} ${admins.join(", ")}: an admin must set ${admins.length > 1 ? "them" : "it"} with SET_SERVER_SECRET (2101)`);
+    }
+    super(JSONRPC_ERRORS.INVALID_PARAMS, parts.join(". "));
+    this.name = "NeedsConfiguration";
+  }
+}
