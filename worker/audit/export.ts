@@ -1,5 +1,6 @@
 import type { DatabaseHandle } from "../db/client.ts";
 import { type AuditFilter, auditPage } from "./query.ts";
+import { logEvent } from "../observability/log.ts";
 
 /** Rows fetched per query while streaming: bounds memory whatever the range holds. */
 export const EXPORT_PAGE_SIZE = 500;
@@ -32,7 +33,7 @@ export function exportNdjson(handle: DatabaseHandle, filter: AuditFilter): Respo
         }
       } catch (error) {
         // Headers are gone by now; a truncated stream with an error is all a reader can be told.
-        console.error(JSON.stringify({ level: "error", msg: "audit export failed", error: String(error) }));
+        logEvent("audit.export_failed", { error: String(error) }, "error");
         controller.error(new Error("Audit export failed"));
         await close();
       }

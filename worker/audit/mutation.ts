@@ -3,6 +3,7 @@ import type { Database } from "../db/client.ts";
 import { AppError } from "../http/errors.ts";
 import { appendToAdminChain } from "./admin-chain.ts";
 import type { AuditFields } from "./record.ts";
+import { logEvent } from "../observability/log.ts";
 
 /** Who changed what, as the dispatcher knows it before the change runs. */
 export interface MutationContext {
@@ -41,7 +42,7 @@ async function recordFailure(db: Database, context: MutationContext, started: nu
     await db.transaction((tx) => appendToAdminChain(tx, mutationFields(context, started, { outcome: "error", error })));
   } catch (auditError) {
     // The database is likely what failed in the first place; the caller still gets the original error.
-    console.error(JSON.stringify({ level: "error", msg: "audit: could not record a failed change", method: context.method, error: causeOf(auditError) }));
+    logEvent("audit.record_failed", { method: context.method, error: causeOf(auditError) }, "error");
   }
 }
 

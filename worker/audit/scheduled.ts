@@ -1,6 +1,7 @@
 import { openDatabase } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
 import { pruneAudit, retentionCutoff } from "./prune.ts";
+import { logEvent } from "../observability/log.ts";
 
 /** The cron trigger's work: prune the audit trail to AUDIT_RETENTION_DAYS ("0" keeps everything). */
 export async function runScheduledPrune(env: AppEnv, now = Date.now()): Promise<void> {
@@ -9,10 +10,10 @@ export async function runScheduledPrune(env: AppEnv, now = Date.now()): Promise<
   const handle = openDatabase(env);
   try {
     const result = await pruneAudit(handle.db, cutoff);
-    console.log(JSON.stringify({ level: "info", msg: "audit prune", cutoff: cutoff.toISOString(), ...result }));
+    logEvent("audit.prune", { cutoff: cutoff.toISOString(), ...result });
   } catch (error) {
     // Logged for Workers observability; rethrown so the cron run is marked failed and retried next time.
-    console.error(JSON.stringify({ level: "error", msg: "audit prune failed", error: String(error) }));
+    logEvent("audit.prune_failed", { error: String(error) }, "error");
     throw error;
   } finally {
     await handle.close().catch(() => {});
