@@ -3,6 +3,11 @@
 // the official SDK client directly and through the gateway, at concurrency 1 and 32. It prints a table
 // with ratios against the direct call and writes .bench/results.json. Nothing here asserts a timing.
 //
+// Two features are measured by rows that differ from "gateway /mcp" in that feature alone: auditing
+// (a second workerd with AUDIT_ENABLED="false") and vault injection with result scrubbing (the fixture
+// registered again with a {{secret:…}} header). Their ratios are printed under the table, beside the
+// redactor timed alone in this process, which isolates the scrubbing from the gateway's noise.
+//
 // Why this way into workerd: sequential GETs of a 404 (no database) on a busy 2-CPU machine, p50 over
 // two runs: wrangler dev 8.4-13.5 ms, unstable_startWorker 11.9-14.9 ms, createTestHarness 6.2-6.5 ms
 // (and it sends the Worker's outbound fetches through Node), Miniflare's entry socket 1.7-3.0 ms,
@@ -16,10 +21,19 @@ import { fileURLToPath } from "node:url";
 import { startFixtureServer } from "../test/support/downstream-servers.ts";
 import { Cleanup } from "./lib/bench-cleanup.ts";
 import { startBenchDatabase } from "./lib/bench-database.ts";
-import { RUNTIME_PATH, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
+import { bundleGateway, RUNTIME_PATH, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
 import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
-import { compareRows, formatTable, TABLE_LEGEND, writeJson } from "./lib/bench-report.ts";
-import { type BenchContext, scenarios } from "./lib/bench-scenarios.ts";
+import { benchRedactor, type RedactorResult } from "./lib/bench-redactor.ts";
+import {
+  compareRows,
+  CONTRAST_LEGEND,
+  contrastRows,
+  formatContrasts,
+  formatTable,
+  TABLE_LEGEND,
+  writeJson,
+} from "./lib/bench-report.ts";
+import { type BenchContext, contrasts, scenarios } from "./lib/bench-scenarios.ts";
 import { generateSecrets } from "./lib/dev-vars.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
@@ -30,18 +44,26 @@ const CALL_TIMEOUT_MS = 30_000;
 
 const quick = process.argv.includes("--quick");
 const scale = (n: number) => (quick ? Math.max(10, Math.round(n / 10)) : n);
-// Enough calls for a stable p99 at each level; the time cap keeps a whole run near two minutes even on
-// a slow or busy machine (a capped row shows fewer calls, marked "*").
+// Enough calls for a stable p99 at each level; the time cap keeps a whole run (ten rows) under about
+// three minutes even on a slow or busy 2-CPU machine (a capped row shows fewer calls, marked "*").
 const PLANS: LoadPlan[] = [
-  { concurrency: 1, calls: scale(300), maxSeconds: 15, warmupPerSession: 30 },
-  { concurrency: 32, calls: scale(1500), maxSeconds: 15, warmupPerSession: 5 },
+  { concurrency: 1, calls: scale(300), maxSeconds: 12, warmupPerSession: 30 },
+  { concurrency: 32, calls: scale(1500), maxSeconds: 12, warmupPerSession: 5 },
 ];
+// Unmeasured, before any row, every scenario once: without it, whichever gateway row ran first at c=1
+// was the slowest of them (by 10-35% in two runs with opposite row orders), the gateway still warming up.
+const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 6, warmupPerSession: 0 };
+const REDACTOR_SCRUBS = scale(100_000);
 
 const cleanup = new Cleanup();
 cleanup.exitOnSignals();
 const progress = (message: string) => console.error(`· ${message}`);
 
 try {
+  // First, while nothing else runs: it measures one function, and the load rows would only add noise.
+  progress(`redactor alone, in this process: ${REDACTOR_SCRUBS} scrubs`);
+  const redactor = benchRedactor(REDACTOR_SCRUBS);
+
   progress("starting the downstream fixture server");
   const fixture = await startFixtureServer(FIXTURE_NAME);
   cleanup.addChild("fixture server", fixture.process);
@@ -50,10 +72,14 @@ try {
   progress(`database: ${database.description}; applying migrations`);
   await runMigrations(database.url);
 
-  progress("bundling the Worker and starting workerd");
-  // Throwaway secrets, held only in memory for this run and never printed.
+  progress("bundling the Worker and starting two workerd: audit on (as configured) and audit off");
+  // Throwaway secrets, held only in memory for this run and never printed. Both gateways share them, and
+  // the database, so either opens what the other registered.
   const secrets = await generateSecrets();
-  const gateway = await startGateway({ cleanup, hyperdriveUrl: database.hyperdriveUrl, secrets });
+  const bundle = await bundleGateway(cleanup);
+  const gatewayOptions = { cleanup, bundle, hyperdriveUrl: database.hyperdriveUrl, secrets };
+  const gateway = await startGateway(gatewayOptions);
+  const auditOff = await startGateway({ ...gatewayOptions, vars: { AUDIT_ENABLED: "false" } });
 
   const admin = async (action: number, data: Record<string, unknown>): Promise<unknown> => {
     const response = await fetch(`${gateway.origin}/admin`, {
@@ -65,14 +91,23 @@ try {
     if (!reply.success) throw new Error(`admin action ${action} failed: ${reply.error?.message ?? response.status}`);
     return reply.data;
   };
-  // A random id, so a run against a shared DATABASE_URL never collides with a real server or another run.
-  const serverId = `bench-${randomBytes(4).toString("hex")}`;
-  await admin(2010, { serverId, transport: "streamable-http", url: fixture.url });
-  if (database.persistent) cleanup.add(`unregistering server ${serverId}`, async () => void (await admin(2013, { serverId })));
+  // Random ids, so a run against a shared DATABASE_URL never collides with a real server or another run.
+  const suffix = randomBytes(4).toString("hex");
+  const serverId = `bench-${suffix}`;
+  const vaultServerId = `bench-vault-${suffix}`;
+  const register = async (id: string, headers: Record<string, string>) => {
+    await admin(2010, { serverId: id, transport: "streamable-http", url: fixture.url, headers });
+    // Unregistering also deletes the server's secrets.
+    if (database.persistent) cleanup.add(`unregistering server ${id}`, async () => void (await admin(2013, { serverId: id })));
+  };
+  await register(serverId, {});
+  // The same fixture again, with a secret the vault injects and the redactor then scrubs from every result.
+  await register(vaultServerId, { Authorization: "Bearer {{secret:BENCH_TOKEN}}" });
+  await admin(2101, { serverId: vaultServerId, name: "BENCH_TOKEN", value: randomBytes(30).toString("base64url") });
 
   const context: BenchContext = {
     fixture: { name: FIXTURE_NAME, url: fixture.url },
-    gateway: { origin: gateway.origin, ownerKey: secrets.OWNER_KEY, serverId, admin },
+    gateway: { origin: gateway.origin, auditOffOrigin: auditOff.origin, ownerKey: secrets.OWNER_KEY, serverId, vaultServerId, admin },
     callTimeoutMs: CALL_TIMEOUT_MS,
   };
 
@@ -81,6 +116,13 @@ try {
     notFoundP50: await sequentialGetP50(`${gateway.origin}/bench-not-found`),
     healthP50: await sequentialGetP50(`${gateway.origin}/health`),
   };
+
+  for (const scenario of scenarios) {
+    if (cleanup.interrupted) break;
+    progress(`warming up (unmeasured): ${scenario.name}, ${WARMUP.calls} calls (at most ${WARMUP.maxSeconds} s)`);
+    const warm = await runLoad(scenario, context, WARMUP);
+    if (warm.failure) progress(`  failed: ${warm.failure}`);
+  }
 
   const results: LoadResult[] = [];
   // Concurrency first, so rows that are compared with each other run close together in time.
@@ -96,7 +138,9 @@ try {
   }
 
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
-  if (!cleanup.interrupted) report(results, { database: database.description, floor, logs: gateway.logs });
+  if (!cleanup.interrupted) {
+    report(results, { database: database.description, floor, redactor, logs: { "audit on": gateway.logs, "audit off": auditOff.logs } });
+  }
 } catch (error) {
   if (!cleanup.interrupted) {
     console.error(`npm run bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -116,12 +160,19 @@ interface Floor {
   healthP50: number;
 }
 
-function report(results: LoadResult[], run: { database: string; floor: Floor; logs: GatewayLogs }): void {
+function report(
+  results: LoadResult[],
+  run: { database: string; floor: Floor; redactor: RedactorResult; logs: Record<string, GatewayLogs> },
+): void {
   const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline);
+  const featureCosts = contrastRows(results, contrasts);
   console.log("");
   console.log(`Gateway runtime: ${RUNTIME_PATH}`);
   console.log(`Database: ${run.database}. Downstream: SDK fixture "echo" on loopback.`);
   console.log(`Node ${process.version}, ${availableParallelism()} CPUs${quick ? ", --quick" : ""}`);
+  console.log(
+    `Per row: ${PLANS.map((p) => `c=${p.concurrency} ${p.calls} calls`).join(", ")}, each capped at ${PLANS[0]!.maxSeconds} s, after ${WARMUP.calls} unmeasured calls per scenario; the whole run stays under ~3 min on 2 CPUs`,
+  );
   console.log(
     `Runtime floor, sequential GET: 404 p50 ${run.floor.notFoundP50.toFixed(2)} ms; /health (new Postgres connection + select 1) p50 ${run.floor.healthP50.toFixed(2)} ms`,
   );
@@ -129,7 +180,17 @@ function report(results: LoadResult[], run: { database: string; floor: Floor; lo
   console.log(formatTable(rows));
   console.log("");
   console.log(TABLE_LEGEND);
-  console.log(describeLogs(run.logs));
+  console.log("");
+  console.log(formatContrasts(featureCosts));
+  console.log("");
+  console.log(CONTRAST_LEGEND);
+  console.log("");
+  const r = run.redactor;
+  console.log(
+    `Redactor alone (Node, in process): ${r.secrets} secrets, echo result with a ${r.textLength}-character text, ${r.scrubs} scrubs in ${r.totalMs.toFixed(0)} ms: ${r.microsecondsPerScrub.toFixed(2)} µs per scrub`,
+  );
+  console.log("");
+  for (const [instance, logs] of Object.entries(run.logs)) console.log(describeLogs(instance, logs));
   for (const row of rows) {
     if (row.failure) console.log(`${row.scenario} @${row.concurrency} FAILED: ${row.failure}`);
     for (const sample of row.errorSamples) console.log(`${row.scenario} @${row.concurrency} error: ${sample}`);
@@ -145,6 +206,8 @@ function report(results: LoadResult[], run: { database: string; floor: Floor; lo
     plans: PLANS,
     floorMs: run.floor,
     rows,
+    featureCosts,
+    redactor: run.redactor,
     gatewayLogs: run.logs,
   });
   console.log(`\nWrote ${RESULTS_PATH}`);
@@ -161,10 +224,10 @@ async function sequentialGetP50(url: string, count = 200, warmup = 20): Promise<
   return latencies[Math.ceil(latencies.length / 2) - 1]!;
 }
 
-function describeLogs(logs: GatewayLogs): string {
+function describeLogs(instance: string, logs: GatewayLogs): string {
   const counts = Object.entries(logs.counts)
     .map(([level, n]) => `${level} ${n}`)
     .join(", ");
   const samples = logs.samples.map((s) => `\n  ${s}`).join("");
-  return `Gateway console output during the run: ${counts || "none"}${samples}`;
+  return `Gateway (${instance}) console output during the run: ${counts || "none"}${samples}`;
 }

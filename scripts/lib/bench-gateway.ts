@@ -35,24 +35,45 @@ export interface GatewayLogs {
 
 const MAX_LOG_SAMPLES = 8;
 
+/** The Worker as `wrangler deploy` would upload it; bundled once, run by every gateway instance. */
+export interface GatewayBundle {
+  /** The bundle's entry module. */
+  scriptPath: string;
+  /** The directory it sits in. */
+  modulesRoot: string;
+}
+
+/**
+ * Bundles the Worker exactly as `wrangler deploy` would (see bundleWorker) into a temporary directory
+ * that the cleanup removes.
+ */
+export async function bundleGateway(cleanup: Cleanup): Promise<GatewayBundle> {
+  const outdir = mkdtempSync(join(tmpdir(), "peta-bench-"));
+  cleanup.add("bundle directory", () => rmSync(outdir, { recursive: true, force: true }));
+  await bundleWorker(outdir);
+  const { main } = quietly(() => unstable_getMiniflareWorkerOptions(CONFIG_PATH, undefined, { overrides: { enableContainers: false } }));
+  if (!main) throw new Error("wrangler.toml names no `main` module");
+  // The dry run names its output after the entry module: worker/index.ts becomes index.js.
+  return { scriptPath: join(outdir, `${parse(main).name}.js`), modulesRoot: outdir };
+}
+
 /**
  * Runs the gateway in workerd along the leanest local path measured (see scripts/bench.ts): wrangler
  * bundles exactly what `wrangler deploy` would upload, wrangler turns wrangler.toml into Miniflare
  * options (so new bindings need no change here), and the benchmark talks to the Worker's own socket.
+ * Each call starts its own workerd (Miniflare instance) with its own Durable Object storage; `vars`
+ * override wrangler.toml's [vars], so two instances can differ in one setting and nothing else.
  */
 export async function startGateway(options: {
   cleanup: Cleanup;
+  bundle: GatewayBundle;
   hyperdriveUrl: string;
   secrets: DevSecrets;
+  vars?: Record<string, string>;
 }): Promise<RunningGateway> {
-  const outdir = mkdtempSync(join(tmpdir(), "peta-bench-"));
-  options.cleanup.add("bundle directory", () => rmSync(outdir, { recursive: true, force: true }));
-  await bundleWorker(outdir);
-
-  const { workerOptions, main } = quietly(() =>
+  const { workerOptions } = quietly(() =>
     unstable_getMiniflareWorkerOptions(CONFIG_PATH, undefined, { overrides: { enableContainers: false } }),
   );
-  if (!main) throw new Error("wrangler.toml names no `main` module");
   // wrangler types these as `Omit<V4WorkerOptions, …>`, and Omit over an index signature loses the named
   // keys (they come out `unknown`); they are V4WorkerOptions' own fields, so restore exactly those types.
   const configured = workerOptions as Pick<MiniflareModule.V4WorkerOptions, "bindings" | "hyperdrives">;
@@ -77,12 +98,11 @@ export async function startGateway(options: {
         {
           ...bundledOptions,
           name: WORKER_NAME,
-          // The dry run names its output after the entry module: worker/index.ts becomes index.js.
-          scriptPath: join(outdir, `${parse(main).name}.js`),
+          scriptPath: options.bundle.scriptPath,
           modules: true,
-          modulesRoot: outdir,
+          modulesRoot: options.bundle.modulesRoot,
           hyperdrives: { ...configured.hyperdrives, HYPERDRIVE: options.hyperdriveUrl },
-          bindings: { ...configured.bindings, ...options.secrets },
+          bindings: { ...configured.bindings, ...options.vars, ...options.secrets },
           unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         },
       ],

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { LoadResult } from "./bench-load.ts";
+import type { Contrast } from "./bench-scenarios.ts";
 
 export interface Comparison {
   baseline: string;
@@ -21,17 +22,38 @@ export function compareRows(results: LoadResult[], baselineOf: (scenario: string
     const baselineName = baselineOf(row.scenario);
     const base = baselineName ? results.find((r) => r.scenario === baselineName && r.concurrency === row.concurrency) : undefined;
     if (!baselineName || !base) return { ...row, comparison: null };
-    const ratio = (a: number | undefined, b: number | undefined) => (a && b ? a / b : null);
-    return {
-      ...row,
-      comparison: {
-        baseline: baselineName,
-        p50LatencyRatio: ratio(row.latencyMs?.p50, base.latencyMs?.p50),
-        p99LatencyRatio: ratio(row.latencyMs?.p99, base.latencyMs?.p99),
-        throughputRatio: ratio(base.callsPerSecond, row.callsPerSecond),
-      },
-    };
+    return { ...row, comparison: compare(row, base) };
   });
+}
+
+/** `row` against `base`: latency multiples and the throughput divisor, null where either lacks figures. */
+function compare(row: LoadResult, base: LoadResult): Comparison {
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? a / b : null);
+  return {
+    baseline: base.scenario,
+    p50LatencyRatio: ratio(row.latencyMs?.p50, base.latencyMs?.p50),
+    p99LatencyRatio: ratio(row.latencyMs?.p99, base.latencyMs?.p99),
+    throughputRatio: ratio(base.callsPerSecond, row.callsPerSecond),
+  };
+}
+
+export interface ContrastRow extends Contrast {
+  concurrency: number;
+  /** Null when either row is missing or failed. */
+  comparison: Comparison | null;
+}
+
+/** Each contrast at each concurrency where both of its rows ran. */
+export function contrastRows(results: LoadResult[], contrasts: Contrast[]): ContrastRow[] {
+  const levels = [...new Set(results.map((r) => r.concurrency))];
+  return levels.flatMap((concurrency) =>
+    contrasts.map((contrast) => {
+      const find = (scenario: string) => results.find((r) => r.scenario === scenario && r.concurrency === concurrency && !r.failure);
+      const row = find(contrast.row);
+      const against = find(contrast.against);
+      return { ...contrast, concurrency, comparison: row && against ? compare(row, against) : null };
+    }),
+  );
 }
 
 /** A fixed-width table: one block per concurrency, ratios against each row's baseline. */
@@ -56,8 +78,26 @@ export function formatTable(rows: ReportRow[]): string {
       times(c?.throughputRatio),
     ]);
   }
+  return renderTable(header, lines);
+}
+
+/** The contrasts as a small table under the main one; a blank line between concurrency levels. */
+export function formatContrasts(rows: ContrastRow[]): string {
+  const header = ["feature cost", "conc", "p50 ×", "p99 ×", "thru ÷"];
+  const lines: string[][] = [];
+  let previousConcurrency: number | undefined;
+  for (const row of rows) {
+    if (previousConcurrency !== undefined && row.concurrency !== previousConcurrency) lines.push([]);
+    previousConcurrency = row.concurrency;
+    const c = row.comparison;
+    lines.push([row.label, String(row.concurrency), times(c?.p50LatencyRatio), times(c?.p99LatencyRatio), times(c?.throughputRatio)]);
+  }
+  return renderTable(header, lines);
+}
+
+/** Fixed-width columns: the first left-aligned, every number right-aligned; an empty line stays empty. */
+function renderTable(header: string[], lines: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
-  // The scenario column reads best left-aligned; every number right-aligned.
   const render = (cells: string[]) =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd();
   return [render(header), widths.map((w) => "-".repeat(w)).join("  "), ...lines.map((l) => (l.length ? render(l) : ""))].join("\n");
@@ -66,6 +106,13 @@ export function formatTable(rows: ReportRow[]): string {
 export const TABLE_LEGEND = [
   "p50 × / p99 ×: latency as a multiple of the row's baseline (direct); thru ÷: baseline calls/s divided by this row's.",
   "calls*: the time cap ended the run before all planned calls were made.",
+].join("\n");
+
+export const CONTRAST_LEGEND = [
+  "feature cost: the first row named ÷ the second, same concurrency, same run (p50 ×, p99 ×: latency; thru ÷: calls/s, inverted).",
+  "audit off: a second workerd, same bundle and database, with AUDIT_ENABLED=\"false\".",
+  "vault+scrub: the fixture registered again with Authorization: Bearer {{secret:BENCH_TOKEN}}. The secret is decrypted when the",
+  "session's downstream connection opens (during warm-up); per call, the redactor scans the result and the audited arguments.",
 ].join("\n");
 
 export function writeJson(path: string, report: unknown): void {

@@ -5,11 +5,19 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 export interface BenchContext {
   fixture: { name: string; url: string };
   gateway: {
+    /** The gateway as configured in wrangler.toml (auditing on). */
     origin: string;
+    /** A second gateway, identical but for AUDIT_ENABLED = "false"; same database, same registrations. */
+    auditOffOrigin: string;
     /** Only ever sent in an Authorization header; never printed. */
     ownerKey: string;
     /** The fixture's id in the gateway, so its echo tool is `<serverId>__echo` on /mcp. */
     serverId: string;
+    /**
+     * The same fixture registered again with `Authorization: Bearer {{secret:BENCH_TOKEN}}` and that
+     * secret set: the vault injects it into every downstream request and the redactor scrubs every result.
+     */
+    vaultServerId: string;
     /** POST /admin as the owner; resolves with `data`, rejects on `success: false`. */
     admin(action: number, data: Record<string, unknown>): Promise<unknown>;
   };
@@ -25,8 +33,8 @@ export interface ScenarioSession {
 }
 
 /**
- * One row (per concurrency) of the table. To measure a gateway feature, add one: e.g. "audit on" with a
- * `setup` that switches audit on, a `teardown` that switches it off, and the gateway's `connect`.
+ * One row (per concurrency) of the table. To measure a gateway feature, add a row that differs from
+ * "gateway /mcp" in that feature alone (as "audit off" and "vault+scrub" do), and a `contrasts` entry.
  */
 export interface Scenario {
   name: string;
@@ -41,18 +49,19 @@ export interface Scenario {
 }
 
 export const DIRECT = "direct to fixture";
+const GATEWAY_MCP = "gateway /mcp";
+const AUDIT_OFF = "gateway /mcp, audit off";
+const VAULT_SCRUB = "gateway /mcp, vault+scrub";
 
-/** The rows of `npm run bench`, in table order. */
+/**
+ * The rows of `npm run bench`, in table order, which is also the order they run in at each concurrency.
+ * Rows drift over a run on a busy machine, so "gateway /mcp" sits between the two rows it is contrasted
+ * with (see `contrasts`): each pair runs back to back.
+ */
 export const scenarios: Scenario[] = [
   {
     name: DIRECT,
     connect: (context) => echoSession(context, new URL(context.fixture.url), "echo"),
-  },
-  {
-    name: "gateway /mcp",
-    baseline: DIRECT,
-    connect: (context) =>
-      echoSession(context, new URL("/mcp", context.gateway.origin), `${context.gateway.serverId}__echo`, context.gateway.ownerKey),
   },
   {
     name: "gateway /mcp/<serverId>",
@@ -60,6 +69,37 @@ export const scenarios: Scenario[] = [
     connect: (context) =>
       echoSession(context, new URL(`/mcp/${context.gateway.serverId}`, context.gateway.origin), "echo", context.gateway.ownerKey),
   },
+  {
+    name: AUDIT_OFF,
+    baseline: DIRECT,
+    connect: (context) =>
+      echoSession(context, new URL("/mcp", context.gateway.auditOffOrigin), `${context.gateway.serverId}__echo`, context.gateway.ownerKey),
+  },
+  {
+    name: GATEWAY_MCP,
+    baseline: DIRECT,
+    connect: (context) =>
+      echoSession(context, new URL("/mcp", context.gateway.origin), `${context.gateway.serverId}__echo`, context.gateway.ownerKey),
+  },
+  {
+    name: VAULT_SCRUB,
+    baseline: DIRECT,
+    connect: (context) =>
+      echoSession(context, new URL("/mcp", context.gateway.origin), `${context.gateway.vaultServerId}__echo`, context.gateway.ownerKey),
+  },
+];
+
+/** Two rows that differ in one feature, compared at each concurrency: `row` ÷ `against`. */
+export interface Contrast {
+  label: string;
+  row: string;
+  against: string;
+}
+
+/** Printed under the table: what one feature costs, with everything else the same. */
+export const contrasts: Contrast[] = [
+  { label: "audit on ÷ audit off", row: GATEWAY_MCP, against: AUDIT_OFF },
+  { label: "vault+scrub ÷ no scrub", row: VAULT_SCRUB, against: GATEWAY_MCP },
 ];
 
 /**
