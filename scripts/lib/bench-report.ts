@@ -56,16 +56,22 @@ export function contrastRows(results: LoadResult[], contrasts: Contrast[]): Cont
   );
 }
 
+/** Table lines with an empty line between concurrency levels, so each level reads as its own block. */
+function linesByConcurrency<T extends { concurrency: number }>(rows: T[], cells: (row: T) => string[]): string[][] {
+  const lines: string[][] = [];
+  rows.forEach((row, index) => {
+    if (index > 0 && rows[index - 1]!.concurrency !== row.concurrency) lines.push([]);
+    lines.push(cells(row));
+  });
+  return lines;
+}
+
 /** A fixed-width table: one block per concurrency, ratios against each row's baseline. */
 export function formatTable(rows: ReportRow[]): string {
   const header = ["scenario", "conc", "calls", "errors", "calls/s", "p50 ms", "p99 ms", "p50 ×", "p99 ×", "thru ÷"];
-  const lines: string[][] = [];
-  let previousConcurrency: number | undefined;
-  for (const row of rows) {
-    if (previousConcurrency !== undefined && row.concurrency !== previousConcurrency) lines.push([]);
-    previousConcurrency = row.concurrency;
+  const lines = linesByConcurrency(rows, (row) => {
     const c = row.comparison;
-    lines.push([
+    return [
       row.scenario,
       String(row.concurrency),
       `${row.calls}${row.capped ? "*" : ""}`,
@@ -76,22 +82,18 @@ export function formatTable(rows: ReportRow[]): string {
       times(c?.p50LatencyRatio),
       times(c?.p99LatencyRatio),
       times(c?.throughputRatio),
-    ]);
-  }
+    ];
+  });
   return renderTable(header, lines);
 }
 
 /** The contrasts as a small table under the main one; a blank line between concurrency levels. */
 export function formatContrasts(rows: ContrastRow[]): string {
   const header = ["feature cost", "conc", "p50 ×", "p99 ×", "thru ÷"];
-  const lines: string[][] = [];
-  let previousConcurrency: number | undefined;
-  for (const row of rows) {
-    if (previousConcurrency !== undefined && row.concurrency !== previousConcurrency) lines.push([]);
-    previousConcurrency = row.concurrency;
+  const lines = linesByConcurrency(rows, (row) => {
     const c = row.comparison;
-    lines.push([row.label, String(row.concurrency), times(c?.p50LatencyRatio), times(c?.p99LatencyRatio), times(c?.throughputRatio)]);
-  }
+    return [row.label, String(row.concurrency), times(c?.p50LatencyRatio), times(c?.p99LatencyRatio), times(c?.throughputRatio)];
+  });
   return renderTable(header, lines);
 }
 
