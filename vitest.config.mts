@@ -6,6 +6,8 @@ export default defineConfig({
   // without the workerd condition here, pg's require("pg-cloudflare") gets an empty stub.
   environments: { ssr: { resolve: { conditions: ["workerd", "worker"] } } },
   test: {
+    // The gateway logs a JSON line per request; in test output only warnings and errors are worth reading.
+    onConsoleLog: (log) => !log.includes('"level":"info"'),
     // At the root so it runs in plain Node (ws, PGlite) and its provide() reaches every project.
     globalSetup: ["./test/global-setup.ts"],
     projects: [
