@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, isNull, or, type SQL, type SQLWrapper, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { vaultRecords } from "../db/schema.ts";
 import { decryptRecord, encryptRecord, type RecordPlace } from "./envelope.ts";
@@ -60,31 +60,44 @@ export interface SealedValues {
   open(): Promise<{ secret: Map<string, string>; user: Map<string, string> }>;
 }
 
+/** The records one connection uses: the server's own secrets, and this user's values (if a user). */
+export function connectionRecords(serverId: SQLWrapper | string, userId: string | null): SQL | undefined {
+  return and(
+    eq(vaultRecords.serverId, serverId),
+    userId === null ? isNull(vaultRecords.userId) : or(isNull(vaultRecords.userId), eq(vaultRecords.userId, userId)),
+  );
+}
+
+export interface SealedRecord {
+  userId: string | null;
+  name: string;
+  ciphertext: string;
+}
+
 /**
  * The server's secrets and the user's values for one connection, still sealed: a caller that only needs
  * to know whether anything changed never decrypts.
  */
-export async function sealedValuesFor(db: Database, ring: KeyRing, serverId: string, userId: string | null): Promise<SealedValues> {
-  const rows = await db
-    .select({ userId: vaultRecords.userId, name: vaultRecords.name, ciphertext: vaultRecords.ciphertext })
-    .from(vaultRecords)
-    .where(
-      and(
-        eq(vaultRecords.serverId, serverId),
-        userId === null ? isNull(vaultRecords.userId) : or(isNull(vaultRecords.userId), eq(vaultRecords.userId, userId)),
-      ),
-    )
-    .orderBy(asc(vaultRecords.name));
+export function sealValues(ring: KeyRing, serverId: string, records: SealedRecord[]): SealedValues {
+  const sorted = [...records].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return {
-    fingerprint: rows.map((row) => row.ciphertext).join(","),
+    fingerprint: sorted.map((record) => record.ciphertext).join(","),
     async open() {
       const secret = new Map<string, string>();
       const user = new Map<string, string>();
-      for (const row of rows) {
-        const value = await decryptRecord(ring, placeOf({ serverId, userId: row.userId }, row.name), row.ciphertext);
-        (row.userId === null ? secret : user).set(row.name, value);
+      for (const record of sorted) {
+        const value = await decryptRecord(ring, placeOf({ serverId, userId: record.userId }, record.name), record.ciphertext);
+        (record.userId === null ? secret : user).set(record.name, value);
       }
       return { secret, user };
     },
   };
+}
+
+export async function sealedValuesFor(db: Database, ring: KeyRing, serverId: string, userId: string | null): Promise<SealedValues> {
+  const records = await db
+    .select({ userId: vaultRecords.userId, name: vaultRecords.name, ciphertext: vaultRecords.ciphertext })
+    .from(vaultRecords)
+    .where(connectionRecords(serverId, userId));
+  return sealValues(ring, serverId, records);
 }

@@ -13,7 +13,6 @@ import {
   type Result,
 } from "@modelcontextprotocol/sdk/types.js";
 import packageJson from "../../../package.json" with { type: "json" };
-import type { ServerRow } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { auditArguments } from "../../audit/arguments.ts";
 import { logEvent } from "../../observability/log.ts";
@@ -50,7 +49,7 @@ import {
 } from "../protocol.ts";
 import { LiveStreams, SSE_HEADERS, sseEvent } from "./live-streams.ts";
 import { jsonRpcReply, SESSION_HEADER, sessionNotFound, transportError } from "./responses.ts";
-import { NeedsConfiguration, ServerDirectory } from "./server-directory.ts";
+import { NeedsConfiguration, type ServerAccess, ServerDirectory } from "./server-directory.ts";
 import { type SessionRecord, SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, SessionAudit } from "./types.ts";
 
@@ -79,8 +78,8 @@ interface InFlight {
   serverId: string | null;
   /** What the audit record names: the client's name until routing finds the original. */
   subject: { name: string | null; arguments: unknown };
-  /** Server rows read while answering this request: resolving a name and forwarding need one read, not two. */
-  rows: Map<string, ServerRow>;
+  /** Servers read while answering this request: resolving a name and forwarding need one read, not two. */
+  rows: Map<string, ServerAccess>;
   streamId: string | null;
   cancelled: boolean;
 }
@@ -597,7 +596,7 @@ export class SessionRuntime {
     };
     const lists = refreshed[notification.method];
     if (lists) {
-      await this.#directory.refreshCatalog(await this.#directory.server(serverId), lists).catch((error: unknown) =>
+      await this.#directory.refreshCatalog((await this.#directory.server(serverId)).row, lists).catch((error: unknown) =>
         logEvent("catalog.refresh_failed", { serverId, error: redactor.scrubText(errorMessage(error)) }, "warn"),
       );
       this.#emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });

@@ -1,11 +1,11 @@
 import { and, eq } from "drizzle-orm";
 import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
-import { type ServerCatalogData, type ServerRow, servers } from "../../db/schema.ts";
+import { type ServerCatalogData, type ServerRow, servers, vaultRecords } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
 import { loadKeyRing } from "../../vault/keyring.ts";
 import { resolvePlaceholders } from "../../vault/placeholders.ts";
-import { type SealedValues, sealedValuesFor } from "../../vault/records.ts";
+import { connectionRecords, type SealedValues, sealValues } from "../../vault/records.ts";
 import { Redactor } from "../../vault/redactor.ts";
 import { openServerConfig } from "../../vault/server-config.ts";
 import type { CatalogEntry } from "../aggregate.ts";
@@ -14,6 +14,12 @@ import type { McpConfig } from "../config.ts";
 import { type DownstreamPool, type DownstreamTarget, errorMessage } from "../downstream.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
 import type { SessionRecord } from "./store.ts";
+
+/** A server row with the sealed vault records its connection needs for this session's user. */
+export interface ServerAccess {
+  row: ServerRow;
+  sealed: SealedValues;
+}
 
 /**
  * The servers one session may use, as this session's user sees them: their rows, their catalogs (memory,
@@ -27,7 +33,7 @@ export class ServerDirectory {
   readonly #pool: () => DownstreamPool;
   readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
   readonly #lastKnownServers = new Map<string, ServerRow>();
-  readonly #lastKnownValues = new Map<string, SealedValues>();
+  readonly #lastKnown = new Map<string, ServerAccess>();
   #database: DatabaseHandle | null = null;
 
   constructor(env: AppEnv, config: McpConfig, session: () => SessionRecord, pool: () => DownstreamPool) {
@@ -70,32 +76,48 @@ export class ServerDirectory {
     }
   }
 
-  async server(serverId: string, rows?: Map<string, ServerRow>): Promise<ServerRow> {
-    const known = rows?.get(serverId);
+  /**
+   * One server this session may use, with the vault records its connection needs, in one query: the
+   * hot path of every call. Cached in `cache` for the rest of the request, and remembered for outages.
+   */
+  async server(serverId: string, cache?: Map<string, ServerAccess>): Promise<ServerAccess> {
+    const known = cache?.get(serverId);
     if (known) return known;
-    const [server] = await this.servers(serverId);
-    if (server) rows?.set(serverId, server);
-    if (!server) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
-    return server;
+    const session = this.#session();
+    const ring = await loadKeyRing(this.#env.VAULT_KEYS);
+    let access: ServerAccess | undefined;
+    try {
+      const rows = await this.db()
+        // Flat columns: a nested object here came back null whenever user_id was null (a server secret).
+        .select({ server: servers, userId: vaultRecords.userId, name: vaultRecords.name, ciphertext: vaultRecords.ciphertext })
+        .from(servers)
+        .leftJoin(vaultRecords, connectionRecords(servers.serverId, session.principal.userId))
+        .where(and(eq(servers.enabled, true), eq(servers.serverId, serverId), session.scope ? eq(servers.serverId, session.scope) : undefined));
+      const row = rows[0]?.server;
+      if (row) {
+        const records = rows.flatMap(({ userId, name, ciphertext }) => (name !== null && ciphertext !== null ? [{ userId, name, ciphertext }] : []));
+        access = { row, sealed: sealValues(ring, serverId, records) };
+        this.#lastKnown.set(serverId, access);
+      } else {
+        this.#lastKnown.delete(serverId);
+      }
+    } catch (error) {
+      // Postgres is down: serve what this session last saw rather than failing every call.
+      access = this.#lastKnown.get(serverId);
+      if (!access) throw error;
+      logEvent("database.unreachable", { sessionId: session.sessionId, using: "last known server", error: errorMessage(error) }, "warn");
+    }
+    if (!access) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
+    cache?.set(serverId, access);
+    return access;
   }
 
   /**
    * How to reach a server as this session's user. Nothing is decrypted unless a connection is opened:
    * the fingerprint is made of ciphertexts, which change whenever a value does.
    */
-  async target(row: ServerRow): Promise<DownstreamTarget> {
+  async target({ row, sealed }: ServerAccess): Promise<DownstreamTarget> {
     const ring = await loadKeyRing(this.#env.VAULT_KEYS);
-    const sealed = await sealedValuesFor(this.db(), ring, row.serverId, this.#session().principal.userId).then(
-      (values) => {
-        this.#lastKnownValues.set(row.serverId, values);
-        return values;
-      },
-      (error: unknown) => {
-        const known = this.#lastKnownValues.get(row.serverId);
-        if (!known) throw error;
-        return known;
-      },
-    );
     return {
       serverId: row.serverId,
       transport: row.transport,
@@ -131,8 +153,8 @@ export class ServerDirectory {
   }
 
   /** One server's catalog, or the reason it cannot be had: routing a call must say why, not "unknown". */
-  async entry(serverId: string, forceRefresh = false, rows?: Map<string, ServerRow>): Promise<CatalogEntry> {
-    const server = await this.server(serverId, rows);
+  async entry(serverId: string, forceRefresh = false, cache?: Map<string, ServerAccess>): Promise<CatalogEntry> {
+    const server = (await this.server(serverId, cache)).row;
     if (!forceRefresh) await this.#warmCatalogs([serverId]);
     return this.#catalogOf(server, forceRefresh);
   }
@@ -160,7 +182,7 @@ export class ServerDirectory {
   }
 
   async refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
-    const client = await this.#pool().client(await this.target(server));
+    const client = await this.#pool().client(await this.target(await this.server(server.serverId)));
     // Catalogs are shared by every user: nothing injected for this one may stay in them.
     const redactor = await this.#pool().redactor(server.serverId);
     const timeout = this.#config.connectTimeoutMs;
