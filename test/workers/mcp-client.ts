@@ -42,3 +42,26 @@ export function textOf(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
   return content.map((c) => c.text ?? "").join("");
 }
+
+/** Follows nextCursor to the end: the test config pages every 10 items, so this exercises pagination. */
+export async function listAll<K extends "tools" | "prompts" | "resources" | "resourceTemplates">(
+  client: Client,
+  key: K,
+): Promise<Record<string, unknown>[]> {
+  const list = {
+    tools: (cursor?: string) => client.listTools({ cursor }),
+    prompts: (cursor?: string) => client.listPrompts({ cursor }),
+    resources: (cursor?: string) => client.listResources({ cursor }),
+    resourceTemplates: (cursor?: string) => client.listResourceTemplates({ cursor }),
+  }[key];
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = (await list(cursor)) as Record<string, unknown> & { nextCursor?: string };
+    items.push(...(page[key] as Record<string, unknown>[]));
+    cursor = page.nextCursor;
+    pages++;
+  } while (cursor && pages < 100);
+  return items;
+}

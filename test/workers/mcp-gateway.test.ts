@@ -9,30 +9,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { admin } from "./gateway.ts";
-import { connectClient, registerServer, textOf } from "./mcp-client.ts";
-
-/** Follows nextCursor to the end: the test config pages every 10 items, so this exercises pagination. */
-async function listAll<K extends "tools" | "prompts" | "resources" | "resourceTemplates">(
-  client: Client,
-  key: K,
-): Promise<Record<string, unknown>[]> {
-  const list = {
-    tools: (cursor?: string) => client.listTools({ cursor }),
-    prompts: (cursor?: string) => client.listPrompts({ cursor }),
-    resources: (cursor?: string) => client.listResources({ cursor }),
-    resourceTemplates: (cursor?: string) => client.listResourceTemplates({ cursor }),
-  }[key];
-  const items: Record<string, unknown>[] = [];
-  let cursor: string | undefined;
-  let pages = 0;
-  do {
-    const page = (await list(cursor)) as Record<string, unknown> & { nextCursor?: string };
-    items.push(...(page[key] as Record<string, unknown>[]));
-    cursor = page.nextCursor;
-    pages++;
-  } while (cursor && pages < 100);
-  return items;
-}
+import { connectClient, listAll, registerServer, textOf } from "./mcp-client.ts";
 
 function waitFor<T>(register: (resolve: (value: T) => void) => void, what: string, ms = 10_000): Promise<T> {
   return new Promise((resolve, reject) => {

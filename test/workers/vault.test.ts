@@ -6,7 +6,7 @@ import { openDatabase } from "../../worker/db/client.ts";
 import { loadKeyRing } from "../../worker/vault/keyring.ts";
 import { sealedValuesFor } from "../../worker/vault/records.ts";
 import { admin, callAction, createUser, ORIGIN, sql } from "./gateway.ts";
-import { connectClient, registerServer, textOf } from "./mcp-client.ts";
+import { connectClient, listAll, registerServer, textOf } from "./mcp-client.ts";
 
 const CANARY = `canary-server-${crypto.randomUUID()}`;
 const CANARY_ALICE = `canary-alice-${crypto.randomUUID()}`;
@@ -122,6 +122,35 @@ describe("the vault", () => {
       expectNoCanary(reply, "tool result");
       await client.close();
     }
+  });
+
+  it("keeps the catalog of a server reached with personal values per user, and drops it when they change", async () => {
+    const accountTool = async (user: { apiKey: string }) => {
+      const { client } = await connectClient({ credential: user.apiKey });
+      const tools = await listAll(client, "tools");
+      await client.close();
+      const tool = tools.find((t) => t.name === `${personal}__my_account`);
+      expectNoCanary(JSON.stringify(tools), "tools/list");
+      return tool?.description;
+    };
+    for (const [user, value] of [
+      [alice, CANARY_ALICE],
+      [bob, CANARY_BOB],
+    ] as const) {
+      expect((await callAction("/user", 2001, { serverId: personal, values: { PERSONAL_KEY: value } }, user.apiKey)).status).toBe(200);
+    }
+    expect(await accountTool(alice)).toBe(`The account of key ${await sha256(CANARY_ALICE)}`);
+    // Bob's list is fetched with Bob's value, not served from the copy cached for Alice.
+    expect(await accountTool(bob)).toBe(`The account of key ${await sha256(CANARY_BOB)}`);
+
+    const changed = `${CANARY_ALICE}-changed`;
+    expect((await callAction("/user", 2001, { serverId: personal, values: { PERSONAL_KEY: changed } }, alice.apiKey)).status).toBe(200);
+    expect(await accountTool(alice)).toBe(`The account of key ${await sha256(changed)}`);
+    expect(await accountTool(bob)).toBe(`The account of key ${await sha256(CANARY_BOB)}`);
+    expect((await callAction("/user", 2001, { serverId: personal, values: { PERSONAL_KEY: CANARY_ALICE } }, alice.apiKey)).status).toBe(200);
+
+    const views = await sql<{ user_id: string | null }>("SELECT user_id FROM server_catalogs WHERE server_id = $1 ORDER BY user_id", [personal]);
+    expect(views.map((row) => row.user_id)).toEqual([bob.userId]);
   });
 
   it("tells a user who has not configured a required value which server needs what, and how", async () => {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../http/errors.ts";
+import { forgetCatalogs } from "../mcp/catalog.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, listRecordNames, putRecord } from "../vault/records.ts";
 import { rotateVault } from "../vault/rotate.ts";
@@ -29,6 +30,8 @@ export const vaultActions = [
     async run({ db, vault }, data) {
       await requireServer(db, data.serverId);
       await putRecord(db, await vault(), { serverId: data.serverId, userId: null }, data.name, data.value);
+      // Another credential may see other tools: every cached view of the server is now suspect.
+      await forgetCatalogs(db, data.serverId);
       return { serverId: data.serverId, name: data.name, updated: true };
     },
   }),
@@ -43,6 +46,7 @@ export const vaultActions = [
       if ((await deleteRecords(db, { serverId: data.serverId, userId: null }, data.name)) === 0) {
         throw new AppError("NOT_FOUND", `Server "${data.serverId}" has no secret "${data.name}"`);
       }
+      await forgetCatalogs(db, data.serverId);
       return { serverId: data.serverId, name: data.name, deleted: true };
     },
   }),

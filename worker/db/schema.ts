@@ -102,7 +102,7 @@ export const vaultRecords = pgTable(
 export type UserRow = typeof users.$inferSelect;
 export type ServerRow = typeof servers.$inferSelect;
 
-/** What a downstream server offers, as last fetched: shared by every session so a new one need not fan out. */
+/** What a downstream server offers, as last fetched: kept in Postgres so a new session need not fan out. */
 export interface ServerCatalogData {
   serverInfo: Record<string, unknown>;
   instructions?: string;
@@ -113,13 +113,24 @@ export interface ServerCatalogData {
   resourceTemplates: Record<string, unknown>[];
 }
 
-export const serverCatalogs = pgTable("server_catalogs", {
-  serverId: text("server_id")
-    .primaryKey()
-    .references(() => servers.serverId, { onDelete: "cascade" }),
-  catalog: jsonb("catalog").$type<ServerCatalogData>().notNull(),
-  fetchedAt: timestamp("fetched_at", { withTimezone: true }).notNull().defaultNow(),
-});
+/**
+ * A server reached with each user's own credentials (it declares `userInputs`) may list different
+ * tools, prompts and resources to each of them, so its catalogs are kept per user: `user_id` is the
+ * user whose view it is. A server without user inputs has one catalog, shared by all (`user_id` null),
+ * and so has a per-user server seen through the owner key, which carries no user.
+ */
+export const serverCatalogs = pgTable(
+  "server_catalogs",
+  {
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.serverId, { onDelete: "cascade" }),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    catalog: jsonb("catalog").$type<ServerCatalogData>().notNull(),
+    fetchedAt: timestamp("fetched_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [unique("server_catalogs_view").on(table.serverId, table.userId).nullsNotDistinct()],
+);
 
 /**
  * The audit trail. Records are hash-chained per chain (one per MCP session, plus one for admin and

@@ -5,9 +5,9 @@ import {
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { inArray, sql } from "drizzle-orm";
+import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
-import { type ServerCatalogData, serverCatalogs } from "../db/schema.ts";
+import { type ServerCatalogData, type ServerRow, serverCatalogs } from "../db/schema.ts";
 
 export type CatalogList = "tools" | "prompts" | "resources" | "resourceTemplates";
 
@@ -80,16 +80,42 @@ export interface StoredCatalog {
   fetchedAt: Date;
 }
 
-/** The shared cache of server catalogs, in Postgres so every session and every isolate sees one copy. */
-export async function loadCatalogs(db: Database, serverIds: string[]): Promise<Map<string, StoredCatalog>> {
-  if (serverIds.length === 0) return new Map();
-  const rows = await db.select().from(serverCatalogs).where(inArray(serverCatalogs.serverId, serverIds));
+/**
+ * Whose view of a server a catalog is. A server reached with each user's own values (it declares
+ * `userInputs`) may show each user different tools and resources, so its catalog is that user's own;
+ * any other server's is shared by everyone (null).
+ */
+export function catalogViewer(server: Pick<ServerRow, "userInputs">, userId: string | null): string | null {
+  return server.userInputs.length > 0 ? userId : null;
+}
+
+function viewedBy(userId: string | null) {
+  return userId === null ? isNull(serverCatalogs.userId) : eq(serverCatalogs.userId, userId);
+}
+
+/** The cached catalogs, in Postgres so every session and every isolate sees one copy per view. */
+export async function loadCatalogs(db: Database, wanted: { serverId: string; viewer: string | null }[]): Promise<Map<string, StoredCatalog>> {
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .select()
+    .from(serverCatalogs)
+    .where(or(...wanted.map(({ serverId, viewer }) => and(eq(serverCatalogs.serverId, serverId), viewedBy(viewer)))));
   return new Map(rows.map((row) => [row.serverId, { catalog: row.catalog, fetchedAt: row.fetchedAt }]));
 }
 
-export async function saveCatalog(db: Database, serverId: string, catalog: ServerCatalogData): Promise<void> {
+export async function saveCatalog(db: Database, serverId: string, viewer: string | null, catalog: ServerCatalogData): Promise<void> {
   await db
     .insert(serverCatalogs)
-    .values({ serverId, catalog, fetchedAt: new Date() })
-    .onConflictDoUpdate({ target: serverCatalogs.serverId, set: { catalog, fetchedAt: sql`now()` } });
+    .values({ serverId, userId: viewer, catalog, fetchedAt: new Date() })
+    .onConflictDoUpdate({ target: [serverCatalogs.serverId, serverCatalogs.userId], set: { catalog, fetchedAt: sql`now()` } });
+}
+
+/**
+ * Drops cached catalogs that a change may have made wrong: every view of a server (its settings or
+ * secrets changed), or one user's view (that user's values changed).
+ */
+export async function forgetCatalogs(db: Database, serverId: string, userId?: string): Promise<void> {
+  await db
+    .delete(serverCatalogs)
+    .where(and(eq(serverCatalogs.serverId, serverId), userId === undefined ? undefined : eq(serverCatalogs.userId, userId)));
 }

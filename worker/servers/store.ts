@@ -1,7 +1,8 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
-import { serverCatalogs, type ServerRow, type ServerTransport, servers, type UserInput } from "../db/schema.ts";
+import { type ServerRow, type ServerTransport, servers, type UserInput } from "../db/schema.ts";
+import { forgetCatalogs } from "../mcp/catalog.ts";
 import { AppError } from "../http/errors.ts";
 import type { KeyRing } from "../vault/keyring.ts";
 import { openServerConfig, sealServerConfig } from "../vault/server-config.ts";
@@ -88,7 +89,7 @@ export async function updateServer(db: Database, ring: KeyRing, serverId: string
       .set({ ...rest, ...sealed, updatedAt: new Date() })
       .where(eq(servers.serverId, serverId))
       .returning();
-    await tx.delete(serverCatalogs).where(eq(serverCatalogs.serverId, serverId));
+    await forgetCatalogs(tx, serverId);
     return toServerView(ring, row!);
   });
 }

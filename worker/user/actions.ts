@@ -4,6 +4,7 @@ import { defineAction } from "../admin/action.ts";
 import type { Principal } from "../auth/principal.ts";
 import { servers, vaultRecords } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
+import { forgetCatalogs } from "../mcp/catalog.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, putRecord } from "../vault/records.ts";
 
@@ -43,6 +44,8 @@ export const selfServiceActions = [
       const ring = await vault();
       await db.transaction(async (tx) => {
         for (const [name, value] of Object.entries(data.values)) await putRecord(tx, ring, { serverId: data.serverId, userId }, name, value);
+        // With other values the server may show this user other tools and resources.
+        await forgetCatalogs(tx, data.serverId, userId);
       });
       const configured = await configuredNames(db, data.serverId, userId);
       return {
@@ -62,7 +65,9 @@ export const selfServiceActions = [
     async run({ db, principal }, data) {
       const userId = userIdOf(principal);
       await requireServer(db, data.serverId);
-      return { serverId: data.serverId, removed: await deleteRecords(db, { serverId: data.serverId, userId }) };
+      const removed = await deleteRecords(db, { serverId: data.serverId, userId });
+      await forgetCatalogs(db, data.serverId, userId);
+      return { serverId: data.serverId, removed };
     },
   }),
   defineAction({

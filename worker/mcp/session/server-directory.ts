@@ -9,7 +9,7 @@ import { connectionRecords, type SealedValues, sealValues } from "../../vault/re
 import { Redactor } from "../../vault/redactor.ts";
 import { openServerConfig } from "../../vault/server-config.ts";
 import type { CatalogEntry } from "../aggregate.ts";
-import { type CatalogList, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
+import { type CatalogList, catalogViewer, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
 import { type DownstreamPool, type DownstreamTarget, errorMessage } from "../downstream.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
@@ -139,7 +139,7 @@ export class ServerDirectory {
    */
   async entries(): Promise<CatalogEntry[]> {
     const list = await this.servers();
-    await this.#warmCatalogs(list.map((s) => s.serverId));
+    await this.#warmCatalogs(list);
     const entries = await Promise.all(
       list.map((server) =>
         this.#catalogOf(server).catch(async (error: unknown) => {
@@ -155,8 +155,13 @@ export class ServerDirectory {
   /** One server's catalog, or the reason it cannot be had: routing a call must say why, not "unknown". */
   async entry(serverId: string, forceRefresh = false, cache?: Map<string, ServerAccess>): Promise<CatalogEntry> {
     const server = (await this.server(serverId, cache)).row;
-    if (!forceRefresh) await this.#warmCatalogs([serverId]);
+    if (!forceRefresh) await this.#warmCatalogs([server]);
     return this.#catalogOf(server, forceRefresh);
+  }
+
+  /** A session is one user's, so its memo needs no viewer key; Postgres does. */
+  #viewer(server: ServerRow): string | null {
+    return catalogViewer(server, this.#session().principal.userId);
   }
 
   #isFresh(fetchedAt: number): boolean {
@@ -164,11 +169,12 @@ export class ServerDirectory {
   }
 
   /** Fills the memo from Postgres for servers whose catalog it lacks: one query for all of them. */
-  async #warmCatalogs(serverIds: string[]): Promise<void> {
-    const missing = serverIds.filter((id) => !this.#isFresh(this.#catalogs.get(id)?.fetchedAt ?? 0));
+  async #warmCatalogs(list: ServerRow[]): Promise<void> {
+    const missing = list.filter((server) => !this.#isFresh(this.#catalogs.get(server.serverId)?.fetchedAt ?? 0));
     if (missing.length === 0) return;
+    const wanted = missing.map((server) => ({ serverId: server.serverId, viewer: this.#viewer(server) }));
     // Without Postgres the catalogs come from memory or from the servers themselves.
-    const catalogs = await loadCatalogs(this.db(), missing).catch(() => new Map<string, StoredCatalog>());
+    const catalogs = await loadCatalogs(this.db(), wanted).catch(() => new Map<string, StoredCatalog>());
     for (const [serverId, stored] of catalogs) {
       if (this.#isFresh(stored.fetchedAt.getTime())) this.#catalogs.set(serverId, { catalog: stored.catalog, fetchedAt: stored.fetchedAt.getTime() });
     }
@@ -183,7 +189,7 @@ export class ServerDirectory {
 
   async refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
     const client = await this.#pool().client(await this.target(await this.server(server.serverId)));
-    // Catalogs are shared by every user: nothing injected for this one may stay in them.
+    // A catalog goes to clients and may be shared by every user: nothing injected may stay in it.
     const redactor = await this.#pool().redactor(server.serverId);
     const timeout = this.#config.connectTimeoutMs;
     let catalog: ServerCatalogData;
@@ -195,7 +201,7 @@ export class ServerDirectory {
       catalog = redactor.scrub(await fetchCatalog(client, timeout));
     }
     this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
-    await saveCatalog(this.db(), server.serverId, catalog).catch((error: unknown) =>
+    await saveCatalog(this.db(), server.serverId, this.#viewer(server), catalog).catch((error: unknown) =>
       logEvent("catalog.save_failed", { serverId: server.serverId, error: errorMessage(error) }, "warn"),
     );
     return catalog;
