@@ -25,6 +25,8 @@ export default defineConfig({
                 MCP_CONNECT_TIMEOUT_MS: "3000",
                 // Small pages, so every listing test also exercises the cursors.
                 MCP_LIST_PAGE_SIZE: "10",
+                // A browser client on another origin (the MCP Inspector's UI), for the CORS tests.
+                MCP_ALLOWED_ORIGINS: "http://localhost:6274",
               },
             },
           })),

@@ -5,6 +5,7 @@ import { wellKnownRoutes } from "./auth/well-known.ts";
 import { databaseMiddleware } from "./db/middleware.ts";
 import { healthRoute } from "./health/route.ts";
 import type { HonoEnv } from "./http/context.ts";
+import { cors } from "./http/cors.ts";
 import { onError, onNotFound } from "./http/error-handler.ts";
 import { mcpRoute } from "./mcp/route.ts";
 import { requestLog } from "./observability/request-log.ts";
@@ -13,6 +14,10 @@ import { userRoute } from "./user/route.ts";
 export const app = new Hono<HonoEnv>()
   .use(requestLog)
   .use(databaseMiddleware)
+  // Only what a browser MCP client calls: discovery, the token exchange and MCP itself, not /admin or /user.
+  .use("/.well-known/*", cors(["GET"]))
+  .use("/auth/token", cors(["POST"]))
+  .use("/mcp/*", cors(["GET", "POST", "DELETE"]))
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)
   .route("/auth/token", tokenRoute)

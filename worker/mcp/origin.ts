@@ -1,3 +1,6 @@
+import type { AppEnv } from "../env.ts";
+import { readMcpConfig } from "./config.ts";
+
 export interface OriginPolicy {
   /** Browser origins allowed besides our own; "*" allows any. */
   allowedOrigins: readonly string[];
@@ -23,4 +26,13 @@ export function refuseOrigin(request: { url: string; host: string | null; origin
   if (policy.publicUrl) own.add(new URL(policy.publicUrl).origin);
   if (own.has(request.origin) || policy.allowedOrigins.includes("*") || policy.allowedOrigins.includes(request.origin)) return null;
   return `Origin "${request.origin}" is not allowed`;
+}
+
+/** `refuseOrigin` for a request under this deployment's MCP_ALLOWED_* variables and PUBLIC_URL. */
+export function refuseRequestOrigin(request: Request, env: AppEnv): string | null {
+  const { allowedOrigins, allowedHosts } = readMcpConfig(env);
+  return refuseOrigin(
+    { url: request.url, host: request.headers.get("host"), origin: request.headers.get("origin") },
+    { allowedOrigins, allowedHosts, publicUrl: env.PUBLIC_URL },
+  );
 }

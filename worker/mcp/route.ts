@@ -7,9 +7,8 @@ import { tokenAudience } from "../auth/token-audience.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
-import { readMcpConfig } from "./config.ts";
 import { SERVER_ID_PATTERN } from "./names.ts";
-import { refuseOrigin } from "./origin.ts";
+import { refuseRequestOrigin } from "./origin.ts";
 import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, validateMessage } from "./protocol.ts";
 import { SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
 import type { Caller } from "./session/types.ts";
@@ -24,11 +23,7 @@ import { mcpUnauthorized } from "./unauthorized.ts";
 export const mcpRoute = new Hono<HonoEnv>();
 
 mcpRoute.use(async (c, next) => {
-  const config = readMcpConfig(c.env);
-  const refused = refuseOrigin(
-    { url: c.req.url, host: c.req.header("host") ?? null, origin: c.req.header("origin") ?? null },
-    { allowedOrigins: config.allowedOrigins, allowedHosts: config.allowedHosts, publicUrl: c.env.PUBLIC_URL },
-  );
+  const refused = refuseRequestOrigin(c.req.raw, c.env);
   if (refused) return transportError(403, JSONRPC_ERRORS.INVALID_REQUEST, `Forbidden: ${refused}`);
   const version = c.req.header("mcp-protocol-version");
   if (version && !isSupportedVersion(version)) {
