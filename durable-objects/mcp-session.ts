@@ -46,6 +46,8 @@ export class McpSession extends DurableObject<AppEnv> {
         await this.#scheduleFlush(Date.now() + (this.#retryMs > FIRST_RETRY_MS ? this.#retryMs : 0));
       },
     });
+    // Requests cut short by the eviction are answered and audited before any new request is taken.
+    void ctx.blockConcurrencyWhile(() => this.#runtime.recoverInterrupted());
   }
 
   async open(input: OpenInput): Promise<Response> {

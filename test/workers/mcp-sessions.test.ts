@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { admin, createUser, ORIGIN, request } from "./gateway.ts";
+import { admin, createUser, ORIGIN, request, sql } from "./gateway.ts";
 import { connectClient, registerServer, textOf } from "./mcp-client.ts";
 
 const SSE_AND_JSON = "application/json, text/event-stream";
@@ -23,6 +23,29 @@ function mcp(init: { method?: string; sessionId?: string; body?: unknown; header
     },
     ...(init.body === undefined ? {} : { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }),
   });
+}
+
+/** The session's tools/call records, once its alarm has delivered them to Postgres. */
+async function auditedCalls(sessionId: string): Promise<Record<string, unknown>[]> {
+  let rows: Record<string, unknown>[] = [];
+  await expect
+    .poll(async () => {
+      rows = await sql("SELECT method, name, server_id, outcome, error_code, error_message FROM audit_records WHERE session_id = $1 AND method = 'tools/call'", [sessionId]);
+      return rows.length;
+    }, { timeout: 15_000, interval: 200 })
+    .toBeGreaterThan(0);
+  return rows;
+}
+
+function interruptedRecord(serverId: string) {
+  return {
+    method: "tools/call",
+    name: `${serverId}__slow`,
+    server_id: serverId,
+    outcome: "error",
+    error_code: -32003,
+    error_message: expect.stringContaining("interrupted"),
+  };
 }
 
 async function openSession(options: { credential?: string; protocolVersion?: string; path?: string } = {}): Promise<string> {
@@ -134,6 +157,25 @@ describe("sessions", () => {
     expect(messagesOf(await readEvents(resumed.body!))).toEqual([
       expect.objectContaining({ id: "long", error: expect.objectContaining({ code: -32003, message: expect.stringContaining("interrupted") }) }),
     ]);
+    expect(await auditedCalls(sessionId)).toEqual([interruptedRecord(alpha)]);
+  });
+
+  it("audits a call answered as JSON that an eviction interrupted, though its HTTP response is lost", async () => {
+    const sessionId = await openSession();
+    const call = mcp({
+      sessionId,
+      headers: { accept: "application/json" },
+      body: { jsonrpc: "2.0", id: "long-json", method: "tools/call", params: { name: `${alpha}__slow`, arguments: { steps: 100, delayMs: 100 } } },
+    }).catch((error: unknown) => error);
+    const stub = env.MCP_SESSION.getByName(sessionId);
+    await expect
+      .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT 1 FROM pending_requests").toArray().length))
+      .toBe(1);
+    await evictSession(sessionId);
+    await call;
+    // Any request wakes the new instance, which records the call before it answers anything.
+    expect((await mcp({ sessionId, body: { jsonrpc: "2.0", id: 2, method: "ping" } })).status).toBe(200);
+    expect(await auditedCalls(sessionId)).toEqual([interruptedRecord(alpha)]);
   });
 
   it("keeps working when a downstream dies mid-call, with a clean error for that call", async () => {

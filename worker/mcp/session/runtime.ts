@@ -31,7 +31,7 @@ import {
 import type { CatalogList } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
 import { DownstreamPool, errorMessage } from "../downstream.ts";
-import { parseExposedName } from "../names.ts";
+import { parseExposedName, parseExposedUri } from "../names.ts";
 import {
   BATCH_PROTOCOL_VERSION,
   errorResponse,
@@ -84,6 +84,12 @@ interface InFlight {
   cancelled: boolean;
 }
 
+/** What a request's audit record names before routing: the tool or prompt name, or the resource URI. */
+function subjectOf(request: JsonRpcRequest): InFlight["subject"] {
+  const params = request.params ?? {};
+  return { name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null, arguments: params.arguments };
+}
+
 interface ReverseWait {
   resolve(result: Result): void;
   reject(error: Error): void;
@@ -111,7 +117,6 @@ export class SessionRuntime {
     this.#audit = audit;
     this.#directory = new ServerDirectory(env, config, () => this.#record!, () => this.#downstream());
     this.#record = store.load();
-    this.#answerOrphans();
   }
 
   // ---- the four entry points -------------------------------------------------------------------------
@@ -167,12 +172,20 @@ export class SessionRuntime {
     if (requests.length === 0) return new Response(null, { status: 202 });
 
     if (!input.acceptsSse || !requests.some((r) => ROUTED_DOWNSTREAM.has(r.method))) {
-      const responses = (await Promise.all(requests.map((r) => this.#answer(r, null)))).filter((r) => r !== null);
-      return jsonRpcReply(input.batch ? responses : responses[0]!);
+      this.#store.addPending(null, requests, Date.now());
+      const responses = await Promise.all(
+        requests.map(async (r) => {
+          const response = await this.#answer(r, null);
+          this.#store.settle(null, r.id);
+          return response;
+        }),
+      );
+      const answered = responses.filter((r) => r !== null);
+      return jsonRpcReply(input.batch ? answered : answered[0]!);
     }
 
     const streamId = crypto.randomUUID();
-    this.#store.addPending(streamId, requests.map((r) => r.id));
+    this.#store.addPending(streamId, requests, Date.now());
     const body = this.#streams.open(streamId);
     if (record.protocolVersion >= PRIMING_FROM) this.#emit(streamId, null);
     for (const request of requests) void this.#answerOnStream(streamId, request);
@@ -228,11 +241,10 @@ export class SessionRuntime {
   /** Runs one request; null when the client cancelled it (a cancelled request gets no response). */
   async #answer(request: JsonRpcRequest, streamId: string | null): Promise<JsonRpcResponse | null> {
     const key = JSON.stringify(request.id);
-    const params = request.params ?? {};
     const flight: InFlight = {
       controller: new AbortController(),
       serverId: null,
-      subject: { name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null, arguments: params.arguments },
+      subject: subjectOf(request),
       rows: new Map(),
       streamId,
       cancelled: false,
@@ -609,18 +621,18 @@ export class SessionRuntime {
   }
 
   /**
-   * Requests that were in flight when the Durable Object was evicted can never be answered; the client
-   * gets an error it can act on, stored so that a resuming stream replays it.
+   * Requests that were in flight when the Durable Object was evicted can never be answered. Each is
+   * audited as failed, and one owed on a stream gets an error the client can act on, stored so that a
+   * resuming stream replays it. Runs before the new instance takes any request.
    */
-  #answerOrphans(): void {
-    for (const streamId of this.#store.orphanedStreams()) {
-      for (const id of this.#store.pendingOn(streamId)) {
-        this.#emit(
-          streamId,
-          errorResponse(id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, "The request was interrupted when the session restarted; please retry it"),
-        );
-        this.#store.settle(streamId, id);
-      }
+  async recoverInterrupted(): Promise<void> {
+    for (const { streamId, request, startedAt } of this.#store.interrupted()) {
+      const answer = errorResponse(request.id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, "The request was interrupted when the session restarted; please retry it");
+      const subject = subjectOf(request);
+      const serverId = this.#record?.scope ?? (subject.name ? (parseExposedName(subject.name) ?? parseExposedUri(subject.name))?.serverId : null) ?? null;
+      await this.#recordCall(request.method, { serverId, subject }, startedAt, answer);
+      if (streamId !== null) this.#emit(streamId, answer);
+      this.#store.settle(streamId, request.id);
     }
   }
 }

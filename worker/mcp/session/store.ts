@@ -1,6 +1,6 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal } from "../../auth/principal.ts";
-import type { JsonRpcMessage, ProtocolVersion, RequestId } from "../protocol.ts";
+import type { JsonRpcMessage, JsonRpcRequest, ProtocolVersion, RequestId } from "../protocol.ts";
 
 /** What a session remembers across Durable Object eviction. */
 export interface SessionRecord {
@@ -25,9 +25,21 @@ export interface StoredEvent {
 /** The standalone stream a client opens with GET; POST streams get random ids. */
 export const STANDALONE_STREAM = "standalone";
 
+/** Requests answered in one JSON body are in flight on no stream; SQLite keys them under this id. */
+const NO_STREAM = "";
+
+/** A request that was running when the object lost its memory, as it was received. */
+export interface InterruptedRequest {
+  /** null when it was to be answered as JSON, whose HTTP response went with the old instance. */
+  streamId: string | null;
+  request: JsonRpcRequest;
+  startedAt: number;
+}
+
 /**
  * The session's durable state in the Durable Object's SQLite: the session record, every SSE event sent
- * (for Last-Event-ID replay), and which requests each POST stream still owes an answer to.
+ * (for Last-Event-ID replay), and every request still in flight: which POST stream owes its answer, and
+ * the request itself, so that one cut short by an eviction is still answered and audited.
  */
 export class SessionStore {
   readonly #sql: SqlStorage;
@@ -46,6 +58,8 @@ export class SessionStore {
       CREATE TABLE IF NOT EXISTS pending_requests (
         stream_id TEXT NOT NULL,
         request_id TEXT NOT NULL,
+        request TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
         PRIMARY KEY (stream_id, request_id)
       );
     `);
@@ -96,16 +110,22 @@ export class SessionStore {
     this.#sql.exec("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?", count);
   }
 
-  addPending(streamId: string, requestIds: RequestId[]): void {
-    for (const id of requestIds) {
-      this.#sql.exec("INSERT OR IGNORE INTO pending_requests VALUES (?, ?)", streamId, JSON.stringify(id));
+  addPending(streamId: string | null, requests: JsonRpcRequest[], now: number): void {
+    for (const request of requests) {
+      this.#sql.exec(
+        "INSERT OR IGNORE INTO pending_requests VALUES (?, ?, ?, ?)",
+        streamId ?? NO_STREAM,
+        JSON.stringify(request.id),
+        JSON.stringify(request),
+        now,
+      );
     }
   }
 
   /** Marks a request answered; returns how many requests its stream still owes. */
-  settle(streamId: string, requestId: RequestId): number {
-    this.#sql.exec("DELETE FROM pending_requests WHERE stream_id = ? AND request_id = ?", streamId, JSON.stringify(requestId));
-    return this.pendingOn(streamId).length;
+  settle(streamId: string | null, requestId: RequestId): number {
+    this.#sql.exec("DELETE FROM pending_requests WHERE stream_id = ? AND request_id = ?", streamId ?? NO_STREAM, JSON.stringify(requestId));
+    return streamId === null ? 0 : this.pendingOn(streamId).length;
   }
 
   pendingOn(streamId: string): RequestId[] {
@@ -115,12 +135,16 @@ export class SessionStore {
       .map((row) => JSON.parse(row.request_id) as RequestId);
   }
 
-  /** Every stream that still owes answers: after an eviction, those requests can never complete. */
-  orphanedStreams(): string[] {
+  /** Every request still in flight: read by a new instance, none of them can complete any more. */
+  interrupted(): InterruptedRequest[] {
     return this.#sql
-      .exec<{ stream_id: string }>("SELECT DISTINCT stream_id FROM pending_requests")
+      .exec<{ stream_id: string; request: string; started_at: number }>("SELECT stream_id, request, started_at FROM pending_requests ORDER BY started_at")
       .toArray()
-      .map((row) => row.stream_id);
+      .map((row) => ({
+        streamId: row.stream_id === NO_STREAM ? null : row.stream_id,
+        request: JSON.parse(row.request) as JsonRpcRequest,
+        startedAt: row.started_at,
+      }));
   }
 
   destroy(): void {
