@@ -246,7 +246,14 @@ describe("the vault", () => {
   it("rotates every record to the newest key, after which the old key can leave the ring", async () => {
     const [active, next] = inject("vaultKeys") as [{ id: string; key: string }, { id: string; key: string }];
     const rotated = JSON.stringify([next, active]);
+    const rotationRecords = async () =>
+      (await sql<{ n: number }>("SELECT count(*)::int AS n FROM audit_records WHERE method = 'admin/ROTATE_VAULT_KEY'"))[0]!.n;
+    const recordsBefore = await rotationRecords();
     let progress = await adminWithKeys(rotated, 2104, { batchSize: 2 });
+    // Each batch commits on its own with its own audit record, and the batch that finds nothing ends the call.
+    const reencrypted = progress.body.data.reencrypted as number;
+    expect(reencrypted).toBeGreaterThan(2);
+    expect((await rotationRecords()) - recordsBefore).toBeGreaterThanOrEqual(Math.ceil(reencrypted / 2) + 1);
     for (let round = 0; progress.body.data.remaining !== 0 && round < 20; round++) progress = await adminWithKeys(rotated, 2104, { batchSize: 2 });
     expect(progress.status).toBe(200);
     expect(progress.body.data).toMatchObject({ activeKeyId: next.id, remaining: 0 });

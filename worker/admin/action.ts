@@ -10,6 +10,11 @@ export interface ActionContext {
   env: AppEnv;
   /** The vault key ring, loaded on first use so actions that never touch secrets never parse it. */
   vault(): Promise<KeyRing>;
+  /**
+   * For `mutates: "in-batches"` actions: runs one batch in its own transaction together with an audit
+   * record of this action, so a long job commits as it goes and every commit is recorded.
+   */
+  auditedTransaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
 }
 
 /** One numbered action of `POST /admin` (or `/user`): its zod schema is the single source of truth for `data`. */
@@ -21,10 +26,11 @@ export interface Action<Input extends z.ZodType = z.ZodType> {
   /** The shape of `data` in a successful reply, for the reference docs. */
   returns: string;
   /**
-   * Set on every action that changes state: the dispatcher then runs it in a transaction together with
-   * its audit record, and `ctx.db` is that transaction.
+   * Set on every action that changes state. `true`: the dispatcher runs it in one transaction together
+   * with its audit record, and `ctx.db` is that transaction. `"in-batches"`: a job too long for one
+   * transaction, which commits each batch through `ctx.auditedTransaction` instead.
    */
-  mutates?: true;
+  mutates?: true | "in-batches";
   /**
    * `run` may return a Response (e.g. a stream) to be sent as it is instead of the JSON envelope; such an
    * action says so in its summary.

@@ -50,21 +50,26 @@ export function actionHandler(endpoint: ActionEndpoint) {
     const data = action.input.safeParse(envelope.data.data ?? {});
     if (!data.success) throw validationError(data.error, "data.");
 
-    const context: ActionContext = { db: c.get("db")(), principal, env: c.env, vault: () => loadKeyRing(c.env.VAULT_KEYS) };
-    const result = action.mutates
-      ? await runAudited(
-          context.db,
-          {
-            method: `${endpoint.surface ?? "admin"}/${action.name}`,
-            name: action.name,
-            serverId: serverIdOf(data.data),
-            principal,
-            ip: c.req.header("cf-connecting-ip") ?? null,
-            arguments: auditArguments(data.data),
-          },
-          (tx) => action.run({ ...context, db: tx }, data.data),
-        )
-      : await action.run(context, data.data);
+    const db = c.get("db")();
+    const mutation = {
+      method: `${endpoint.surface ?? "admin"}/${action.name}`,
+      name: action.name,
+      serverId: serverIdOf(data.data),
+      principal,
+      ip: c.req.header("cf-connecting-ip") ?? null,
+      arguments: auditArguments(data.data),
+    };
+    const context: ActionContext = {
+      db,
+      principal,
+      env: c.env,
+      vault: () => loadKeyRing(c.env.VAULT_KEYS),
+      auditedTransaction: (work) => runAudited(db, mutation, work),
+    };
+    const result =
+      action.mutates === true
+        ? await runAudited(db, mutation, (tx) => action.run({ ...context, db: tx }, data.data))
+        : await action.run(context, data.data);
     if (result instanceof Response) return result;
     return c.json({ success: true, data: result ?? null });
   };

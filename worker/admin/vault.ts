@@ -64,15 +64,19 @@ export const vaultActions = [
   defineAction({
     code: 2104,
     name: "ROTATE_VAULT_KEY",
-    mutates: true,
+    mutates: "in-batches",
     summary:
-      "Re-encrypts every secret, user value and server configuration under the newest key of VAULT_KEYS, in batches. Repeat while `remaining` > 0; then the old key can leave the ring.",
+      "Re-encrypts every secret, user value and server configuration under the newest key of VAULT_KEYS, in batches that each commit (and are audited) on their own. Repeat while `remaining` > 0; then the old key can leave the ring.",
     returns: "`{activeKeyId, reencrypted, remaining}`",
     input: z.strictObject({
       batchSize: z.number().int().min(1).max(1000).default(200).describe("Records per transaction"),
     }),
-    async run({ db, vault }, data) {
-      return rotateVault(db, await vault(), { batchSize: data.batchSize, deadline: Date.now() + ROTATION_BUDGET_MS });
+    async run({ db, vault, auditedTransaction }, data) {
+      return rotateVault(db, await vault(), {
+        batchSize: data.batchSize,
+        deadline: Date.now() + ROTATION_BUDGET_MS,
+        transaction: auditedTransaction,
+      });
     },
   }),
 ];

@@ -14,49 +14,55 @@ export interface RotationProgress {
   activeKeyId: string;
 }
 
+export interface RotationOptions {
+  batchSize: number;
+  deadline: number;
+  /** Runs one batch in a transaction of its own (the admin action's also writes the batch's audit record). */
+  transaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
+}
+
 /**
  * Re-encrypts every vault record and server configuration not yet under the active key, one batch per
- * transaction. Each batch commits on its own, so an interrupted rotation resumes where it stopped, and
- * a record written meanwhile under the active key is simply not selected: running it again is harmless.
- * A call works until `deadline`, so a large vault is rotated over several calls.
+ * transaction, so a long rotation never holds one transaction and its row locks open. Each batch commits
+ * on its own, so an interrupted rotation resumes where it stopped, and a record written meanwhile under
+ * the active key is simply not selected: running it again is harmless. A call works until `deadline`,
+ * so a large vault is rotated over several calls.
  */
-export async function rotateVault(db: Database, ring: KeyRing, options: { batchSize: number; deadline: number }): Promise<RotationProgress> {
+export async function rotateVault(db: Database, ring: KeyRing, options: RotationOptions): Promise<RotationProgress> {
   let reencrypted = 0;
   while (Date.now() < options.deadline) {
-    const done = await rotateBatch(db, ring, options.batchSize);
+    const done = await options.transaction((tx) => rotateBatch(tx, ring, options.batchSize));
     reencrypted += done;
     if (done === 0) break;
   }
   return { reencrypted, remaining: await countStale(db, ring), activeKeyId: ring.activeKeyId };
 }
 
-async function rotateBatch(db: Database, ring: KeyRing, batchSize: number): Promise<number> {
-  return db.transaction(async (tx) => {
-    const records = await tx
-      .select()
-      .from(vaultRecords)
-      .where(ne(vaultRecords.keyId, ring.activeKeyId))
-      .orderBy(asc(vaultRecords.id))
-      .limit(batchSize)
-      .for("update");
-    for (const record of records) {
-      const place = placeOf({ serverId: record.serverId, userId: record.userId }, record.name);
-      const ciphertext = await encryptRecord(ring, place, await decryptRecord(ring, place, record.ciphertext));
-      await tx.update(vaultRecords).set({ ciphertext, keyId: ring.activeKeyId }).where(eq(vaultRecords.id, record.id));
-    }
-    const configs = await tx
-      .select()
-      .from(servers)
-      .where(staleConfig(ring))
-      .orderBy(asc(servers.serverId))
-      .limit(Math.max(0, batchSize - records.length))
-      .for("update");
-    for (const row of configs) {
-      const sealed = await sealServerConfig(ring, row.serverId, await openServerConfig(ring, row));
-      await tx.update(servers).set({ ...sealed, url: null, headers: null }).where(eq(servers.serverId, row.serverId));
-    }
-    return records.length + configs.length;
-  });
+async function rotateBatch(tx: Database, ring: KeyRing, batchSize: number): Promise<number> {
+  const records = await tx
+    .select()
+    .from(vaultRecords)
+    .where(ne(vaultRecords.keyId, ring.activeKeyId))
+    .orderBy(asc(vaultRecords.id))
+    .limit(batchSize)
+    .for("update");
+  for (const record of records) {
+    const place = placeOf({ serverId: record.serverId, userId: record.userId }, record.name);
+    const ciphertext = await encryptRecord(ring, place, await decryptRecord(ring, place, record.ciphertext));
+    await tx.update(vaultRecords).set({ ciphertext, keyId: ring.activeKeyId }).where(eq(vaultRecords.id, record.id));
+  }
+  const configs = await tx
+    .select()
+    .from(servers)
+    .where(staleConfig(ring))
+    .orderBy(asc(servers.serverId))
+    .limit(Math.max(0, batchSize - records.length))
+    .for("update");
+  for (const row of configs) {
+    const sealed = await sealServerConfig(ring, row.serverId, await openServerConfig(ring, row));
+    await tx.update(servers).set({ ...sealed, url: null, headers: null }).where(eq(servers.serverId, row.serverId));
+  }
+  return records.length + configs.length;
 }
 
 function staleConfig(ring: KeyRing) {
