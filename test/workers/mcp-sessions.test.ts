@@ -160,6 +160,25 @@ describe("sessions", () => {
     expect(await auditedCalls(sessionId)).toEqual([interruptedRecord(alpha)]);
   });
 
+  it("audits each request with the role and address it came with, not those the session was opened with", async () => {
+    const user = await createUser({ role: "admin" });
+    const sessionId = await openSession({ credential: user.apiKey });
+    expect((await admin(1012, { userId: user.userId, role: "user" })).status).toBe(200);
+    const ping = await mcp({ sessionId, credential: user.apiKey, headers: { "cf-connecting-ip": "198.51.100.9" }, body: { jsonrpc: "2.0", id: 1, method: "ping" } });
+    expect(ping.status).toBe(200);
+    let rows: Record<string, unknown>[] = [];
+    await expect
+      .poll(async () => {
+        rows = await sql("SELECT method, role, ip FROM audit_records WHERE session_id = $1 ORDER BY seq", [sessionId]);
+        return rows.length;
+      }, { timeout: 15_000, interval: 200 })
+      .toBe(2);
+    expect(rows).toEqual([
+      { method: "initialize", role: "admin", ip: null },
+      { method: "ping", role: "user", ip: "198.51.100.9" },
+    ]);
+  });
+
   it("audits a call answered as JSON that an eviction interrupted, though its HTTP response is lost", async () => {
     const sessionId = await openSession();
     const call = mcp({

@@ -75,6 +75,8 @@ const PRIMING_FROM = "2025-11-25";
 
 interface InFlight {
   controller: AbortController;
+  /** Who sent this request: the role and address may differ from when the session was opened. */
+  caller: Caller;
   serverId: string | null;
   /** What the audit record names: the client's name until routing finds the original. */
   subject: { name: string | null; arguments: unknown };
@@ -138,7 +140,7 @@ export class SessionRuntime {
     };
     // Set first: answering initialize for /mcp/<serverId> already talks to that server through this session.
     this.#record = record;
-    const subject = { serverId: record.scope, subject: { name: null, arguments: undefined } };
+    const subject = { caller: input.caller, serverId: record.scope, subject: { name: null, arguments: undefined } };
     let result: Record<string, unknown>;
     try {
       result = await this.#initializeResult(record);
@@ -172,10 +174,10 @@ export class SessionRuntime {
     if (requests.length === 0) return new Response(null, { status: 202 });
 
     if (!input.acceptsSse || !requests.some((r) => ROUTED_DOWNSTREAM.has(r.method))) {
-      this.#store.addPending(null, requests, Date.now());
+      this.#store.addPending(null, requests, input.caller, Date.now());
       const responses = await Promise.all(
         requests.map(async (r) => {
-          const response = await this.#answer(r, null);
+          const response = await this.#answer(r, null, input.caller);
           this.#store.settle(null, r.id);
           return response;
         }),
@@ -185,10 +187,10 @@ export class SessionRuntime {
     }
 
     const streamId = crypto.randomUUID();
-    this.#store.addPending(streamId, requests, Date.now());
+    this.#store.addPending(streamId, requests, input.caller, Date.now());
     const body = this.#streams.open(streamId);
     if (record.protocolVersion >= PRIMING_FROM) this.#emit(streamId, null);
-    for (const request of requests) void this.#answerOnStream(streamId, request);
+    for (const request of requests) void this.#answerOnStream(streamId, request, input.caller);
     return new Response(body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: record.sessionId } });
   }
 
@@ -231,18 +233,19 @@ export class SessionRuntime {
 
   // ---- answering requests ----------------------------------------------------------------------------
 
-  async #answerOnStream(streamId: string, request: JsonRpcRequest): Promise<void> {
-    const response = await this.#answer(request, streamId);
+  async #answerOnStream(streamId: string, request: JsonRpcRequest, caller: Caller): Promise<void> {
+    const response = await this.#answer(request, streamId, caller);
     if (!this.#record) return; // the session ended while the request ran
     if (response) this.#emit(streamId, response);
     if (this.#store.settle(streamId, request.id) === 0) this.#streams.close(streamId);
   }
 
   /** Runs one request; null when the client cancelled it (a cancelled request gets no response). */
-  async #answer(request: JsonRpcRequest, streamId: string | null): Promise<JsonRpcResponse | null> {
+  async #answer(request: JsonRpcRequest, streamId: string | null, caller: Caller): Promise<JsonRpcResponse | null> {
     const key = JSON.stringify(request.id);
     const flight: InFlight = {
       controller: new AbortController(),
+      caller,
       serverId: null,
       subject: subjectOf(request),
       rows: new Map(),
@@ -264,7 +267,7 @@ export class SessionRuntime {
   }
 
   /** One audit record per request, sealed into the session's chain before the answer goes out. */
-  async #recordCall(method: string, flight: Pick<InFlight, "serverId" | "subject">, started: number, response: JsonRpcResponse | null): Promise<void> {
+  async #recordCall(method: string, flight: Pick<InFlight, "caller" | "serverId" | "subject">, started: number, response: JsonRpcResponse | null): Promise<void> {
     const record = this.#record;
     if (!record || !this.#audit.enabled) return;
     const redactor = flight.serverId ? await this.#downstream().redactor(flight.serverId) : undefined;
@@ -274,11 +277,11 @@ export class SessionRuntime {
     await this.#audit.record({
       ts: new Date(started).toISOString(),
       userId: record.principal.userId,
-      role: record.principal.role,
+      role: flight.caller.principal.role,
       clientName: record.clientInfo.name ?? null,
       clientVersion: record.clientInfo.version ?? null,
       sessionId: record.sessionId,
-      ip: record.ip,
+      ip: flight.caller.ip,
       serverId: flight.serverId,
       method,
       name: flight.subject.name,
@@ -626,11 +629,11 @@ export class SessionRuntime {
    * resuming stream replays it. Runs before the new instance takes any request.
    */
   async recoverInterrupted(): Promise<void> {
-    for (const { streamId, request, startedAt } of this.#store.interrupted()) {
+    for (const { streamId, request, caller, startedAt } of this.#store.interrupted()) {
       const answer = errorResponse(request.id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, "The request was interrupted when the session restarted; please retry it");
       const subject = subjectOf(request);
       const serverId = this.#record?.scope ?? (subject.name ? (parseExposedName(subject.name) ?? parseExposedUri(subject.name))?.serverId : null) ?? null;
-      await this.#recordCall(request.method, { serverId, subject }, startedAt, answer);
+      await this.#recordCall(request.method, { caller, serverId, subject }, startedAt, answer);
       if (streamId !== null) this.#emit(streamId, answer);
       this.#store.settle(streamId, request.id);
     }

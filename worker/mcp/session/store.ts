@@ -1,6 +1,7 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { Principal } from "../../auth/principal.ts";
 import type { JsonRpcMessage, JsonRpcRequest, ProtocolVersion, RequestId } from "../protocol.ts";
+import type { Caller } from "./types.ts";
 
 /** What a session remembers across Durable Object eviction. */
 export interface SessionRecord {
@@ -33,6 +34,7 @@ export interface InterruptedRequest {
   /** null when it was to be answered as JSON, whose HTTP response went with the old instance. */
   streamId: string | null;
   request: JsonRpcRequest;
+  caller: Caller;
   startedAt: number;
 }
 
@@ -59,6 +61,7 @@ export class SessionStore {
         stream_id TEXT NOT NULL,
         request_id TEXT NOT NULL,
         request TEXT NOT NULL,
+        caller TEXT NOT NULL,
         started_at INTEGER NOT NULL,
         PRIMARY KEY (stream_id, request_id)
       );
@@ -110,13 +113,14 @@ export class SessionStore {
     this.#sql.exec("DELETE FROM events WHERE seq <= (SELECT MAX(seq) FROM events) - ?", count);
   }
 
-  addPending(streamId: string | null, requests: JsonRpcRequest[], now: number): void {
+  addPending(streamId: string | null, requests: JsonRpcRequest[], caller: Caller, now: number): void {
     for (const request of requests) {
       this.#sql.exec(
-        "INSERT OR IGNORE INTO pending_requests VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO pending_requests VALUES (?, ?, ?, ?, ?)",
         streamId ?? NO_STREAM,
         JSON.stringify(request.id),
         JSON.stringify(request),
+        JSON.stringify(caller),
         now,
       );
     }
@@ -138,11 +142,14 @@ export class SessionStore {
   /** Every request still in flight: read by a new instance, none of them can complete any more. */
   interrupted(): InterruptedRequest[] {
     return this.#sql
-      .exec<{ stream_id: string; request: string; started_at: number }>("SELECT stream_id, request, started_at FROM pending_requests ORDER BY started_at")
+      .exec<{ stream_id: string; request: string; caller: string; started_at: number }>(
+        "SELECT stream_id, request, caller, started_at FROM pending_requests ORDER BY started_at",
+      )
       .toArray()
       .map((row) => ({
         streamId: row.stream_id === NO_STREAM ? null : row.stream_id,
         request: JSON.parse(row.request) as JsonRpcRequest,
+        caller: JSON.parse(row.caller) as Caller,
         startedAt: row.started_at,
       }));
   }
