@@ -1,5 +1,6 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
+  type ClientCapabilities,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   ListRootsRequestSchema,
@@ -262,5 +263,18 @@ describe("downstream connections", () => {
     expect((await listAll(second, "tools")).some((t) => t.name === `${serverId}__echo`)).toBe(true);
     expect(await sessionsSeen(first)).toBe(before);
     await Promise.all([first.close(), second.close()]);
+  });
+
+  it("keeps a catalog per set of client capabilities, since a server may list tools only to clients that can answer them", async () => {
+    const serverId = await registerServer("alpha");
+    const listsRootsOnly = async (capabilities: ClientCapabilities) => {
+      const { client } = await connectClient({ capabilities });
+      const names = (await listAll(client, "tools")).map((t) => t.name);
+      await client.close();
+      return names.includes(`${serverId}__roots_only`);
+    };
+    expect(await listsRootsOnly({ roots: {} })).toBe(true);
+    expect(await listsRootsOnly({})).toBe(false);
+    expect(await listsRootsOnly({ roots: { listChanged: true } })).toBe(true);
   });
 });

@@ -114,10 +114,12 @@ export interface ServerCatalogData {
 }
 
 /**
- * A server reached with each user's own credentials (it declares `userInputs`) may list different
- * tools, prompts and resources to each of them, so its catalogs are kept per user: `user_id` is the
- * user whose view it is. A server without user inputs has one catalog, shared by all (`user_id` null),
- * and so has a per-user server seen through the owner key, which carries no user.
+ * One row per view of a server. A server reached with each user's own credentials (it declares
+ * `userInputs`) may list different tools, prompts and resources to each of them, so its catalogs are
+ * kept per user: `user_id` is the user whose view it is. A server without user inputs has one catalog
+ * shared by all (`user_id` null), and so has a per-user server seen through the owner key, which carries
+ * no user. A server may also list tools only to clients that can answer them (roots, sampling,
+ * elicitation), so `client_capabilities` names those the gateway declared when it fetched the catalog.
  */
 export const serverCatalogs = pgTable(
   "server_catalogs",
@@ -126,10 +128,11 @@ export const serverCatalogs = pgTable(
       .notNull()
       .references(() => servers.serverId, { onDelete: "cascade" }),
     userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    clientCapabilities: text("client_capabilities").notNull().default(""),
     catalog: jsonb("catalog").$type<ServerCatalogData>().notNull(),
     fetchedAt: timestamp("fetched_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [unique("server_catalogs_view").on(table.serverId, table.userId).nullsNotDistinct()],
+  (table) => [unique("server_catalogs_view").on(table.serverId, table.userId, table.clientCapabilities).nullsNotDistinct()],
 );
 
 /**

@@ -1,5 +1,6 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
+  type ClientCapabilities,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
@@ -83,31 +84,47 @@ export interface StoredCatalog {
 /**
  * Whose view of a server a catalog is. A server reached with each user's own values (it declares
  * `userInputs`) may show each user different tools and resources, so its catalog is that user's own;
- * any other server's is shared by everyone (null).
+ * any other server's is shared by everyone (`userId` null). A server may also offer some tools only to
+ * clients that declare roots, sampling or elicitation, which the gateway declares only when the
+ * upstream client does: `clientCapabilities` names those declared.
  */
-export function catalogViewer(server: Pick<ServerRow, "userInputs">, userId: string | null): string | null {
-  return server.userInputs.length > 0 ? userId : null;
+export interface CatalogView {
+  userId: string | null;
+  clientCapabilities: string;
 }
 
-function viewedBy(userId: string | null) {
-  return userId === null ? isNull(serverCatalogs.userId) : eq(serverCatalogs.userId, userId);
+export function catalogView(server: Pick<ServerRow, "userInputs">, userId: string | null, declared: ClientCapabilities): CatalogView {
+  return {
+    userId: server.userInputs.length > 0 ? userId : null,
+    clientCapabilities: Object.keys(declared).sort().join(","),
+  };
+}
+
+function isView(view: CatalogView) {
+  return and(
+    view.userId === null ? isNull(serverCatalogs.userId) : eq(serverCatalogs.userId, view.userId),
+    eq(serverCatalogs.clientCapabilities, view.clientCapabilities),
+  );
 }
 
 /** The cached catalogs, in Postgres so every session and every isolate sees one copy per view. */
-export async function loadCatalogs(db: Database, wanted: { serverId: string; viewer: string | null }[]): Promise<Map<string, StoredCatalog>> {
+export async function loadCatalogs(db: Database, wanted: { serverId: string; view: CatalogView }[]): Promise<Map<string, StoredCatalog>> {
   if (wanted.length === 0) return new Map();
   const rows = await db
     .select()
     .from(serverCatalogs)
-    .where(or(...wanted.map(({ serverId, viewer }) => and(eq(serverCatalogs.serverId, serverId), viewedBy(viewer)))));
+    .where(or(...wanted.map(({ serverId, view }) => and(eq(serverCatalogs.serverId, serverId), isView(view)))));
   return new Map(rows.map((row) => [row.serverId, { catalog: row.catalog, fetchedAt: row.fetchedAt }]));
 }
 
-export async function saveCatalog(db: Database, serverId: string, viewer: string | null, catalog: ServerCatalogData): Promise<void> {
+export async function saveCatalog(db: Database, serverId: string, view: CatalogView, catalog: ServerCatalogData): Promise<void> {
   await db
     .insert(serverCatalogs)
-    .values({ serverId, userId: viewer, catalog, fetchedAt: new Date() })
-    .onConflictDoUpdate({ target: [serverCatalogs.serverId, serverCatalogs.userId], set: { catalog, fetchedAt: sql`now()` } });
+    .values({ serverId, ...view, catalog, fetchedAt: new Date() })
+    .onConflictDoUpdate({
+      target: [serverCatalogs.serverId, serverCatalogs.userId, serverCatalogs.clientCapabilities],
+      set: { catalog, fetchedAt: sql`now()` },
+    });
 }
 
 /**

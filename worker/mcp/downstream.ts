@@ -62,6 +62,11 @@ export class DownstreamPool {
     this.#options = options;
   }
 
+  /** What every connection of this pool tells servers the client can do: it shapes what they list. */
+  get declaredCapabilities(): ClientCapabilities {
+    return this.#options.capabilities;
+  }
+
   async client(target: DownstreamTarget): Promise<Client> {
     let pending = this.#connections.get(target.serverId);
     if (pending) {

@@ -9,7 +9,7 @@ import { connectionRecords, type SealedValues, sealValues } from "../../vault/re
 import { Redactor } from "../../vault/redactor.ts";
 import { openServerConfig } from "../../vault/server-config.ts";
 import type { CatalogEntry } from "../aggregate.ts";
-import { type CatalogList, catalogViewer, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
+import { type CatalogList, type CatalogView, catalogView, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
 import { type DownstreamPool, type DownstreamTarget, errorMessage } from "../downstream.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
@@ -159,9 +159,9 @@ export class ServerDirectory {
     return this.#catalogOf(server, forceRefresh);
   }
 
-  /** A session is one user's, so its memo needs no viewer key; Postgres does. */
-  #viewer(server: ServerRow): string | null {
-    return catalogViewer(server, this.#session().principal.userId);
+  /** A session has one user and one client, so its memo needs no view key; Postgres does. */
+  #view(server: ServerRow): CatalogView {
+    return catalogView(server, this.#session().principal.userId, this.#pool().declaredCapabilities);
   }
 
   #isFresh(fetchedAt: number): boolean {
@@ -172,7 +172,7 @@ export class ServerDirectory {
   async #warmCatalogs(list: ServerRow[]): Promise<void> {
     const missing = list.filter((server) => !this.#isFresh(this.#catalogs.get(server.serverId)?.fetchedAt ?? 0));
     if (missing.length === 0) return;
-    const wanted = missing.map((server) => ({ serverId: server.serverId, viewer: this.#viewer(server) }));
+    const wanted = missing.map((server) => ({ serverId: server.serverId, view: this.#view(server) }));
     // Without Postgres the catalogs come from memory or from the servers themselves.
     const catalogs = await loadCatalogs(this.db(), wanted).catch(() => new Map<string, StoredCatalog>());
     for (const [serverId, stored] of catalogs) {
@@ -201,7 +201,7 @@ export class ServerDirectory {
       catalog = redactor.scrub(await fetchCatalog(client, timeout));
     }
     this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
-    await saveCatalog(this.db(), server.serverId, this.#viewer(server), catalog).catch((error: unknown) =>
+    await saveCatalog(this.db(), server.serverId, this.#view(server), catalog).catch((error: unknown) =>
       logEvent("catalog.save_failed", { serverId: server.serverId, error: errorMessage(error) }, "warn"),
     );
     return catalog;
