@@ -1,7 +1,8 @@
 // What an MCP session leaves in the audit trail: one record per request, sealed into the session's
 // chain in the Durable Object and delivered to Postgres by its alarm, with arguments masked and scrubbed.
 import { beforeAll, describe, expect, it } from "vitest";
-import { admin, createUser, sql } from "./gateway.ts";
+import { sessionRows } from "./audit-support.ts";
+import { admin, createUser } from "./gateway.ts";
 import { connectClient, registerServer } from "./mcp-client.ts";
 
 interface Row {
@@ -16,17 +17,6 @@ interface Row {
   error_code: number | null;
   error_message: string | null;
   decision: string;
-}
-
-async function sessionRows(sessionId: string, count: number): Promise<Row[]> {
-  let rows: Row[] = [];
-  await expect
-    .poll(async () => {
-      rows = await sql<Row>("select * from audit_records where session_id = $1 order by seq", [sessionId]);
-      return rows.length;
-    }, { timeout: 15_000, interval: 200 })
-    .toBe(count);
-  return rows;
 }
 
 describe("the audit trail of an MCP session", () => {
@@ -48,7 +38,7 @@ describe("the audit trail of an MCP session", () => {
     const sessionId = transport.sessionId!;
     await client.close();
 
-    const rows = await sessionRows(sessionId, 5);
+    const rows = await sessionRows<Row>(sessionId, 5);
     expect(rows.map((r) => [r.seq, r.method, r.outcome])).toEqual([
       [1, "initialize", "ok"],
       [2, "tools/list", "ok"],

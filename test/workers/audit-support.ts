@@ -4,6 +4,8 @@ import { env } from "cloudflare:workers";
 import { openDatabase } from "../../worker/db/client.ts";
 import { type AuditFields, type AuditRecord, sealAuditRecord } from "../../worker/audit/record.ts";
 import { insertAuditRecords } from "../../worker/audit/store.ts";
+import { expect } from "vitest";
+import { sql } from "./gateway.ts";
 
 export function uniqueId(prefix: string): string {
   return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
@@ -54,4 +56,16 @@ export async function insertChain(chainId: string, specs: Partial<AuditFields>[]
     await handle.close();
   }
   return records;
+}
+
+/** A session's audit records in chain order, once its alarm has delivered all `count` of them to Postgres. */
+export async function sessionRows<Row = Record<string, unknown>>(sessionId: string, count: number): Promise<Row[]> {
+  let rows: Row[] = [];
+  await expect
+    .poll(async () => {
+      rows = await sql<Row>("select * from audit_records where session_id = $1 order by seq", [sessionId]);
+      return rows.length;
+    }, { timeout: 15_000, interval: 200 })
+    .toBe(count);
+  return rows;
 }
