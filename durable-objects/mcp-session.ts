@@ -28,6 +28,8 @@ export class McpSession extends DurableObject<AppEnv> {
   readonly #runtime: SessionRuntime;
   readonly #outbox: AuditOutbox;
   readonly #idleMs: number;
+  /** The idle deadline as last stored, while this instance lives: most requests need not move it. */
+  #storedDeadline: number | null = null;
   #retryMs = FIRST_RETRY_MS;
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
@@ -38,12 +40,14 @@ export class McpSession extends DurableObject<AppEnv> {
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS idle (id INTEGER PRIMARY KEY CHECK (id = 1), deadline INTEGER NOT NULL)");
     this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), {
       enabled: env.AUDIT_ENABLED !== "false",
-      record: async (fields) => {
+      record: async (fields, then) => {
         env.ANALYTICS?.writeDataPoint(analyticsPoint(fields));
         // Each session is its own hash chain, named by its session id.
-        await this.#outbox.append(fields.sessionId ?? this.ctx.id.toString(), fields);
-        // While Postgres is failing, new records wait for the back-off like the rest of the outbox.
-        await this.#scheduleFlush(Date.now() + (this.#retryMs > FIRST_RETRY_MS ? this.#retryMs : 0));
+        await this.#outbox.append(fields.sessionId ?? this.ctx.id.toString(), fields, then);
+        // Records are durable in SQLite already: delivering them a second later in one insert costs
+        // nothing, where an alarm per call cost a Postgres round trip per call. While Postgres is
+        // failing, new records wait for the back-off like the rest of the outbox.
+        await this.#scheduleFlush(Date.now() + this.#retryMs);
       },
     });
     // Requests cut short by the eviction are answered and audited before any new request is taken.
@@ -71,7 +75,7 @@ export class McpSession extends DurableObject<AppEnv> {
   async close(input: CloseInput): Promise<Response> {
     const response = await this.#runtime.close(input);
     if (response.ok) {
-      this.ctx.storage.sql.exec("DELETE FROM idle");
+      this.#forgetDeadline();
       await this.#reschedule();
     }
     return response;
@@ -82,7 +86,7 @@ export class McpSession extends DurableObject<AppEnv> {
     const deadline = this.#idleDeadline();
     if (deadline !== null && Date.now() >= deadline) {
       await this.#runtime.teardown("idle timeout");
-      this.ctx.storage.sql.exec("DELETE FROM idle");
+      this.#forgetDeadline();
     }
     await this.#reschedule();
   }
@@ -109,9 +113,21 @@ export class McpSession extends DurableObject<AppEnv> {
     return this.ctx.storage.sql.exec<{ deadline: number }>("SELECT deadline FROM idle").toArray()[0]?.deadline ?? null;
   }
 
+  /**
+   * Moves the idle deadline. Storing it costs a write and two alarm calls, so a deadline less than a
+   * tenth of the idle time (at most a minute) further on is not stored: a session may end that much early.
+   */
   async #touch(): Promise<void> {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO idle (id, deadline) VALUES (1, ?)", Date.now() + this.#idleMs);
+    const deadline = Date.now() + this.#idleMs;
+    if (this.#storedDeadline !== null && deadline - this.#storedDeadline < Math.min(60_000, this.#idleMs / 10)) return;
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO idle (id, deadline) VALUES (1, ?)", deadline);
+    this.#storedDeadline = deadline;
     await this.#reschedule();
+  }
+
+  #forgetDeadline(): void {
+    this.ctx.storage.sql.exec("DELETE FROM idle");
+    this.#storedDeadline = null;
   }
 
   async #scheduleFlush(at: number): Promise<void> {

@@ -162,6 +162,20 @@ describe("sessions", () => {
     ]);
   });
 
+  it("keeps working after an upgrade from a build whose in-flight table had fewer columns", async () => {
+    const sessionId = await openSession();
+    const stub = env.MCP_SESSION.getByName(sessionId);
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("CREATE TABLE pending_requests (stream_id TEXT NOT NULL, request_id TEXT NOT NULL, PRIMARY KEY (stream_id, request_id))");
+      state.storage.sql.exec("INSERT INTO pending_requests VALUES ('old-stream', '7')");
+    });
+    await evictSession(sessionId);
+    expect((await mcp({ sessionId, body: { jsonrpc: "2.0", id: 1, method: "ping" } })).status).toBe(200);
+    const tables = await runInDurableObject(env.MCP_SESSION.getByName(sessionId), (_instance, state) => state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray());
+    expect(tables.map((t) => t.name)).toContain("requests_in_flight");
+    expect(tables.map((t) => t.name)).not.toContain("pending_requests");
+  });
+
   it("audits a call answered as JSON that an eviction interrupted, though its HTTP response is lost", async () => {
     const sessionId = await openSession();
     const call = mcp({
@@ -171,7 +185,7 @@ describe("sessions", () => {
     }).catch((error: unknown) => error);
     const stub = env.MCP_SESSION.getByName(sessionId);
     await expect
-      .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT 1 FROM pending_requests").toArray().length))
+      .poll(() => runInDurableObject(stub, (_instance, state) => state.storage.sql.exec("SELECT 1 FROM requests_in_flight").toArray().length))
       .toBe(1);
     await evictSession(sessionId);
     await call;

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { app } from "../../worker/app.ts";
 import { openDatabase } from "../../worker/db/client.ts";
 import { loadKeyRing } from "../../worker/vault/keyring.ts";
@@ -90,16 +91,20 @@ describe("the vault", () => {
     await client.close();
   });
 
-  it("applies a changed secret on the next call, reconnecting an open session", async () => {
+  it("applies a changed secret at once in a new session, and within MCP_SERVER_RECHECK_SECONDS in an open one", async () => {
     const rotating = await registerServer("alpha", { headers: { Authorization: "Bearer {{secret:ROTATING}}" } });
     const values = [`first-${CANARY}`, `second-${CANARY}`];
     expect((await admin(2101, { serverId: rotating, name: "ROTATING", value: values[0] })).status).toBe(200);
     const { client } = await connectClient({ path: `/mcp/${rotating}` });
+    const authorizationSeen = async (by: Client) => (JSON.parse(textOf(await by.callTool({ name: "whoami" }))) as WhoAmI).digests.authorization;
     try {
       for (const value of values) {
         expect((await admin(2101, { serverId: rotating, name: "ROTATING", value })).status).toBe(200);
-        const seen = JSON.parse(textOf(await client.callTool({ name: "whoami" }))) as WhoAmI;
-        expect(seen.digests.authorization).toBe(await sha256(`Bearer ${value}`));
+        const expected = await sha256(`Bearer ${value}`);
+        const fresh = await connectClient({ path: `/mcp/${rotating}` });
+        expect(await authorizationSeen(fresh.client)).toBe(expected);
+        await fresh.client.close();
+        await expect.poll(() => authorizationSeen(client), { timeout: 10_000, interval: 250 }).toBe(expected);
       }
     } finally {
       await client.close();
@@ -288,5 +293,11 @@ describe("the vault", () => {
       expect(reply.body.error?.message).toContain("VAULT_KEYS is misconfigured");
       expect(reply.body.error?.message).not.toContain(active!.key.slice(0, 20));
     }
+    // A rotation that fails before its first batch is still an audited attempt.
+    const failedRotations = async () =>
+      (await sql<{ n: number }>("SELECT count(*)::int AS n FROM audit_records WHERE method = 'admin/ROTATE_VAULT_KEY' AND outcome = 'error'"))[0]!.n;
+    const before = await failedRotations();
+    expect((await adminWithKeys("not json", 2104, {})).status).toBe(500);
+    expect(await failedRotations()).toBe(before + 1);
   });
 });

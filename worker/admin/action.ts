@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
+import type { AuditedTransaction } from "../audit/mutation.ts";
 import type { Database } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
 import type { KeyRing } from "../vault/keyring.ts";
@@ -12,9 +13,10 @@ export interface ActionContext {
   vault(): Promise<KeyRing>;
   /**
    * For `mutates: "in-batches"` actions: runs one batch in its own transaction together with an audit
-   * record of this action, so a long job commits as it goes and every commit is recorded.
+   * record of this action, so a long job commits as it goes and every commit is recorded. In a
+   * `mutates: true` action it is part of the one transaction the action already runs in.
    */
-  auditedTransaction<T>(work: (tx: Database) => Promise<T>): Promise<T>;
+  auditedTransaction: AuditedTransaction;
 }
 
 /** One numbered action of `POST /admin` (or `/user`): its zod schema is the single source of truth for `data`. */

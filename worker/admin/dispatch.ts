@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { auditArguments } from "../audit/arguments.ts";
-import { runAudited } from "../audit/mutation.ts";
+import { runAudited, runAuditedInBatches } from "../audit/mutation.ts";
 import type { UserRole } from "../db/schema.ts";
 import type { AppContext } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
@@ -68,8 +68,10 @@ export function actionHandler(endpoint: ActionEndpoint) {
     };
     const result =
       action.mutates === true
-        ? await runAudited(db, mutation, (tx) => action.run({ ...context, db: tx }, data.data))
-        : await action.run(context, data.data);
+        ? await runAudited(db, mutation, (tx) => action.run({ ...context, db: tx, auditedTransaction: (work) => work(tx) }, data.data))
+        : action.mutates === "in-batches"
+          ? await runAuditedInBatches(db, mutation, (batch) => action.run({ ...context, auditedTransaction: batch }, data.data))
+          : await action.run(context, data.data);
     if (result instanceof Response) return result;
     return c.json({ success: true, data: result ?? null });
   };

@@ -37,6 +37,32 @@ export async function runAudited<T>(db: Database, context: MutationContext, run:
   }
 }
 
+/** Runs `work` in a transaction of its own, together with an audit record of the change. */
+export type AuditedTransaction = <T>(work: (tx: Database) => Promise<T>) => Promise<T>;
+
+/**
+ * Runs a job too long for one transaction: each batch it passes to `batch` commits on its own with its
+ * own record. A failure outside any batch (a key ring that does not load, say) is recorded like any
+ * failed change; one inside a batch already was.
+ */
+export async function runAuditedInBatches<T>(db: Database, context: MutationContext, run: (batch: AuditedTransaction) => Promise<T>): Promise<T> {
+  const started = Date.now();
+  let recorded: unknown;
+  try {
+    return await run(async (work) => {
+      try {
+        return await runAudited(db, context, work);
+      } catch (error) {
+        recorded = error;
+        throw error;
+      }
+    });
+  } catch (error) {
+    if (error !== recorded) await recordFailure(db, context, started, error);
+    throw error;
+  }
+}
+
 async function recordFailure(db: Database, context: MutationContext, started: number, error: unknown): Promise<void> {
   try {
     await db.transaction((tx) => appendToAdminChain(tx, mutationFields(context, started, { outcome: "error", error })));

@@ -8,6 +8,8 @@ export interface McpConfig {
   connectTimeoutMs: number;
   callTimeoutMs: number;
   catalogTtlMs: number;
+  /** How long an open session reuses a server's row and vault records before reading them again; 0: every call. */
+  serverRecheckMs: number;
   eventRetentionCount: number;
   eventRetentionMs: number;
   listPageSize: number;
@@ -21,6 +23,7 @@ export function readMcpConfig(env: AppEnv): McpConfig {
     connectTimeoutMs: positive(env.MCP_CONNECT_TIMEOUT_MS, 10_000),
     callTimeoutMs: positive(env.MCP_CALL_TIMEOUT_MS, 120_000),
     catalogTtlMs: positive(env.MCP_CATALOG_TTL_SECONDS, 300) * 1000,
+    serverRecheckMs: atLeastZero(env.MCP_SERVER_RECHECK_SECONDS, 2) * 1000,
     eventRetentionCount: positive(env.MCP_EVENT_RETENTION_COUNT, 1000),
     eventRetentionMs: positive(env.MCP_EVENT_RETENTION_SECONDS, 3600) * 1000,
     listPageSize: positive(env.MCP_LIST_PAGE_SIZE, 500),
@@ -38,4 +41,9 @@ function list(raw: string | undefined): string[] {
 function positive(raw: string | undefined, fallback: number): number {
   const value = Number(raw);
   return Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+function atLeastZero(raw: string | undefined, fallback: number): number {
+  const value = raw === undefined || raw.trim() === "" ? Number.NaN : Number(raw);
+  return Number.isFinite(value) && value >= 0 ? value : fallback;
 }

@@ -18,13 +18,17 @@ export class AuditOutbox {
     `);
   }
 
-  /** Seals the record as the next link of `chainId` and stores it; resolves once it is durable. */
-  append(chainId: string, fields: AuditFields): Promise<void> {
+  /**
+   * Seals the record as the next link of `chainId` and stores it; resolves once it is durable. `then`
+   * runs right after the insert, with no await between: its SQLite writes share the record's transaction.
+   */
+  append(chainId: string, fields: AuditFields, then: () => void = () => {}): Promise<void> {
     const next = this.#queue.then(async () => {
       const head = this.#sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_head WHERE chain_id = ?", chainId).toArray()[0];
       const record = await sealAuditRecord(fields, { chainId, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? null });
       this.#sql.exec("INSERT INTO audit_outbox (seq, record) VALUES (?, ?)", record.seq, JSON.stringify(record));
       this.#sql.exec("INSERT OR REPLACE INTO audit_head (chain_id, seq, hash) VALUES (?, ?, ?)", chainId, record.seq, record.hash);
+      then();
     });
     this.#queue = next.catch(() => {});
     return next;

@@ -175,13 +175,7 @@ export class SessionRuntime {
 
     if (!input.acceptsSse || !requests.some((r) => ROUTED_DOWNSTREAM.has(r.method))) {
       this.#store.addPending(null, requests, input.caller, Date.now());
-      const responses = await Promise.all(
-        requests.map(async (r) => {
-          const response = await this.#answer(r, null, input.caller);
-          this.#store.settle(null, r.id);
-          return response;
-        }),
-      );
+      const responses = await Promise.all(requests.map((r) => this.#answer(r, null, input.caller, () => this.#store.settle(null, r.id))));
       const answered = responses.filter((r) => r !== null);
       return jsonRpcReply(input.batch ? answered : answered[0]!);
     }
@@ -234,14 +228,24 @@ export class SessionRuntime {
   // ---- answering requests ----------------------------------------------------------------------------
 
   async #answerOnStream(streamId: string, request: JsonRpcRequest, caller: Caller): Promise<void> {
-    const response = await this.#answer(request, streamId, caller);
-    if (!this.#record) return; // the session ended while the request ran
-    if (response) this.#emit(streamId, response);
-    if (this.#store.settle(streamId, request.id) === 0) this.#streams.close(streamId);
+    await this.#answer(request, streamId, caller, (response) => {
+      if (!this.#record) return; // the session ended while the request ran
+      if (response) this.#emit(streamId, response);
+      if (this.#store.settle(streamId, request.id) === 0) this.#streams.close(streamId);
+    });
   }
 
-  /** Runs one request; null when the client cancelled it (a cancelled request gets no response). */
-  async #answer(request: JsonRpcRequest, streamId: string | null, caller: Caller): Promise<JsonRpcResponse | null> {
+  /**
+   * Runs one request; null when the client cancelled it (a cancelled request gets no response).
+   * `deliver` stores the answer and marks the request settled in the same step as its audit record,
+   * so an eviction leaves either all three or none: never a call audited twice or answered twice.
+   */
+  async #answer(
+    request: JsonRpcRequest,
+    streamId: string | null,
+    caller: Caller,
+    deliver: (response: JsonRpcResponse | null) => void,
+  ): Promise<JsonRpcResponse | null> {
     const key = JSON.stringify(request.id);
     const flight: InFlight = {
       controller: new AbortController(),
@@ -262,14 +266,24 @@ export class SessionRuntime {
     } finally {
       this.#inFlight.delete(key);
     }
-    await this.#recordCall(request.method, flight, started, flight.cancelled ? null : response);
-    return flight.cancelled ? null : response;
+    const answer = flight.cancelled ? null : response;
+    await this.#recordCall(request.method, flight, started, answer, () => deliver(answer));
+    return answer;
   }
 
-  /** One audit record per request, sealed into the session's chain before the answer goes out. */
-  async #recordCall(method: string, flight: Pick<InFlight, "caller" | "serverId" | "subject">, started: number, response: JsonRpcResponse | null): Promise<void> {
+  /**
+   * One audit record per request, sealed into the session's chain before the answer goes out. `then`
+   * runs in the same synchronous step that stores the record: one SQLite transaction for both.
+   */
+  async #recordCall(
+    method: string,
+    flight: Pick<InFlight, "caller" | "serverId" | "subject">,
+    started: number,
+    response: JsonRpcResponse | null,
+    then: () => void = () => {},
+  ): Promise<void> {
     const record = this.#record;
-    if (!record || !this.#audit.enabled) return;
+    if (!record || !this.#audit.enabled) return then();
     const redactor = flight.serverId ? await this.#downstream().redactor(flight.serverId) : undefined;
     const error = response && "error" in response ? response.error : null;
     // A tool that reports failure in its result answered fine as far as JSON-RPC goes, but it failed.
@@ -302,7 +316,7 @@ export class SessionRuntime {
               : null,
       latencyMs: Date.now() - started,
       responseBytes: response ? JSON.stringify(response).length : 0,
-    });
+    }, then);
   }
 
   #failure(id: RequestId, error: unknown): JsonRpcResponse {
@@ -629,13 +643,24 @@ export class SessionRuntime {
    * resuming stream replays it. Runs before the new instance takes any request.
    */
   async recoverInterrupted(): Promise<void> {
+    try {
+      await this.#recoverInterrupted();
+    } catch (error) {
+      // Failing here would fail every restart of the object, and with it the delivery of its audit outbox.
+      logEvent("session.recovery_failed", { sessionId: this.#record?.sessionId, error: errorMessage(error) }, "error");
+      this.#store.forgetInterrupted();
+    }
+  }
+
+  async #recoverInterrupted(): Promise<void> {
     for (const { streamId, request, caller, startedAt } of this.#store.interrupted()) {
       const answer = errorResponse(request.id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, "The request was interrupted when the session restarted; please retry it");
       const subject = subjectOf(request);
       const serverId = this.#record?.scope ?? (subject.name ? (parseExposedName(subject.name) ?? parseExposedUri(subject.name))?.serverId : null) ?? null;
-      await this.#recordCall(request.method, { caller, serverId, subject }, startedAt, answer);
-      if (streamId !== null) this.#emit(streamId, answer);
-      this.#store.settle(streamId, request.id);
+      await this.#recordCall(request.method, { caller, serverId, subject }, startedAt, answer, () => {
+        if (streamId !== null) this.#emit(streamId, answer);
+        this.#store.settle(streamId, request.id);
+      });
     }
   }
 }

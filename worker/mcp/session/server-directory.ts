@@ -33,7 +33,7 @@ export class ServerDirectory {
   readonly #pool: () => DownstreamPool;
   readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
   readonly #lastKnownServers = new Map<string, ServerRow>();
-  readonly #lastKnown = new Map<string, ServerAccess>();
+  readonly #lastKnown = new Map<string, { access: ServerAccess; readAt: number }>();
   #database: DatabaseHandle | null = null;
 
   constructor(env: AppEnv, config: McpConfig, session: () => SessionRecord, pool: () => DownstreamPool) {
@@ -77,12 +77,19 @@ export class ServerDirectory {
   }
 
   /**
-   * One server this session may use, with the vault records its connection needs, in one query: the
-   * hot path of every call. Cached in `cache` for the rest of the request, and remembered for outages.
+   * One server this session may use, with the vault records its connection needs, in one query. This is
+   * the hot path of every call, and Postgres may be a continent away: a read is reused for
+   * `MCP_SERVER_RECHECK_SECONDS`, so a disabled server or a changed value reaches an open session that
+   * much later. Cached in `cache` for the rest of the request, and remembered for outages.
    */
   async server(serverId: string, cache?: Map<string, ServerAccess>): Promise<ServerAccess> {
     const known = cache?.get(serverId);
     if (known) return known;
+    const recent = this.#lastKnown.get(serverId);
+    if (recent && Date.now() - recent.readAt < this.#config.serverRecheckMs) {
+      cache?.set(serverId, recent.access);
+      return recent.access;
+    }
     const session = this.#session();
     const ring = await loadKeyRing(this.#env.VAULT_KEYS);
     let access: ServerAccess | undefined;
@@ -97,13 +104,13 @@ export class ServerDirectory {
       if (row) {
         const records = rows.flatMap(({ userId, name, ciphertext }) => (name !== null && ciphertext !== null ? [{ userId, name, ciphertext }] : []));
         access = { row, sealed: sealValues(ring, serverId, records) };
-        this.#lastKnown.set(serverId, access);
+        this.#lastKnown.set(serverId, { access, readAt: Date.now() });
       } else {
         this.#lastKnown.delete(serverId);
       }
     } catch (error) {
       // Postgres is down: serve what this session last saw rather than failing every call.
-      access = this.#lastKnown.get(serverId);
+      access = this.#lastKnown.get(serverId)?.access;
       if (!access) throw error;
       logEvent("database.unreachable", { sessionId: session.sessionId, using: "last known server", error: errorMessage(error) }, "warn");
     }

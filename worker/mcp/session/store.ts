@@ -57,7 +57,9 @@ export class SessionStore {
         created_at INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS events_stream ON events (stream_id, seq);
-      CREATE TABLE IF NOT EXISTS pending_requests (
+      -- Earlier builds kept only stream and request ids here, too little to audit an interrupted request.
+      DROP TABLE IF EXISTS pending_requests;
+      CREATE TABLE IF NOT EXISTS requests_in_flight (
         stream_id TEXT NOT NULL,
         request_id TEXT NOT NULL,
         request TEXT NOT NULL,
@@ -116,7 +118,7 @@ export class SessionStore {
   addPending(streamId: string | null, requests: JsonRpcRequest[], caller: Caller, now: number): void {
     for (const request of requests) {
       this.#sql.exec(
-        "INSERT OR IGNORE INTO pending_requests VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO requests_in_flight VALUES (?, ?, ?, ?, ?)",
         streamId ?? NO_STREAM,
         JSON.stringify(request.id),
         JSON.stringify(request),
@@ -128,13 +130,13 @@ export class SessionStore {
 
   /** Marks a request answered; returns how many requests its stream still owes. */
   settle(streamId: string | null, requestId: RequestId): number {
-    this.#sql.exec("DELETE FROM pending_requests WHERE stream_id = ? AND request_id = ?", streamId ?? NO_STREAM, JSON.stringify(requestId));
+    this.#sql.exec("DELETE FROM requests_in_flight WHERE stream_id = ? AND request_id = ?", streamId ?? NO_STREAM, JSON.stringify(requestId));
     return streamId === null ? 0 : this.pendingOn(streamId).length;
   }
 
   pendingOn(streamId: string): RequestId[] {
     return this.#sql
-      .exec<{ request_id: string }>("SELECT request_id FROM pending_requests WHERE stream_id = ?", streamId)
+      .exec<{ request_id: string }>("SELECT request_id FROM requests_in_flight WHERE stream_id = ?", streamId)
       .toArray()
       .map((row) => JSON.parse(row.request_id) as RequestId);
   }
@@ -143,7 +145,7 @@ export class SessionStore {
   interrupted(): InterruptedRequest[] {
     return this.#sql
       .exec<{ stream_id: string; request: string; caller: string; started_at: number }>(
-        "SELECT stream_id, request, caller, started_at FROM pending_requests ORDER BY started_at",
+        "SELECT stream_id, request, caller, started_at FROM requests_in_flight ORDER BY started_at",
       )
       .toArray()
       .map((row) => ({
@@ -154,7 +156,11 @@ export class SessionStore {
       }));
   }
 
+  forgetInterrupted(): void {
+    this.#sql.exec("DELETE FROM requests_in_flight");
+  }
+
   destroy(): void {
-    this.#sql.exec("DELETE FROM pending_requests; DELETE FROM events; DELETE FROM session;");
+    this.#sql.exec("DELETE FROM requests_in_flight; DELETE FROM events; DELETE FROM session;");
   }
 }

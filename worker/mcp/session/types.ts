@@ -13,7 +13,8 @@ export interface Caller {
 /** Where a session's audit records go: the DO's outbox, drained to Postgres by its alarm. */
 export interface SessionAudit {
   enabled: boolean;
-  record(fields: AuditFields): Promise<void>;
+  /** `then` runs in the synchronous step that stores the record, so what it writes commits with it. */
+  record(fields: AuditFields, then: () => void): Promise<void>;
 }
 
 /** The session DO's inputs: parsed and shape-checked by the Worker, so the DO only sees valid JSON-RPC. */
