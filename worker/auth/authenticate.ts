@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { NEVER_CACHED } from "../db/never-cached.ts";
 import { apiKeys, users } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { type TokenAudience, verifyAccessToken } from "./access-token.ts";
@@ -67,7 +68,7 @@ async function findActiveKey(db: Database, keyId: string) {
     .select({ userId: users.id, role: users.role, secretHash: apiKeys.secretHash })
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(and(eq(apiKeys.id, keyId), eq(users.status, "active")))
+    .where(and(eq(apiKeys.id, keyId), eq(users.status, "active"), NEVER_CACHED))
     .limit(1);
   return row;
 }

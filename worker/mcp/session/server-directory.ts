@@ -1,5 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { type DatabaseHandle, openDatabase } from "../../db/client.ts";
+import { NEVER_CACHED } from "../../db/never-cached.ts";
 import { type ServerCatalogData, type ServerRow, servers, vaultRecords } from "../../db/schema.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
@@ -99,7 +100,7 @@ export class ServerDirectory {
         .select({ server: servers, userId: vaultRecords.userId, name: vaultRecords.name, ciphertext: vaultRecords.ciphertext })
         .from(servers)
         .leftJoin(vaultRecords, connectionRecords(servers.serverId, session.principal.userId))
-        .where(and(eq(servers.enabled, true), eq(servers.serverId, serverId), session.scope ? eq(servers.serverId, session.scope) : undefined));
+        .where(and(eq(servers.enabled, true), eq(servers.serverId, serverId), session.scope ? eq(servers.serverId, session.scope) : undefined, NEVER_CACHED));
       const row = rows[0]?.server;
       if (row) {
         const records = rows.flatMap(({ userId, name, ciphertext }) => (name !== null && ciphertext !== null ? [{ userId, name, ciphertext }] : []));
