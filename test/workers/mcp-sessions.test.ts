@@ -38,7 +38,7 @@ function interruptedRecord(serverId: string) {
   };
 }
 
-async function openSession(options: { credential?: string; protocolVersion?: string; path?: string } = {}): Promise<string> {
+async function openSession(options: { credential?: string; protocolVersion?: string; path?: string; capabilities?: Record<string, unknown> } = {}): Promise<string> {
   const response = await mcp({
     credential: options.credential,
     path: options.path,
@@ -46,7 +46,7 @@ async function openSession(options: { credential?: string; protocolVersion?: str
       jsonrpc: "2.0",
       id: 0,
       method: "initialize",
-      params: { protocolVersion: options.protocolVersion ?? "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+      params: { protocolVersion: options.protocolVersion ?? "2025-11-25", capabilities: options.capabilities ?? {}, clientInfo: { name: "raw", version: "1" } },
     },
   });
   expect(response.status).toBe(200);
@@ -58,33 +58,56 @@ async function openSession(options: { credential?: string; protocolVersion?: str
   return sessionId!;
 }
 
-/** Reads SSE events until `until` says stop (the stream may stay open) or the stream ends. */
-async function readEvents(body: ReadableStream<Uint8Array>, until: (events: SseEvent[]) => boolean = () => false): Promise<SseEvent[]> {
+/** Reads one SSE event at a time off a body, keeping the stream open between reads; null at its end. */
+function sseReader(body: ReadableStream<Uint8Array>) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  const events: SseEvent[] = [];
   let buffer = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) !== -1) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event: SseEvent = { data: "" };
-      for (const line of block.split("\n")) {
-        if (line.startsWith("id: ")) event.id = line.slice(4);
-        if (line.startsWith("data: ")) event.data += line.slice(6);
+  return {
+    async next(): Promise<SseEvent | null> {
+      for (;;) {
+        const end = buffer.indexOf("\n\n");
+        if (end !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event: SseEvent = { data: "" };
+          for (const line of block.split("\n")) {
+            if (line.startsWith("id: ")) event.id = line.slice(4);
+            if (line.startsWith("data: ")) event.data += line.slice(6);
+          }
+          return event;
+        }
+        const { done, value } = await reader.read();
+        if (done) return null;
+        buffer += decoder.decode(value, { stream: true });
       }
-      events.push(event);
-    }
+    },
+    cancel: () => reader.cancel(),
+  };
+}
+
+/** Reads SSE events until `until` says stop (the client then drops the connection) or the stream ends. */
+async function readEvents(body: ReadableStream<Uint8Array>, until: (events: SseEvent[]) => boolean = () => false): Promise<SseEvent[]> {
+  const reader = sseReader(body);
+  const events: SseEvent[] = [];
+  for (let event = await reader.next(); event !== null; event = await reader.next()) {
+    events.push(event);
     if (until(events)) {
-      await reader.cancel(); // the client drops the connection
+      await reader.cancel();
       break;
     }
   }
   return events;
+}
+
+/** The next JSON-RPC message on a stream that `match` accepts. */
+async function nextMessage(reader: ReturnType<typeof sseReader>, match: (message: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  for (let event = await reader.next(); event !== null; event = await reader.next()) {
+    if (event.data.trim() === "") continue;
+    const message = JSON.parse(event.data) as Record<string, unknown>;
+    if (match(message)) return message;
+  }
+  throw new Error("the stream ended first");
 }
 
 /**
@@ -160,6 +183,23 @@ describe("sessions", () => {
       { method: "initialize", role: "admin", ip: null },
       { method: "ping", role: "user", ip: "198.51.100.9" },
     ]);
+  });
+
+  it("sends a server's request on the stream of the call it belongs to, with two calls in flight", async () => {
+    const sessionId = await openSession({ capabilities: { elicitation: {} } });
+    const ask = (id: string) =>
+      mcp({ sessionId, body: { jsonrpc: "2.0", id, method: "tools/call", params: { name: `${alpha}__ask`, arguments: { question: `Question ${id}` } } } });
+    const streams = { a: sseReader((await ask("a")).body!), b: sseReader((await ask("b")).body!) };
+    for (const [id, stream] of Object.entries(streams)) {
+      const elicitation = await nextMessage(stream, (m) => m.method === "elicitation/create");
+      expect((elicitation.params as { message: string }).message).toBe(`Question ${id}`);
+      const answer = { jsonrpc: "2.0", id: elicitation.id, result: { action: "accept", content: { name: `name-${id}` } } };
+      expect((await mcp({ sessionId, body: answer })).status).toBe(202);
+    }
+    for (const [id, stream] of Object.entries(streams)) {
+      const response = await nextMessage(stream, (m) => m.id === id);
+      expect(JSON.stringify(response.result)).toContain(`name-${id}`);
+    }
   });
 
   it("keeps working after an upgrade from a build whose in-flight table had fewer columns", async () => {

@@ -1,13 +1,13 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { ClientCapabilities, JSONRPCRequest, Notification, Result } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientCapabilities, JSONRPCRequest, Notification, RequestId, Result } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import packageJson from "../../package.json" with { type: "json" };
 import type { ServerTransport } from "../db/schema.ts";
 import { Redactor } from "../vault/redactor.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "./protocol.ts";
+import { RequestOrigins, TracedTransport } from "./request-origins.ts";
 
 const NO_SECRETS = new Redactor({});
 
@@ -31,8 +31,11 @@ export interface DownstreamTarget {
 export interface DownstreamEvents {
   /** list_changed, notifications/message, resources/updated: everything a server says outside a reply. */
   onNotification(serverId: string, notification: Notification): void;
-  /** elicitation/create, sampling/createMessage, roots/list: requests the server makes of the client. */
-  onReverseRequest(serverId: string, request: JSONRPCRequest, signal: AbortSignal): Promise<Result>;
+  /**
+   * elicitation/create, sampling/createMessage, roots/list: requests the server makes of the client.
+   * `origin` is the id of our request on whose stream it came, when the transport can tell.
+   */
+  onReverseRequest(serverId: string, request: JSONRPCRequest, signal: AbortSignal, origin: RequestId | undefined): Promise<Result>;
   /** A new connection is ready: the place to replay session settings such as the logging level. */
   onConnect(serverId: string, client: Client): Promise<void>;
 }
@@ -44,10 +47,12 @@ export interface DownstreamOptions {
   events: DownstreamEvents;
 }
 
-interface Connection {
+export interface Connection {
   fingerprint: string;
   client: Client;
   redactor: Redactor;
+  /** Which of this connection's requests each of the server's own requests belongs to. */
+  origins: RequestOrigins;
 }
 
 /**
@@ -68,16 +73,20 @@ export class DownstreamPool {
   }
 
   async client(target: DownstreamTarget): Promise<Client> {
+    return (await this.connection(target)).client;
+  }
+
+  async connection(target: DownstreamTarget): Promise<Connection> {
     let pending = this.#connections.get(target.serverId);
     if (pending) {
       const existing = await pending.catch(() => undefined);
-      if (existing?.fingerprint === target.fingerprint) return existing.client;
+      if (existing?.fingerprint === target.fingerprint) return existing;
       await this.drop(target.serverId);
     }
     pending = this.#connectWithRetry(target);
     this.#connections.set(target.serverId, pending);
     pending.catch(() => this.#connections.delete(target.serverId));
-    return (await pending).client;
+    return pending;
   }
 
   /** The open connections' clients, for settings that apply to every server (logging level, roots). */
@@ -107,11 +116,12 @@ export class DownstreamPool {
   // One retry: a server that is waking up, or a connection reset in flight, should not fail the call.
   async #connectWithRetry(target: DownstreamTarget): Promise<Connection> {
     const resolved = await target.resolve();
+    const origins = new RequestOrigins();
     try {
-      return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved), redactor: resolved.redactor };
+      return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved, origins), redactor: resolved.redactor, origins };
     } catch {
       try {
-        return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved), redactor: resolved.redactor };
+        return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved, origins), redactor: resolved.redactor, origins };
       } catch (error) {
         // The message may quote the URL, and with it a value injected into the URL.
         throw new RpcFailure(
@@ -122,25 +132,26 @@ export class DownstreamPool {
     }
   }
 
-  async #connect(target: DownstreamTarget, resolved: ResolvedConnection): Promise<Client> {
-    if (target.transport === "sse") return this.#open(target.serverId, sseTransport(resolved));
+  async #connect(target: DownstreamTarget, resolved: ResolvedConnection, origins: RequestOrigins): Promise<Client> {
+    // The older SSE transport carries the server's requests on one stream for all calls: no origins there.
+    if (target.transport === "sse") return this.#open(target.serverId, sseTransport(resolved), origins);
     try {
-      return await this.#open(target.serverId, streamableTransport(resolved));
+      return await this.#open(target.serverId, new TracedTransport(new URL(resolved.url), resolved.headers, origins), origins);
     } catch (error) {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
       if (!isHttpClientError(error)) throw error;
-      return this.#open(target.serverId, sseTransport(resolved));
+      return this.#open(target.serverId, sseTransport(resolved), origins);
     }
   }
 
-  async #open(serverId: string, transport: Transport): Promise<Client> {
+  async #open(serverId: string, transport: Transport, origins: RequestOrigins): Promise<Client> {
     const client = new Client(
       { name: "peta-core", version: packageJson.version },
       { capabilities: this.#options.capabilities, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
     );
     const { events } = this.#options;
     client.fallbackNotificationHandler = async (notification) => events.onNotification(serverId, notification);
-    client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(serverId, request, extra.signal);
+    client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(serverId, request, extra.signal, origins.take(request.id));
     client.onerror = (error) => {
       // A stream cut under a call leaves the SDK waiting for a reply that cannot come; closing the client
       // fails those calls at once ("Connection closed"), and the next call reconnects.
@@ -163,10 +174,6 @@ export class DownstreamPool {
       throw error;
     }
   }
-}
-
-function streamableTransport(connection: ResolvedConnection): Transport {
-  return new StreamableHTTPClientTransport(new URL(connection.url), { requestInit: { headers: connection.headers } });
 }
 
 function sseTransport(connection: ResolvedConnection): Transport {

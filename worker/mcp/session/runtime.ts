@@ -83,6 +83,8 @@ interface InFlight {
   /** Servers read while answering this request: resolving a name and forwarding need one read, not two. */
   rows: Map<string, ServerAccess>;
   streamId: string | null;
+  /** The id the downstream client gave this request when it forwarded it: the server's requests name it. */
+  downstreamId: RequestId | undefined;
   cancelled: boolean;
 }
 
@@ -254,6 +256,7 @@ export class SessionRuntime {
       subject: subjectOf(request),
       rows: new Map(),
       streamId,
+      downstreamId: undefined,
       cancelled: false,
     };
     this.#inFlight.set(key, flight);
@@ -481,10 +484,9 @@ export class SessionRuntime {
     const { _meta, ...rest } = params as { _meta?: { progressToken?: unknown } & Record<string, unknown> };
     const { progressToken, ...meta } = _meta ?? {};
     const forwarded = Object.keys(meta).length > 0 ? { ...rest, _meta: meta } : rest;
-    const client = await this.#downstream().client(target);
-    const redactor = await this.#downstream().redactor(serverId);
+    const { client, origins, redactor } = await this.#downstream().connection(target);
     try {
-      const result = (await client.request({ method: request.method, params: forwarded }, schema, {
+      const sent = origins.sending(() => client.request({ method: request.method, params: forwarded }, schema, {
         signal: flight.controller.signal,
         timeout: this.#config.callTimeoutMs,
         resetTimeoutOnProgress: true,
@@ -498,8 +500,9 @@ export class SessionRuntime {
                 }),
             }
           : {}),
-      })) as Record<string, unknown>;
-      return redactor.scrub(result);
+      }));
+      flight.downstreamId = sent.id;
+      return redactor.scrub((await sent.result) as Record<string, unknown>);
     } catch (error) {
       // A cancelled call is no failure of the server: its connection stays, to carry the cancellation.
       if (flight.controller.signal.aborted) throw error;
@@ -525,7 +528,7 @@ export class SessionRuntime {
       capabilities: this.#downstreamCapabilities(),
       events: {
         onNotification: (serverId, notification) => void this.#onDownstreamNotification(serverId, notification),
-        onReverseRequest: (serverId, request, signal) => this.#relayReverseRequest(serverId, request, signal),
+        onReverseRequest: (serverId, request, signal, origin) => this.#relayReverseRequest(serverId, request, signal, origin),
         onConnect: (_serverId, client) => this.#applyLoggingLevel(client),
       },
     });
@@ -582,14 +585,16 @@ export class SessionRuntime {
     else wait.reject(new SdkMcpError(response.error.code, response.error.message, response.error.data));
   }
 
-  async #relayReverseRequest(serverId: string, request: JSONRPCRequest, signal: AbortSignal): Promise<Result> {
+  async #relayReverseRequest(serverId: string, request: JSONRPCRequest, signal: AbortSignal, origin: RequestId | undefined): Promise<Result> {
     const capability = REVERSE_CAPABILITIES[request.method];
     if (!capability || !this.#record?.clientCapabilities[capability]) {
       throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `The client does not support ${request.method}`);
     }
     const id = `peta-${crypto.randomUUID()}`;
     const key = JSON.stringify(id);
-    const streamId = this.#streamFor(serverId);
+    // On the stream of the call it is about, as the server sent it; else where the server's messages go.
+    const caller = origin === undefined ? undefined : [...this.#inFlight.values()].find((f) => f.serverId === serverId && f.downstreamId === origin);
+    const streamId = caller ? (caller.streamId ?? STANDALONE_STREAM) : this.#streamFor(serverId);
     const answer = new Promise<Result>((resolve, reject) => {
       this.#reverseWaits.set(key, { resolve, reject });
       signal.addEventListener("abort", () => {
