@@ -593,8 +593,8 @@ export class SessionRuntime {
     const id = `peta-${crypto.randomUUID()}`;
     const key = JSON.stringify(id);
     // On the stream of the call it is about, as the server sent it; else where the server's messages go.
-    const caller = origin === undefined ? undefined : [...this.#inFlight.values()].find((f) => f.serverId === serverId && f.downstreamId === origin);
-    const streamId = caller ? (caller.streamId ?? STANDALONE_STREAM) : this.#streamFor(serverId);
+    const call = origin === undefined ? undefined : [...this.#inFlight.values()].find((f) => f.serverId === serverId && f.downstreamId === origin);
+    const streamId = call ? (call.streamId ?? STANDALONE_STREAM) : this.#streamFor(serverId);
     const answer = new Promise<Result>((resolve, reject) => {
       this.#reverseWaits.set(key, { resolve, reject });
       signal.addEventListener("abort", () => {
