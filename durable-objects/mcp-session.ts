@@ -36,7 +36,7 @@ export class McpSession extends DurableObject<AppEnv> {
     super(ctx, env);
     const config = readMcpConfig(env);
     this.#idleMs = config.sessionIdleMs;
-    this.#outbox = new AuditOutbox(ctx.storage.sql);
+    this.#outbox = new AuditOutbox(ctx.storage.sql, (work) => ctx.storage.transactionSync(work));
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS idle (id INTEGER PRIMARY KEY CHECK (id = 1), deadline INTEGER NOT NULL)");
     this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), {
       enabled: env.AUDIT_ENABLED !== "false",
@@ -47,7 +47,7 @@ export class McpSession extends DurableObject<AppEnv> {
         // Records are durable in SQLite already: delivering them a second later in one insert costs
         // nothing, where an alarm per call cost a Postgres round trip per call. While Postgres is
         // failing, new records wait for the back-off like the rest of the outbox.
-        await this.#scheduleFlush(Date.now() + this.#retryMs);
+        await this.#alarmNoLaterThan(Date.now() + this.#retryMs);
       },
     });
     // Requests cut short by the eviction are answered and audited before any new request is taken.
@@ -102,8 +102,8 @@ export class McpSession extends DurableObject<AppEnv> {
       }
       this.#retryMs = FIRST_RETRY_MS;
     } catch (error) {
-      logEvent("audit.flush_failed", { pending: this.#outbox.pending, retryInMs: this.#retryMs, error: String(error) }, "warn");
       this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+      logEvent("audit.flush_failed", { pending: this.#outbox.pending, retryInMs: this.#retryMs, error: String(error) }, "warn");
     } finally {
       await handle.close().catch(() => {});
     }
@@ -122,7 +122,8 @@ export class McpSession extends DurableObject<AppEnv> {
     if (this.#storedDeadline !== null && deadline - this.#storedDeadline < Math.min(60_000, this.#idleMs / 10)) return;
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO idle (id, deadline) VALUES (1, ?)", deadline);
     this.#storedDeadline = deadline;
-    await this.#reschedule();
+    // An earlier alarm (an audit delivery, or the old deadline, which then finds it moved) stays as it is.
+    await this.#alarmNoLaterThan(deadline);
   }
 
   #forgetDeadline(): void {
@@ -130,7 +131,7 @@ export class McpSession extends DurableObject<AppEnv> {
     this.#storedDeadline = null;
   }
 
-  async #scheduleFlush(at: number): Promise<void> {
+  async #alarmNoLaterThan(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }

@@ -6,7 +6,7 @@ import {
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { and, eq, isNull, or, sql } from "drizzle-orm";
+import { and, eq, isNull, or } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { type ServerCatalogData, type ServerRow, serverCatalogs } from "../db/schema.ts";
 
@@ -120,10 +120,11 @@ export async function loadCatalogs(db: Database, wanted: { serverId: string; vie
 export async function saveCatalog(db: Database, serverId: string, view: CatalogView, catalog: ServerCatalogData): Promise<void> {
   await db
     .insert(serverCatalogs)
+    // The Worker's clock, on insert and update alike: freshness is judged against it (`#isFresh`).
     .values({ serverId, ...view, catalog, fetchedAt: new Date() })
     .onConflictDoUpdate({
       target: [serverCatalogs.serverId, serverCatalogs.userId, serverCatalogs.clientCapabilities],
-      set: { catalog, fetchedAt: sql`now()` },
+      set: { catalog, fetchedAt: new Date() },
     });
 }
 

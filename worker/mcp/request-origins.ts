@@ -10,6 +10,12 @@ import { isJSONRPCRequest, type JSONRPCMessage, type RequestId } from "@modelcon
  * against the id of the request that opened the stream. One instance per downstream connection: ids are
  * only unique within one.
  */
+/**
+ * More server requests than this outstanding at once on one connection is no real workload; the oldest
+ * notes go first, so a stream that was cut off (whose end is never seen) cannot make the map grow.
+ */
+const MAX_NOTED = 256;
+
 export class RequestOrigins {
   readonly #origins = new Map<string, RequestId>();
   #lastSent: RequestId | undefined;
@@ -37,7 +43,7 @@ export class RequestOrigins {
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const response = await fetch(input, init);
     const opener = requestIdOf(init?.body);
-    const isStream = response.headers.get("content-type")?.startsWith("text/event-stream") ?? false;
+    const isStream = response.headers.get("content-type")?.toLowerCase().startsWith("text/event-stream") ?? false;
     if (opener === undefined || !isStream || !response.body) return response;
     const noted: string[] = [];
     const watched = response.body.pipeThrough(
@@ -49,6 +55,10 @@ export class RequestOrigins {
         const key = JSON.stringify(message.id);
         this.#origins.set(key, opener);
         noted.push(key);
+        for (const oldest of this.#origins.keys()) {
+          if (this.#origins.size <= MAX_NOTED) break;
+          this.#origins.delete(oldest);
+        }
       }, () => {
         // A request never asked about (the SDK refused it) must not outlive its stream.
         for (const key of noted) this.#origins.delete(key);

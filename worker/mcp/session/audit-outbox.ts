@@ -7,11 +7,14 @@ import { type AuditFields, type AuditRecord, sealAuditRecord } from "../../audit
  */
 export class AuditOutbox {
   readonly #sql: SqlStorage;
+  readonly #transaction: (work: () => void) => void;
   // Sealing hashes asynchronously; queueing keeps two records from taking the same chain position.
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(sql: SqlStorage) {
+  /** `transaction` is the object's `transactionSync`: the record and what `then` writes commit together or not at all. */
+  constructor(sql: SqlStorage, transaction: (work: () => void) => void) {
     this.#sql = sql;
+    this.#transaction = transaction;
     sql.exec(`
       CREATE TABLE IF NOT EXISTS audit_outbox (seq INTEGER PRIMARY KEY, record TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS audit_head (chain_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL);
@@ -20,15 +23,17 @@ export class AuditOutbox {
 
   /**
    * Seals the record as the next link of `chainId` and stores it; resolves once it is durable. `then`
-   * runs right after the insert, with no await between: its SQLite writes share the record's transaction.
+   * runs in the record's transaction: if it throws, neither is stored.
    */
   append(chainId: string, fields: AuditFields, then: () => void = () => {}): Promise<void> {
     const next = this.#queue.then(async () => {
       const head = this.#sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_head WHERE chain_id = ?", chainId).toArray()[0];
       const record = await sealAuditRecord(fields, { chainId, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? null });
-      this.#sql.exec("INSERT INTO audit_outbox (seq, record) VALUES (?, ?)", record.seq, JSON.stringify(record));
-      this.#sql.exec("INSERT OR REPLACE INTO audit_head (chain_id, seq, hash) VALUES (?, ?, ?)", chainId, record.seq, record.hash);
-      then();
+      this.#transaction(() => {
+        this.#sql.exec("INSERT INTO audit_outbox (seq, record) VALUES (?, ?)", record.seq, JSON.stringify(record));
+        this.#sql.exec("INSERT OR REPLACE INTO audit_head (chain_id, seq, hash) VALUES (?, ?, ?)", chainId, record.seq, record.hash);
+        then();
+      });
     });
     this.#queue = next.catch(() => {});
     return next;

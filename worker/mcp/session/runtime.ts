@@ -186,7 +186,12 @@ export class SessionRuntime {
     this.#store.addPending(streamId, requests, input.caller, Date.now());
     const body = this.#streams.open(streamId);
     if (record.protocolVersion >= PRIMING_FROM) this.#emit(streamId, null);
-    for (const request of requests) void this.#answerOnStream(streamId, request, input.caller);
+    for (const request of requests) {
+      // Left in flight, the request is answered and audited as interrupted when the object next starts.
+      void this.#answerOnStream(streamId, request, input.caller).catch((error: unknown) =>
+        logEvent("request.error", { sessionId: record.sessionId, error: errorMessage(error) }, "error"),
+      );
+    }
     return new Response(body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: record.sessionId } });
   }
 
@@ -592,9 +597,10 @@ export class SessionRuntime {
     }
     const id = `peta-${crypto.randomUUID()}`;
     const key = JSON.stringify(id);
-    // On the stream of the call it is about, as the server sent it; else where the server's messages go.
+    // A request that came with a call goes on that call's stream, or on the standalone one if the call is
+    // answered as JSON or is no call of the client's (a list the gateway fetched). Else: see #streamFor.
     const call = origin === undefined ? undefined : [...this.#inFlight.values()].find((f) => f.serverId === serverId && f.downstreamId === origin);
-    const streamId = call ? (call.streamId ?? STANDALONE_STREAM) : this.#streamFor(serverId);
+    const streamId = origin === undefined ? this.#streamFor(serverId) : (call?.streamId ?? STANDALONE_STREAM);
     const answer = new Promise<Result>((resolve, reject) => {
       this.#reverseWaits.set(key, { resolve, reject });
       signal.addEventListener("abort", () => {
