@@ -3,10 +3,12 @@
 // the official SDK client directly and through the gateway, at concurrency 1 and 32. It prints a table
 // with ratios against the direct call and writes .bench/results.json. Nothing here asserts a timing.
 //
-// Two features are measured by rows that differ from "gateway /mcp" in that feature alone: auditing
-// (a second workerd with AUDIT_ENABLED="false") and vault injection with result scrubbing (the fixture
-// registered again with a {{secret:…}} header). Their ratios are printed under the table, beside the
-// redactor timed alone in this process, which isolates the scrubbing from the gateway's noise.
+// Features are measured by rows that differ from "gateway /mcp" in that feature alone: auditing (a
+// second workerd with AUDIT_ENABLED="false"), vault injection with result scrubbing (the fixture
+// registered again with a {{secret:…}} header), and authenticating as a plain user instead of the owner
+// (the user's API key, or an access token minted from it), which makes the Worker read the key and its
+// user from Postgres on every request. Their ratios are printed under the table, beside the redactor
+// timed alone in this process, which isolates the scrubbing from the gateway's noise.
 //
 // Why this way into workerd: sequential GETs of a 404 (no database) on a busy 2-CPU machine, p50 over
 // two runs: wrangler dev 8.4-13.5 ms, unstable_startWorker 11.9-14.9 ms, createTestHarness 6.2-6.5 ms
@@ -44,15 +46,18 @@ const CALL_TIMEOUT_MS = 30_000;
 
 const quick = process.argv.includes("--quick");
 const scale = (n: number) => (quick ? Math.max(10, Math.round(n / 10)) : n);
-// Enough calls for a stable p99 at each level; the time cap keeps a whole run (ten rows) under about
-// three minutes even on a slow or busy 2-CPU machine (a capped row shows fewer calls, marked "*").
+// Enough calls for a stable p99 at each level. On a 2-CPU machine few rows come near their time cap (a
+// whole run of fourteen rows took 64-87 s); the caps keep it under about three and a half minutes even
+// on a slow or busy one (a capped row shows fewer calls, marked "*").
 const PLANS: LoadPlan[] = [
-  { concurrency: 1, calls: scale(300), maxSeconds: 12, warmupPerSession: 30 },
-  { concurrency: 32, calls: scale(1500), maxSeconds: 12, warmupPerSession: 5 },
+  { concurrency: 1, calls: scale(300), maxSeconds: 10, warmupPerSession: 30 },
+  { concurrency: 32, calls: scale(1500), maxSeconds: 10, warmupPerSession: 5 },
 ];
 // Unmeasured, before any row, every scenario once: without it, whichever gateway row ran first at c=1
 // was the slowest of them (by 10-35% in two runs with opposite row orders), the gateway still warming up.
-const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 6, warmupPerSession: 0 };
+const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 5, warmupPerSession: 0 };
+// The most that the time caps allow all measured and warm-up calls together, for the report's header.
+const CAPPED_SECONDS = scenarios.length * (WARMUP.maxSeconds + PLANS.reduce((sum, plan) => sum + plan.maxSeconds, 0));
 const REDACTOR_SCRUBS = scale(100_000);
 
 const cleanup = new Cleanup();
@@ -95,19 +100,36 @@ try {
   const suffix = randomBytes(4).toString("hex");
   const serverId = `bench-${suffix}`;
   const vaultServerId = `bench-vault-${suffix}`;
+  // What this run adds to a DATABASE_URL must go again; an embedded PGlite goes with everything in it.
+  const undoOnSharedDatabase = (label: string, action: number, data: Record<string, unknown>) => {
+    if (database.persistent) cleanup.add(label, async () => void (await admin(action, data)));
+  };
   const register = async (id: string, headers: Record<string, string>) => {
     await admin(2010, { serverId: id, transport: "streamable-http", url: fixture.url, headers });
     // Unregistering also deletes the server's secrets.
-    if (database.persistent) cleanup.add(`unregistering server ${id}`, async () => void (await admin(2013, { serverId: id })));
+    undoOnSharedDatabase(`unregistering server ${id}`, 2013, { serverId: id });
   };
   await register(serverId, {});
   // The same fixture again, with a secret the vault injects and the redactor then scrubs from every result.
   await register(vaultServerId, { Authorization: "Bearer {{secret:BENCH_TOKEN}}" });
   await admin(2101, { serverId: vaultServerId, name: "BENCH_TOKEN", value: randomBytes(30).toString("base64url") });
+  // A plain user (role "user"), whose key the API key and access token rows authenticate with.
+  const user = await admin(1010, { name: `bench-${suffix}` });
+  if (!isCreatedUser(user)) throw new Error("CREATE_USER answered without a userId and apiKey");
+  // Deleting the user also deletes its key; tokens minted from the key stop working with it.
+  undoOnSharedDatabase(`deleting user bench-${suffix}`, 1013, { userId: user.userId });
 
   const context: BenchContext = {
     fixture: { name: FIXTURE_NAME, url: fixture.url },
-    gateway: { origin: gateway.origin, auditOffOrigin: auditOff.origin, ownerKey: secrets.OWNER_KEY, serverId, vaultServerId, admin },
+    gateway: {
+      origin: gateway.origin,
+      auditOffOrigin: auditOff.origin,
+      ownerKey: secrets.OWNER_KEY,
+      userApiKey: user.apiKey,
+      serverId,
+      vaultServerId,
+      admin,
+    },
     callTimeoutMs: CALL_TIMEOUT_MS,
   };
 
@@ -152,6 +174,12 @@ try {
 // Keep-alive sockets and SDK timers may linger for a while; everything we started is stopped by now.
 process.exit();
 
+/** CREATE_USER's `data`, of which the benchmark needs the id (to delete the user) and the API key. */
+function isCreatedUser(data: unknown): data is { userId: string; apiKey: string } {
+  const { userId, apiKey } = (data ?? {}) as { userId?: unknown; apiKey?: unknown };
+  return typeof userId === "string" && typeof apiKey === "string";
+}
+
 /** p50 of plain sequential GETs, in ms: what any request pays to enter workerd on this path. */
 interface Floor {
   /** A 404: routing only, no database. */
@@ -171,7 +199,10 @@ function report(
   console.log(`Database: ${run.database}. Downstream: SDK fixture "echo" on loopback.`);
   console.log(`Node ${process.version}, ${availableParallelism()} CPUs${quick ? ", --quick" : ""}`);
   console.log(
-    `Per row: ${PLANS.map((p) => `c=${p.concurrency} ${p.calls} calls`).join(", ")}, each capped at ${PLANS[0]!.maxSeconds} s, after ${WARMUP.calls} unmeasured calls per scenario; the whole run stays under ~3 min on 2 CPUs`,
+    `Per row: ${PLANS.map((p) => `c=${p.concurrency} ${p.calls} calls`).join(", ")}, each capped at ${PLANS[0]!.maxSeconds} s, after ${WARMUP.calls} unmeasured calls per scenario (capped at ${WARMUP.maxSeconds} s)`,
+  );
+  console.log(
+    `Time caps: ${CAPPED_SECONDS} s of calls at most, so the whole run stays under ~3.5 min on 2 CPUs; this one took ${(performance.now() / 1000).toFixed(0)} s before cleanup`,
   );
   console.log(
     `Runtime floor, sequential GET: 404 p50 ${run.floor.notFoundP50.toFixed(2)} ms; /health (new Postgres connection + select 1) p50 ${run.floor.healthP50.toFixed(2)} ms`,

@@ -115,6 +115,10 @@ export const CONTRAST_LEGEND = [
   "audit off: a second workerd, same bundle and database, with AUDIT_ENABLED=\"false\".",
   "vault+scrub: the fixture registered again with Authorization: Bearer {{secret:BENCH_TOKEN}}. The secret is decrypted when the",
   "session's downstream connection opens (during warm-up); per call, the redactor scans the result and the audited arguments.",
+  "API key, access token: \"gateway /mcp\" as a plain user created for the run, with its pk_… key or with a token from POST",
+  "/auth/token (one per session). On every request the Worker then hashes the key's secret or checks the token's signature, and",
+  "reads the key and its user from Postgres over a connection it opens for that request; with the owner key it opens none on a",
+  "call. Locally that is a new connection to the database each time; the /health floor above shows what one costs.",
 ].join("\n");
 
 export function writeJson(path: string, report: unknown): void {

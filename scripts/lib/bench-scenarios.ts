@@ -11,6 +11,11 @@ export interface BenchContext {
     auditOffOrigin: string;
     /** Only ever sent in an Authorization header; never printed. */
     ownerKey: string;
+    /**
+     * The API key of a plain user created for this run (role "user"), as real clients authenticate;
+     * like the owner key, only ever sent in an Authorization header.
+     */
+    userApiKey: string;
     /** The fixture's id in the gateway, so its echo tool is `<serverId>__echo` on /mcp. */
     serverId: string;
     /**
@@ -52,41 +57,33 @@ export const DIRECT = "direct to fixture";
 const GATEWAY_MCP = "gateway /mcp";
 const AUDIT_OFF = "gateway /mcp, audit off";
 const VAULT_SCRUB = "gateway /mcp, vault+scrub";
+const API_KEY = "gateway /mcp, API key";
+const ACCESS_TOKEN = "gateway /mcp, access token";
 
 /**
  * The rows of `npm run bench`, in table order, which is also the order they run in at each concurrency.
- * Rows drift over a run on a busy machine, so "gateway /mcp" sits between the two rows it is contrasted
- * with (see `contrasts`): each pair runs back to back.
+ * Rows drift over a run on a busy machine, so "gateway /mcp" sits between the two rows whose features
+ * cost least (see `contrasts`): each of those pairs runs back to back. The user-credential rows follow
+ * one and two rows later; their cost (1.3-2.5× at p50 in the first four runs) is large beside that drift.
  */
 export const scenarios: Scenario[] = [
   {
     name: DIRECT,
     connect: (context) => echoSession(context, new URL(context.fixture.url), "echo"),
   },
-  {
-    name: "gateway /mcp/<serverId>",
-    baseline: DIRECT,
-    connect: (context) =>
-      echoSession(context, new URL(`/mcp/${context.gateway.serverId}`, context.gateway.origin), "echo", context.gateway.ownerKey),
-  },
-  {
-    name: AUDIT_OFF,
-    baseline: DIRECT,
-    connect: (context) =>
-      echoSession(context, new URL("/mcp", context.gateway.auditOffOrigin), `${context.gateway.serverId}__echo`, context.gateway.ownerKey),
-  },
-  {
-    name: GATEWAY_MCP,
-    baseline: DIRECT,
-    connect: (context) =>
-      echoSession(context, new URL("/mcp", context.gateway.origin), `${context.gateway.serverId}__echo`, context.gateway.ownerKey),
-  },
-  {
-    name: VAULT_SCRUB,
-    baseline: DIRECT,
-    connect: (context) =>
-      echoSession(context, new URL("/mcp", context.gateway.origin), `${context.gateway.vaultServerId}__echo`, context.gateway.ownerKey),
-  },
+  throughGateway("gateway /mcp/<serverId>", (context) =>
+    echoSession(context, new URL(`/mcp/${context.gateway.serverId}`, context.gateway.origin), "echo", context.gateway.ownerKey),
+  ),
+  throughGateway(AUDIT_OFF, (context) =>
+    aggregatedEchoSession(context, context.gateway.ownerKey, { origin: context.gateway.auditOffOrigin }),
+  ),
+  throughGateway(GATEWAY_MCP, (context) => aggregatedEchoSession(context, context.gateway.ownerKey)),
+  throughGateway(VAULT_SCRUB, (context) =>
+    aggregatedEchoSession(context, context.gateway.ownerKey, { serverId: context.gateway.vaultServerId }),
+  ),
+  throughGateway(API_KEY, (context) => aggregatedEchoSession(context, context.gateway.userApiKey)),
+  // One token per session, as each real client exchanges its key for its own; minting is not timed.
+  throughGateway(ACCESS_TOKEN, async (context) => aggregatedEchoSession(context, await mintAccessToken(context))),
 ];
 
 /** Two rows that differ in one feature, compared at each concurrency: `row` ÷ `against`. */
@@ -100,7 +97,44 @@ export interface Contrast {
 export const contrasts: Contrast[] = [
   { label: "audit on ÷ audit off", row: GATEWAY_MCP, against: AUDIT_OFF },
   { label: "vault+scrub ÷ no scrub", row: VAULT_SCRUB, against: GATEWAY_MCP },
+  { label: "API key ÷ owner key", row: API_KEY, against: GATEWAY_MCP },
+  { label: "access token ÷ owner key", row: ACCESS_TOKEN, against: GATEWAY_MCP },
 ];
+
+/** A row through the gateway: its ratios are taken against the direct call. */
+function throughGateway(name: string, connect: Scenario["connect"]): Scenario {
+  return { name, baseline: DIRECT, connect };
+}
+
+/**
+ * A session on the gateway's aggregated /mcp calling `<serverId>__echo`: by default the audited gateway
+ * and the plain fixture registration, so a row that changes one of them (or the credential) differs
+ * from "gateway /mcp" in that alone.
+ */
+function aggregatedEchoSession(
+  context: BenchContext,
+  bearer: string,
+  { origin = context.gateway.origin, serverId = context.gateway.serverId }: { origin?: string; serverId?: string } = {},
+): Promise<ScenarioSession> {
+  return echoSession(context, new URL("/mcp", origin), `${serverId}__echo`, bearer);
+}
+
+/**
+ * POST /auth/token with the user's API key: a short-lived access token for the audited gateway. Its
+ * issuer and audience are that gateway's origin, so it is minted there and used nowhere else.
+ */
+async function mintAccessToken(context: BenchContext): Promise<string> {
+  const response = await fetch(new URL("/auth/token", context.gateway.origin), {
+    method: "POST",
+    headers: { authorization: `Bearer ${context.gateway.userApiKey}` },
+    signal: AbortSignal.timeout(context.callTimeoutMs),
+  });
+  const reply = (await response.json().catch(() => null)) as { access_token?: unknown } | null;
+  if (!response.ok || typeof reply?.access_token !== "string") {
+    throw new Error(`POST /auth/token answered ${response.status}, without an access_token`);
+  }
+  return reply.access_token;
+}
 
 /**
  * An official SDK client session calling the fixture's echo tool, checking every answer: a gateway that
