@@ -67,7 +67,7 @@ export class McpSession extends DurableObject<AppEnv> {
   }
 
   async listen(input: ListenInput): Promise<Response> {
-    const response = this.#runtime.listen(input);
+    const response = await this.#runtime.listen(input);
     if (response.status !== 404) await this.#touch();
     return response;
   }

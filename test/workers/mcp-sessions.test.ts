@@ -262,6 +262,18 @@ describe("sessions", () => {
     // The session is unharmed for its owner, and not usable on another endpoint either.
     expect((await mcp({ sessionId: owner, body: { jsonrpc: "2.0", id: 2, method: "ping" } })).status).toBe(200);
     expect((await mcp({ sessionId: owner, path: `/mcp/${alpha}`, body: { jsonrpc: "2.0", id: 3, method: "ping" } })).status).toBe(404);
+    expect((await mcp({ method: "DELETE", sessionId: owner, credential: mallory.apiKey })).status).toBe(404);
+
+    // Each attempt is a denial in the session's own chain, naming who made it.
+    const rows = await sessionRows(owner, 5);
+    expect(rows.map((row) => [row.method, row.user_id, row.decision, row.decision_reason, row.outcome])).toEqual([
+      ["initialize", null, "allow", null, "ok"],
+      ["ping", mallory.userId, "deny", "the session belongs to another identity", "error"],
+      ["ping", null, "allow", null, "ok"],
+      ["ping", null, "deny", "the session belongs to another endpoint", "error"],
+      ["http/DELETE", mallory.userId, "deny", "the session belongs to another identity", "error"],
+    ]);
+    expect(rows[1]).toMatchObject({ client_name: null, error_code: -32002 });
   });
 
   it("ends a session on DELETE, and after the idle alarm", async () => {

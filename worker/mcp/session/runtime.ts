@@ -89,7 +89,7 @@ interface InFlight {
 }
 
 /** What a request's audit record names before routing: the tool or prompt name, or the resource URI. */
-function subjectOf(request: JsonRpcRequest): InFlight["subject"] {
+function subjectOf(request: Pick<JsonRpcRequest, "params">): InFlight["subject"] {
   const params = request.params ?? {};
   return { name: typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null, arguments: params.arguments };
 }
@@ -161,7 +161,7 @@ export class SessionRuntime {
 
   async receive(input: PostInput): Promise<Response> {
     const record = this.#authorize(input);
-    if (!record) return sessionNotFound();
+    if (!record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
       return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Batches are not supported in protocol version ${record.protocolVersion}`);
     }
@@ -196,9 +196,9 @@ export class SessionRuntime {
   }
 
   /** GET: the standalone stream, or the replay of a dropped stream from `Last-Event-ID` onwards. */
-  listen(input: ListenInput): Response {
+  listen(input: ListenInput): Response | Promise<Response> {
     const record = this.#authorize(input);
-    if (!record) return sessionNotFound();
+    if (!record) return this.#refuse(input, [{ method: "http/GET" }]);
     const replay = input.lastEventId ? this.#store.eventsAfter(input.lastEventId) : null;
     const streamId = replay?.streamId ?? STANDALONE_STREAM;
     // Replay and attach happen in one synchronous step: no event can slip between them, or come twice.
@@ -209,7 +209,7 @@ export class SessionRuntime {
   }
 
   async close(input: CloseInput): Promise<Response> {
-    if (!this.#authorize(input)) return sessionNotFound();
+    if (!this.#authorize(input)) return this.#refuse(input, [{ method: "http/DELETE" }]);
     await this.teardown("closed by client");
     return new Response(null, { status: 200 });
   }
@@ -230,6 +230,23 @@ export class SessionRuntime {
   #authorize(input: { caller: Caller; scope: string | null }): SessionRecord | null {
     const record = this.#record;
     return record && record.subject === input.caller.subject && record.scope === input.scope ? record : null;
+  }
+
+  /**
+   * Answers as if the session did not exist (404). When it does exist, the attempt is recorded in its
+   * chain as a denial, one record per message: someone else presenting its id may hold a stolen one.
+   */
+  async #refuse(input: { caller: Caller; scope: string | null }, attempted: Pick<JsonRpcRequest, "method" | "params">[]): Promise<Response> {
+    const record = this.#record;
+    if (record) {
+      const denial = record.subject === input.caller.subject ? "the session belongs to another endpoint" : "the session belongs to another identity";
+      const refused = errorResponse(null, JSONRPC_ERRORS.SESSION_NOT_FOUND, "Session not found");
+      for (const message of attempted) {
+        const subject = { name: subjectOf(message).name, arguments: undefined };
+        await this.#recordCall(message.method, { caller: input.caller, serverId: null, subject }, Date.now(), refused, { denial });
+      }
+    }
+    return sessionNotFound();
   }
 
   // ---- answering requests ----------------------------------------------------------------------------
@@ -275,20 +292,21 @@ export class SessionRuntime {
       this.#inFlight.delete(key);
     }
     const answer = flight.cancelled ? null : response;
-    await this.#recordCall(request.method, flight, started, answer, () => deliver(answer));
+    await this.#recordCall(request.method, flight, started, answer, { then: () => deliver(answer) });
     return answer;
   }
 
   /**
    * One audit record per request, sealed into the session's chain before the answer goes out. `then`
-   * runs in the same synchronous step that stores the record: one SQLite transaction for both.
+   * runs in the same synchronous step that stores the record: one SQLite transaction for both. A
+   * `denial` records a request refused before it ran, by someone who is not the session's client.
    */
   async #recordCall(
     method: string,
     flight: Pick<InFlight, "caller" | "serverId" | "subject">,
     started: number,
     response: JsonRpcResponse | null,
-    then: () => void = () => {},
+    { then = () => {}, denial }: { then?: () => void; denial?: string } = {},
   ): Promise<void> {
     const record = this.#record;
     if (!record || !this.#audit.enabled) return then();
@@ -298,18 +316,18 @@ export class SessionRuntime {
     const toolFailed = response !== null && "result" in response && response.result.isError === true;
     await this.#audit.record({
       ts: new Date(started).toISOString(),
-      userId: record.principal.userId,
+      userId: flight.caller.principal.userId,
       role: flight.caller.principal.role,
-      clientName: record.clientInfo.name ?? null,
-      clientVersion: record.clientInfo.version ?? null,
+      clientName: denial ? null : (record.clientInfo.name ?? null),
+      clientVersion: denial ? null : (record.clientInfo.version ?? null),
       sessionId: record.sessionId,
       ip: flight.caller.ip,
       serverId: flight.serverId,
       method,
       name: flight.subject.name,
       arguments: auditArguments(flight.subject.arguments, redactor),
-      decision: "allow",
-      decisionReason: null,
+      decision: denial ? "deny" : "allow",
+      decisionReason: denial ?? null,
       policyId: null,
       approvalId: null,
       outcome: response === null || error || toolFailed ? "error" : "ok",
@@ -668,9 +686,11 @@ export class SessionRuntime {
       const answer = errorResponse(request.id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, "The request was interrupted when the session restarted; please retry it");
       const subject = subjectOf(request);
       const serverId = this.#record?.scope ?? (subject.name ? (parseExposedName(subject.name) ?? parseExposedUri(subject.name))?.serverId : null) ?? null;
-      await this.#recordCall(request.method, { caller, serverId, subject }, startedAt, answer, () => {
-        if (streamId !== null) this.#emit(streamId, answer);
-        this.#store.settle(streamId, request.id);
+      await this.#recordCall(request.method, { caller, serverId, subject }, startedAt, answer, {
+        then: () => {
+          if (streamId !== null) this.#emit(streamId, answer);
+          this.#store.settle(streamId, request.id);
+        },
       });
     }
   }
