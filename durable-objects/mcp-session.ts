@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { insertAuditRecords } from "../worker/audit/store.ts";
 import { openDatabase } from "../worker/db/client.ts";
+import { errorText } from "../worker/db/errors.ts";
 import type { AppEnv } from "../worker/env.ts";
 import { analyticsPoint } from "../worker/observability/analytics.ts";
 import { logEvent } from "../worker/observability/log.ts";
@@ -103,7 +104,7 @@ export class McpSession extends DurableObject<AppEnv> {
       this.#retryMs = FIRST_RETRY_MS;
     } catch (error) {
       this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
-      logEvent("audit.flush_failed", { pending: this.#outbox.pending, retryInMs: this.#retryMs, error: String(error) }, "warn");
+      logEvent("audit.flush_failed", { pending: this.#outbox.pending, retryInMs: this.#retryMs, error: errorText(error) }, "warn");
     } finally {
       await handle.close().catch(() => {});
     }

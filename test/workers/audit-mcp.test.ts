@@ -56,4 +56,22 @@ describe("the audit trail of an MCP session", () => {
     const verified = await admin<{ ok: boolean; checked: number }>(7004, { sessionId });
     expect(verified.body.data).toMatchObject({ ok: true, checked: 5 });
   });
+
+  it("stores what Postgres cannot (NUL, half an emoji) as U+FFFD, so delivery never stalls", async () => {
+    const { client, transport } = await connectClient();
+    await client.callTool({ name: `${serverId}__echo`, arguments: { text: "a\u0000b \ud83d" } });
+    // {"text":" is 9 bytes: the emoji's 4 bytes straddle the 8192-byte cut.
+    await client.callTool({ name: `${serverId}__echo`, arguments: { text: "x".repeat(8181) + "😀" } });
+    await client.callTool({ name: `${serverId}__no\u0000pe` }).catch(() => {});
+    await client.callTool({ name: `${serverId}__echo`, arguments: { text: "after" } });
+    const sessionId = transport.sessionId!;
+    await client.close();
+
+    const rows = await sessionRows<Row>(sessionId, 5);
+    expect(rows[1]).toMatchObject({ arguments: { text: "a\ufffdb \ufffd" } });
+    expect(rows[2]?.arguments).toMatchObject({ truncated: true, bytes: 8196, preview: expect.stringMatching(/x\ufffd$/) });
+    expect(rows[3]).toMatchObject({ name: `${serverId}__no\ufffdpe`, outcome: "error" });
+    expect(rows[4]).toMatchObject({ arguments: { text: "after" } });
+    expect((await admin<{ ok: boolean }>(7004, { sessionId })).body.data).toMatchObject({ ok: true, checked: 5 });
+  });
 });

@@ -13,9 +13,10 @@ export const MAX_ARGUMENT_BYTES = 8192;
 export function auditArguments(value: unknown, redactor?: Redactor): unknown {
   if (value === undefined) return null;
   const masked = mask(redactor ? redactor.scrub(value) : value);
-  const json = JSON.stringify(masked);
-  if (json.length <= MAX_ARGUMENT_BYTES) return masked;
-  return { truncated: true, bytes: json.length, preview: json.slice(0, MAX_ARGUMENT_BYTES) };
+  const encoded = new TextEncoder().encode(JSON.stringify(masked));
+  if (encoded.length <= MAX_ARGUMENT_BYTES) return masked;
+  // Cut on bytes; a character split at the cut becomes U+FFFD rather than half a character.
+  return { truncated: true, bytes: encoded.length, preview: new TextDecoder().decode(encoded.subarray(0, MAX_ARGUMENT_BYTES)) };
 }
 
 function mask(value: unknown): unknown {

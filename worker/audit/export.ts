@@ -1,6 +1,7 @@
 import type { DatabaseHandle } from "../db/client.ts";
 import { type AuditFilter, auditPage } from "./query.ts";
 import { logEvent } from "../observability/log.ts";
+import { errorText } from "../db/errors.ts";
 
 /** Rows fetched per query while streaming: bounds memory whatever the range holds. */
 export const EXPORT_PAGE_SIZE = 500;
@@ -33,7 +34,7 @@ export function exportNdjson(handle: DatabaseHandle, filter: AuditFilter): Respo
         }
       } catch (error) {
         // Headers are gone by now; a truncated stream with an error is all a reader can be told.
-        logEvent("audit.export_failed", { error: String(error) }, "error");
+        logEvent("audit.export_failed", { error: errorText(error) }, "error");
         controller.error(new Error("Audit export failed"));
         await close();
       }

@@ -4,6 +4,7 @@ import { AppError } from "../http/errors.ts";
 import { appendToAdminChain } from "./admin-chain.ts";
 import type { AuditFields } from "./record.ts";
 import { logEvent } from "../observability/log.ts";
+import { errorText } from "../db/errors.ts";
 
 /** Who changed what, as the dispatcher knows it before the change runs. */
 export interface MutationContext {
@@ -68,15 +69,10 @@ async function recordFailure(db: Database, context: MutationContext, started: nu
     await db.transaction((tx) => appendToAdminChain(tx, mutationFields(context, started, { outcome: "error", error })));
   } catch (auditError) {
     // The database is likely what failed in the first place; the caller still gets the original error.
-    logEvent("audit.record_failed", { method: context.method, error: causeOf(auditError) }, "error");
+    logEvent("audit.record_failed", { method: context.method, error: errorText(auditError) }, "error");
   }
 }
 
-/** Drizzle's message repeats the query and its parameters; the driver's own message is what matters. */
-function causeOf(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 type Outcome = { outcome: "ok"; result: unknown } | { outcome: "error"; error: unknown };
 

@@ -67,8 +67,31 @@ export function auditHash(record: Omit<AuditRecord, "hash">): Promise<string> {
 }
 
 export async function sealAuditRecord(fields: AuditFields, chain: ChainPosition, now = Date.now()): Promise<AuditRecord> {
-  const unsealed = { ...fields, id: uuidv7(now), chainId: chain.chainId, seq: chain.seq, prevHash: chain.prevHash };
+  const unsealed = { ...storable(fields), id: uuidv7(now), chainId: chain.chainId, seq: chain.seq, prevHash: chain.prevHash };
   return { ...unsealed, hash: await auditHash(unsealed) };
+}
+
+// NUL, and a UTF-16 surrogate without its other half (a string cut in the middle of an emoji).
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
+
+/**
+ * What Postgres can store exactly. It refuses NUL in text and jsonb and lone surrogates in jsonb, and
+ * turns a lone surrogate in text into U+FFFD: either would make the record undeliverable (and with it
+ * every later record of its chain) or change it after its hash was taken. So such characters become
+ * U+FFFD before sealing, and an error code that is no 32-bit integer (a server's own) is not kept.
+ */
+function storable(fields: AuditFields): AuditFields {
+  const code = fields.errorCode;
+  const keptCode = code !== null && Number.isInteger(code) && code >= INT32.min && code <= INT32.max ? code : null;
+  return { ...(cleanStrings(fields) as AuditFields), errorCode: keptCode };
+}
+
+function cleanStrings(value: unknown): unknown {
+  if (typeof value === "string") return value.replace(UNSTORABLE, "\uFFFD");
+  if (Array.isArray(value)) return value.map(cleanStrings);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [cleanStrings(key) as string, cleanStrings(inner)]));
 }
 
 /** RFC 9562 UUIDv7: 48 bits of Unix milliseconds, then randomness, so ids sort by time. */

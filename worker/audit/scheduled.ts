@@ -2,6 +2,7 @@ import { openDatabase } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
 import { pruneAudit, retentionCutoff } from "./prune.ts";
 import { logEvent } from "../observability/log.ts";
+import { errorText } from "../db/errors.ts";
 
 /** The cron trigger's work: prune the audit trail to AUDIT_RETENTION_DAYS ("0" keeps everything). */
 export async function runScheduledPrune(env: AppEnv, now = Date.now()): Promise<void> {
@@ -13,7 +14,7 @@ export async function runScheduledPrune(env: AppEnv, now = Date.now()): Promise<
     logEvent("audit.prune", { cutoff: cutoff.toISOString(), ...result });
   } catch (error) {
     // Logged for Workers observability; rethrown so the cron run is marked failed and retried next time.
-    logEvent("audit.prune_failed", { error: String(error) }, "error");
+    logEvent("audit.prune_failed", { error: errorText(error) }, "error");
     throw error;
   } finally {
     await handle.close().catch(() => {});

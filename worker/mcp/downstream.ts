@@ -6,6 +6,7 @@ import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validatio
 import packageJson from "../../package.json" with { type: "json" };
 import type { ServerTransport } from "../db/schema.ts";
 import { Redactor } from "../vault/redactor.ts";
+import { errorText } from "../db/errors.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "./protocol.ts";
 import { RequestOrigins, TracedTransport } from "./request-origins.ts";
 
@@ -126,7 +127,7 @@ export class DownstreamPool {
         // The message may quote the URL, and with it a value injected into the URL.
         throw new RpcFailure(
           JSONRPC_ERRORS.DOWNSTREAM_ERROR,
-          `Could not connect to server "${target.serverId}": ${resolved.redactor.scrubText(errorMessage(error))}`,
+          `Could not connect to server "${target.serverId}": ${resolved.redactor.scrubText(errorText(error))}`,
         );
       }
     }
@@ -187,6 +188,3 @@ function isHttpClientError(error: unknown): boolean {
   return typeof code === "number" && code >= 400 && code < 500;
 }
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

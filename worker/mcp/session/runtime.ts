@@ -30,7 +30,8 @@ import {
 } from "../aggregate.ts";
 import type { CatalogList } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
-import { DownstreamPool, errorMessage } from "../downstream.ts";
+import { DownstreamPool } from "../downstream.ts";
+import { errorText } from "../../db/errors.ts";
 import { parseExposedName, parseExposedUri } from "../names.ts";
 import {
   BATCH_PROTOCOL_VERSION,
@@ -189,7 +190,7 @@ export class SessionRuntime {
     for (const request of requests) {
       // Left in flight, the request is answered and audited as interrupted when the object next starts.
       void this.#answerOnStream(streamId, request, input.caller).catch((error: unknown) =>
-        logEvent("request.error", { sessionId: record.sessionId, error: errorMessage(error) }, "error"),
+        logEvent("request.error", { sessionId: record.sessionId, error: errorText(error) }, "error"),
       );
     }
     return new Response(body, { headers: { ...SSE_HEADERS, [SESSION_HEADER]: record.sessionId } });
@@ -349,7 +350,7 @@ export class SessionRuntime {
     if (error instanceof RpcFailure) return errorResponse(id, error.code, error.message);
     // Vault failures name the record and the reason, never a key or a value: the caller may see them.
     if (error instanceof VaultError) return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, `Vault: ${error.message}`);
-    logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorMessage(error), cause: errorMessage((error as { cause?: unknown }).cause ?? "") }, "error");
+    logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorText(error), cause: errorText((error as { cause?: unknown }).cause ?? "") }, "error");
     return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
   }
 
@@ -536,7 +537,7 @@ export class SessionRuntime {
   /** A downstream's own JSON-RPC error passes through; a broken connection is dropped and reported plainly. */
   async #downstreamFailure(serverId: string, error: unknown): Promise<RpcFailure> {
     const redactor = await this.#downstream().redactor(serverId);
-    const message = redactor.scrubText(errorMessage(error));
+    const message = redactor.scrubText(errorText(error));
     if (error instanceof SdkMcpError && error.code !== -32000 && error.code !== -32001) {
       return new RpcFailure(error.code, message.replace(/^MCP error -?\d+: /, ""));
     }
@@ -655,7 +656,7 @@ export class SessionRuntime {
     const lists = refreshed[notification.method];
     if (lists) {
       await this.#directory.refreshCatalog((await this.#directory.server(serverId)).row, lists).catch((error: unknown) =>
-        logEvent("catalog.refresh_failed", { serverId, error: redactor.scrubText(errorMessage(error)) }, "warn"),
+        logEvent("catalog.refresh_failed", { serverId, error: redactor.scrubText(errorText(error)) }, "warn"),
       );
       this.#emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });
     } else if (notification.method === "notifications/resources/updated") {
@@ -676,7 +677,7 @@ export class SessionRuntime {
       await this.#recoverInterrupted();
     } catch (error) {
       // Failing here would fail every restart of the object, and with it the delivery of its audit outbox.
-      logEvent("session.recovery_failed", { sessionId: this.#record?.sessionId, error: errorMessage(error) }, "error");
+      logEvent("session.recovery_failed", { sessionId: this.#record?.sessionId, error: errorText(error) }, "error");
       this.#store.forgetInterrupted();
     }
   }

@@ -12,7 +12,8 @@ import { openServerConfig } from "../../vault/server-config.ts";
 import type { CatalogEntry } from "../aggregate.ts";
 import { type CatalogList, type CatalogView, catalogView, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
-import { type DownstreamPool, type DownstreamTarget, errorMessage } from "../downstream.ts";
+import { type DownstreamPool, type DownstreamTarget } from "../downstream.ts";
+import { errorText } from "../../db/errors.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
 import type { SessionRecord } from "./store.ts";
 
@@ -72,7 +73,7 @@ export class ServerDirectory {
       // Postgres is down: serve what this session last saw rather than failing every call.
       const known = [...this.#lastKnownServers.values()].filter((row) => (!scope || row.serverId === scope) && (!only || row.serverId === only));
       if (known.length === 0) throw error;
-      logEvent("database.unreachable", { sessionId: this.#session().sessionId, using: "last known servers", error: errorMessage(error) }, "warn");
+      logEvent("database.unreachable", { sessionId: this.#session().sessionId, using: "last known servers", error: errorText(error) }, "warn");
       return known;
     }
   }
@@ -113,7 +114,7 @@ export class ServerDirectory {
       // Postgres is down: serve what this session last saw rather than failing every call.
       access = this.#lastKnown.get(serverId)?.access;
       if (!access) throw error;
-      logEvent("database.unreachable", { sessionId: session.sessionId, using: "last known server", error: errorMessage(error) }, "warn");
+      logEvent("database.unreachable", { sessionId: session.sessionId, using: "last known server", error: errorText(error) }, "warn");
     }
     if (!access) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
     cache?.set(serverId, access);
@@ -151,7 +152,7 @@ export class ServerDirectory {
     const entries = await Promise.all(
       list.map((server) =>
         this.#catalogOf(server).catch(async (error: unknown) => {
-          const message = (await this.#pool().redactor(server.serverId)).scrubText(errorMessage(error));
+          const message = (await this.#pool().redactor(server.serverId)).scrubText(errorText(error));
           logEvent("catalog.skip", { sessionId: this.#session().sessionId, serverId: server.serverId, error: message }, "warn");
           return null;
         }),
@@ -210,7 +211,7 @@ export class ServerDirectory {
     }
     this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
     await saveCatalog(this.db(), server.serverId, this.#view(server), catalog).catch((error: unknown) =>
-      logEvent("catalog.save_failed", { serverId: server.serverId, error: errorMessage(error) }, "warn"),
+      logEvent("catalog.save_failed", { serverId: server.serverId, error: errorText(error) }, "warn"),
     );
     return catalog;
   }
