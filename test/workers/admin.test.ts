@@ -44,6 +44,10 @@ describe("admin API: users", () => {
       [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { Host: "x" } }, "data.headers"],
       [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { "X-A": "a\r\nB: c" } }, "data.headers"],
       [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { "X-A": "{{user:NOPE}}" } }, "NOPE"],
+      // What Postgres cannot store is the client's error, not a failed query.
+      [1010, { name: "a\u0000b" }, "data.name: contains a NUL"],
+      [1010, { name: "x", attributes: { team: "\ud800" } }, "data.attributes.team"],
+      [1010, { name: "x", attributes: { deep: JSON.parse("[".repeat(100) + "]".repeat(100)) } }, "nested deeper than 32"],
     ];
     for (const [action, data, field] of cases) {
       const reply = await admin(action, data);

@@ -164,6 +164,28 @@ describe("authentication", () => {
     );
     await waitOnExecutionContext(ctx);
     expect(response.status).toBe(401);
+
+    // With no owner key configured at all, users' keys still work.
+    const user = await createUser();
+    const unset = createExecutionContext();
+    const { OWNER_KEY: _omitted, ...withoutOwnerKey } = env;
+    const exchanged = await app.fetch(
+      new Request(`${ORIGIN}/auth/token`, { method: "POST", headers: { authorization: `Bearer ${user.apiKey}` } }),
+      withoutOwnerKey,
+      unset,
+    );
+    await waitOnExecutionContext(unset);
+    expect(exchanged.status).toBe(200);
+  });
+
+  it("refuses a signing-key ring that holds one kid twice", async () => {
+    const { privateKey } = await generateKeyPair("ES256", { extractable: true });
+    const twin = { ...(await exportJWK(privateKey)), kid: signingJwk.kid, alg: "ES256" };
+    const ctx = createExecutionContext();
+    const response = await app.fetch(new Request(`${ORIGIN}/.well-known/jwks.json`), { ...env, JWT_SIGNING_KEY: JSON.stringify([JSON.parse(env.JWT_SIGNING_KEY), twin]) }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(500);
+    expect(await response.text()).toContain("appears twice");
   });
 
   it("does not let a user's token stand in for another user", async () => {

@@ -7,6 +7,7 @@ import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { loadKeyRing } from "../vault/keyring.ts";
 import type { Action, ActionContext } from "./action.ts";
+import { unstorableInput } from "../http/storable-input.ts";
 
 const envelopeSchema = z.strictObject({
   action: z.number().int().describe("The numeric action code"),
@@ -47,6 +48,8 @@ export function actionHandler(endpoint: ActionEndpoint) {
     const action = byCode.get(envelope.data.action);
     if (!action) throw new AppError("UNKNOWN_ACTION", `Unknown action ${envelope.data.action}`);
 
+    const unstorable = unstorableInput(envelope.data.data, "data");
+    if (unstorable) throw new AppError("VALIDATION_FAILED", `Invalid input: ${unstorable}`);
     const data = action.input.safeParse(envelope.data.data ?? {});
     if (!data.success) throw validationError(data.error, "data.");
 

@@ -65,7 +65,7 @@ export const userActions = [
       attributes: attributes.optional().describe("Replaces the attributes object"),
     }),
     async run({ db, principal }, { userId, ...patch }) {
-      const current = await getUser(db, userId);
+      const current = await getUser(db, userId, { forUpdate: true });
       assertMayManage(principal, current.role, patch.role);
       return { user: await updateUser(db, userId, patch) };
     },
@@ -78,7 +78,7 @@ export const userActions = [
     returns: "`{userId, deleted: true}`",
     input: z.strictObject({ userId }),
     async run({ db, principal }, data) {
-      assertMayManage(principal, (await getUser(db, data.userId)).role);
+      assertMayManage(principal, (await getUser(db, data.userId, { forUpdate: true })).role);
       await deleteUser(db, data.userId);
       return { userId: data.userId, deleted: true };
     },
@@ -91,7 +91,7 @@ export const userActions = [
     returns: "`{user}`",
     input: z.strictObject({ userId }),
     async run({ db, principal }, data) {
-      assertMayManage(principal, (await getUser(db, data.userId)).role);
+      assertMayManage(principal, (await getUser(db, data.userId, { forUpdate: true })).role);
       return { user: await updateUser(db, data.userId, { status: "disabled" }) };
     },
   }),
@@ -103,7 +103,7 @@ export const userActions = [
     returns: "`{userId, apiKey}`",
     input: z.strictObject({ userId }),
     async run({ db, principal }, data) {
-      assertMayManage(principal, (await getUser(db, data.userId)).role);
+      assertMayManage(principal, (await getUser(db, data.userId, { forUpdate: true })).role);
       return { userId: data.userId, apiKey: await rotateUserKey(db, data.userId) };
     },
   }),

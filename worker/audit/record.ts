@@ -1,4 +1,5 @@
 import { sha256Hex } from "../auth/crypto.ts";
+import { toStorableText } from "../db/storable.ts";
 
 /** One audit record, exactly as stored in Postgres (`audit_records`). */
 export interface AuditRecord {
@@ -71,15 +72,12 @@ export async function sealAuditRecord(fields: AuditFields, chain: ChainPosition,
   return { ...unsealed, hash: await auditHash(unsealed) };
 }
 
-// NUL, and a UTF-16 surrogate without its other half (a string cut in the middle of an emoji).
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
 
 /**
- * What Postgres can store exactly. It refuses NUL in text and jsonb and lone surrogates in jsonb, and
- * turns a lone surrogate in text into U+FFFD: either would make the record undeliverable (and with it
- * every later record of its chain) or change it after its hash was taken. So such characters become
- * U+FFFD before sealing, and an error code that is no 32-bit integer (a server's own) is not kept.
+ * What Postgres can store exactly. Text it cannot keep as it is would make the record undeliverable (and
+ * with it every later record of its chain) or change it after its hash was taken, so it becomes U+FFFD
+ * before sealing; an error code that is no 32-bit integer (a server's own) is not kept.
  */
 function storable(fields: AuditFields): AuditFields {
   const code = fields.errorCode;
@@ -88,7 +86,7 @@ function storable(fields: AuditFields): AuditFields {
 }
 
 function cleanStrings(value: unknown): unknown {
-  if (typeof value === "string") return value.replace(UNSTORABLE, "\uFFFD");
+  if (typeof value === "string") return toStorableText(value);
   if (Array.isArray(value)) return value.map(cleanStrings);
   if (value === null || typeof value !== "object") return value;
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [cleanStrings(key) as string, cleanStrings(inner)]));

@@ -32,7 +32,9 @@ export async function authenticate(
   const token = bearerToken(authorization);
   if (!token) return { ok: false, reason: "missing" };
 
-  if (env.OWNER_KEY.length >= MIN_OWNER_KEY_LENGTH && (await secretsEqual(token, env.OWNER_KEY))) {
+  // A missing or short owner key authenticates nobody; it must not break every other credential either.
+  const ownerKey = env.OWNER_KEY ?? "";
+  if (ownerKey.length >= MIN_OWNER_KEY_LENGTH && (await secretsEqual(token, ownerKey))) {
     return { ok: true, principal: { via: "owner-key", role: "owner", userId: null } };
   }
   const principal = looksLikeApiKey(token)

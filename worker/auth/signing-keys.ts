@@ -30,6 +30,8 @@ async function importRing(source: string): Promise<SigningKeyRing> {
   let active: SigningKeyRing["active"] | undefined;
   for (const jwk of jwks) {
     const { kid, alg } = jwk as { kid: string; alg: string };
+    // A second key under one kid would silently replace the first one's verifier.
+    if (verifiers.has(kid)) throw misconfigured(`the kid "${kid}" appears twice`);
     const publicJwk = toPublicJwk(jwk);
     verifiers.set(kid, { alg, key: (await importJWK(publicJwk, alg)) as CryptoKey });
     publicJwks.push({ ...publicJwk, use: "sig" });

@@ -72,8 +72,10 @@ export async function listUsers(db: Database, filter: { userId?: string | undefi
   return rows.map(toUserView);
 }
 
-export async function getUser(db: Database, userId: string): Promise<UserView> {
-  const [row] = await db.select().from(users).where(eq(users.id, userId)).limit(1);
+/** `forUpdate` locks the row until the transaction ends, so a check of its role holds for the change that follows. */
+export async function getUser(db: Database, userId: string, options: { forUpdate?: boolean } = {}): Promise<UserView> {
+  const query = db.select().from(users).where(eq(users.id, userId)).limit(1);
+  const [row] = options.forUpdate ? await query.for("update") : await query;
   if (!row) throw userNotFound(userId);
   return toUserView(row);
 }
