@@ -23,16 +23,31 @@ async function shutdown(code: number): Promise<void> {
   // wrangler runs in its own process group; signalling the group reaches workerd too, so nothing is orphaned.
   if (wrangler?.pid && wrangler.exitCode === null) {
     const exited = new Promise((resolve) => wrangler?.once("exit", resolve));
-    process.kill(-wrangler.pid, "SIGTERM");
+    signalWrangler("SIGTERM");
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    if (wrangler.exitCode === null && wrangler.signalCode === null) process.kill(-wrangler.pid, "SIGKILL");
+    if (wrangler.exitCode === null && wrangler.signalCode === null) signalWrangler("SIGKILL");
   }
   await embedded?.stop().catch(() => {});
   process.exit(code);
 }
 
-process.on("SIGINT", () => void shutdown(0));
-process.on("SIGTERM", () => void shutdown(0));
+/** The group may be gone already (ESRCH); stopping must go on regardless. */
+function signalWrangler(signal: NodeJS.Signals): void {
+  if (!wrangler?.pid) return;
+  try {
+    process.kill(-wrangler.pid, signal);
+  } catch {
+    // nothing left to signal
+  }
+}
+
+// SIGHUP is a closed terminal. Without a handler this process would die on it and, since wrangler runs
+// in its own process group, leave wrangler and workerd running with the port and no database.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(0));
+// Last resort for any other way out (an uncaught error): the group must not outlive this process.
+process.on("exit", () => {
+  if (wrangler?.exitCode === null && wrangler.signalCode === null) signalWrangler("SIGKILL");
+});
 
 try {
   const fresh = await ensureDevVars(`${root}.dev.vars`);
@@ -50,6 +65,8 @@ try {
     console.log(`Embedded Postgres (PGlite) at ${new URL(databaseUrl).host}, data in .data/pglite`);
   }
   await runMigrations(databaseUrl);
+  // A signal during the steps above has already started stopping: wrangler must not start after it.
+  if (stopping) await new Promise<never>(() => {}); // shutdown() is under way and exits the process
 
   wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, ...process.argv.slice(2)], {
     cwd: root,

@@ -41,7 +41,7 @@ async function admin<T>(origin: string, credential: string, action: number, data
 }
 
 /** Signals the launcher, waits (bounded) for it to exit, and checks that it took everything with it. */
-async function stopAndCheckNothingLeft(dev: DevProcess, dir: string, port: number, signal: "SIGINT" | "SIGTERM") {
+async function stopAndCheckNothingLeft(dev: DevProcess, dir: string, port: number, signal: "SIGINT" | "SIGTERM" | "SIGHUP") {
   expect(dev.child.exitCode, `npm run dev died before it was told to stop.\n${describeOutput(dev)}`).toBeNull();
   dev.child.kill(signal);
   const exit = await Promise.race([
@@ -157,5 +157,13 @@ describe("npm run dev boots from nothing", () => {
     expect(listed.body.data?.users).toContainEqual(expect.objectContaining({ userId: created?.userId, name: created?.name }));
 
     await stopAndCheckNothingLeft(dev, dir, port, "SIGTERM");
+  });
+
+  it("third run: a closed terminal (SIGHUP) stops everything too", async () => {
+    const port = await freePort();
+    const dev = startDev(dir, port);
+    running.push(dev);
+    await waitForHealthy(dev, `http://127.0.0.1:${port}`);
+    await stopAndCheckNothingLeft(dev, dir, port, "SIGHUP");
   });
 });
