@@ -69,6 +69,20 @@ describe("auditing admin and self-service changes", () => {
     }
   });
 
+  it("keeps literal credentials in a server's URL and headers out of the record, placeholders in", async () => {
+    const serverId = uniqueId("lit");
+    const canary = `canary-literal-${crypto.randomUUID()}`;
+    await createServer(serverId, { url: `https://user:${canary}@api.example.com/mcp?key=${canary}`, headers: { "X-Api-Key": canary, "X-Team": "Bearer {{secret:T}}" } });
+    expect((await admin(2012, { serverId, headers: { "X-Api-Key": canary } })).status).toBe(200);
+    const rows = await recordsOf("server_id = $1", [serverId]);
+    expect(rows.map((r) => r.method)).toEqual(["admin/CREATE_SERVER", "admin/UPDATE_SERVER"]);
+    expect(rows[0]?.arguments).toMatchObject({
+      url: "https://[MASKED]@api.example.com/mcp?key=[MASKED]",
+      headers: { "X-Api-Key": "[MASKED]", "X-Team": "Bearer {{secret:T}}" },
+    });
+    expect(await sql("select id from audit_records r where r::text like $1", [`%${canary}%`])).toEqual([]);
+  });
+
   it("records a user's own change under user/ with their identity, values masked", async () => {
     const serverId = uniqueId("aud");
     const canary = `canary-user-${crypto.randomUUID()}`;
@@ -123,10 +137,19 @@ describe("auditing admin and self-service changes", () => {
     const handle = openDatabase(env);
     try {
       const context = { method: "admin/TEST", name: uniqueId("TEST"), serverId: null, principal: { via: "owner-key", role: "owner", userId: null } as const, ip: null };
-      // jsonb refuses \u0000, so the audit insert fails after the change has been made in the transaction.
+      // A trigger refuses this test's records, so the audit insert fails after the change was made in the
+      // transaction. (Records are sealed storable, so no input of ours makes Postgres refuse one any more.)
+      const refusing = uniqueId("refusing").replaceAll("-", "_");
+      await sql(`create function ${refusing}() returns trigger language plpgsql as $$ begin raise exception 'audit_records refuses this row'; end $$`);
+      await sql(`create trigger ${refusing} before insert on audit_records for each row when (new.name = '${context.name}') execute function ${refusing}()`);
       const unwritable = uniqueId("unwritable");
-      const failing = runAudited(handle.db, { ...context, arguments: { bad: "\u0000" } }, (tx) => tx.insert(users).values({ id: crypto.randomUUID(), name: unwritable }));
-      await expect(failing).rejects.toThrow(/audit_records/);
+      try {
+        const failing = runAudited(handle.db, { ...context, arguments: {} }, (tx) => tx.insert(users).values({ id: crypto.randomUUID(), name: unwritable }));
+        await expect(failing).rejects.toThrow(/audit_records/);
+      } finally {
+        await sql(`drop trigger ${refusing} on audit_records`);
+        await sql(`drop function ${refusing}()`);
+      }
       expect(await sql("select id from users where name = $1", [unwritable])).toEqual([]);
       expect(await sql("select id from audit_records where name = $1", [context.name])).toEqual([]);
 

@@ -60,7 +60,7 @@ export function actionHandler(endpoint: ActionEndpoint) {
       serverId: serverIdOf(data.data),
       principal,
       ip: c.req.header("cf-connecting-ip") ?? null,
-      arguments: auditArguments(data.data),
+      arguments: auditArguments(action.auditInput ? action.auditInput(data.data) : data.data),
     };
     const context: ActionContext = {
       db,

@@ -4,6 +4,7 @@ import { AppError } from "../http/errors.ts";
 import { referencedNames } from "../vault/placeholders.ts";
 import { createServer, deleteServer, listServers, updateServer } from "../servers/store.ts";
 import { defineAction } from "./action.ts";
+import { auditableServerInput } from "./server-audit.ts";
 
 // The gateway owns these on the downstream connection; letting a config override them would break the session.
 const RESERVED_HEADERS = new Set([
@@ -69,6 +70,7 @@ export const serverActions = [
   defineAction({
     code: 2010,
     name: "CREATE_SERVER",
+    auditInput: auditableServerInput,
     mutates: true,
     summary: "Registers a downstream MCP server.",
     returns: "`{server}`",
@@ -99,6 +101,7 @@ export const serverActions = [
   defineAction({
     code: 2012,
     name: "UPDATE_SERVER",
+    auditInput: auditableServerInput,
     mutates: true,
     summary: "Changes a server's settings; omitted fields keep their values, headers are replaced whole.",
     returns: "`{server}`",

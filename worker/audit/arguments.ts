@@ -1,7 +1,7 @@
 import type { Redactor } from "../vault/redactor.ts";
 
 /** Keys whose values are credentials by their name alone, wherever they appear in arguments. */
-const SENSITIVE_KEY = /token|password|passwd|secret|authorization|cookie|api[-_]?key|credential|^values?$/i;
+const SENSITIVE_KEY = /token|password|passwd|pwd|secret|authorization|cookie|api[-_]?key|private[-_]?key|credential|^pass$|^auth$|^values?$/i;
 export const MASK = "[MASKED]";
 /** Arguments larger than this are stored as a truncated preview: the audit trail is not a data lake. */
 export const MAX_ARGUMENT_BYTES = 8192;

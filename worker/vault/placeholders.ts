@@ -6,6 +6,11 @@ const PLACEHOLDER = /\{\{(secret|user):([A-Za-z0-9_.-]{1,64})\}\}/g;
 
 export type PlaceholderKind = "secret" | "user";
 
+/** The text with its placeholders taken out: what is literal in it. */
+export function literalPart(text: string): string {
+  return text.replace(PLACEHOLDER, "");
+}
+
 export interface ConnectionTemplate {
   url: string;
   headers: Record<string, string>;
