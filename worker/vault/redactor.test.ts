@@ -41,7 +41,7 @@ describe("Redactor", () => {
     expect(redactor.scrubText(new URLSearchParams({ t: token }).toString())).toBe("t=[REDACTED:TOKEN]");
   });
 
-  it("scrubs every string value inside nested objects and arrays, leaving keys and other values", () => {
+  it("scrubs every string inside nested objects and arrays, keys included, leaving other values", () => {
     const input = {
       [token]: 1,
       list: [token, { deep: `Bearer ${token}`, n: 5, ok: true, none: null }],
@@ -49,12 +49,33 @@ describe("Redactor", () => {
     };
     const output = redactor.scrub(input);
     expect(output).toEqual({
-      [token]: 1,
+      "[REDACTED:TOKEN]": 1,
       list: ["[REDACTED:TOKEN]", { deep: "Bearer [REDACTED:TOKEN]", n: 5, ok: true, none: null }],
       b: "[REDACTED:TOKEN]",
     });
     expect(output).not.toBe(input);
     expect(input.list[0]).toBe(token); // the input is not modified
+  });
+
+  it("finds a value as it reads inside JSON text, and in stricter or lower-case percent-encoding", () => {
+    const quirky = new Redactor({ Q: 'pa"ss\\wörd/1 (x)!' });
+    const value = 'pa"ss\\wörd/1 (x)!';
+    const asJson = JSON.stringify({ h: value });
+    const withEscapedSlashes = asJson.replaceAll("/", "\\/");
+    const asciiOnly = asJson.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const lowerHex = encodeURIComponent(value).replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase());
+    const strict = encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+    for (const text of [asJson, withEscapedSlashes, asciiOnly, `q=${lowerHex}`, `q=${strict}`]) {
+      expect(quirky.scrubText(text), text).toContain("[REDACTED:Q]");
+      expect(quirky.scrubText(text), text).not.toContain("ss");
+    }
+  });
+
+  it("keeps a __proto__ key a key", () => {
+    const parsed = JSON.parse(`{"__proto__": {"t": "${token}"}, "x": 1}`) as Record<string, unknown>;
+    const output = redactor.scrub(parsed);
+    expect(Object.keys(output)).toEqual(["__proto__", "x"]);
+    expect(JSON.stringify(output)).toBe('{"__proto__":{"t":"[REDACTED:TOKEN]"},"x":1}');
   });
 
   it("handles secrets that contain or overlap each other", () => {

@@ -13,7 +13,9 @@ const encoder = new TextEncoder();
  * Replaces injected secret values in text going back to a client with `[REDACTED:NAME]`.
  *
  * Each value is looked for as itself, base64 and base64url (padded and not) of its UTF-8 bytes,
- * `encodeURIComponent`, and the form encoding (`+` for space; also URLSearchParams' stricter form).
+ * `encodeURIComponent` (upper- and lower-case hex, and RFC 3986's stricter set), the form encoding
+ * (`+` for space; also URLSearchParams' stricter form), and as it reads inside a JSON string (escaped
+ * quotes and backslashes, `\/`, and `\uXXXX` for non-ASCII), since tool results often carry JSON text.
  * Base64 detection covers the value encoded alone: `Basic base64(user:pass)` is caught only when the
  * secret is exactly `user:pass`, and a value inside a larger base64 blob is not, since its encoding
  * then depends on the neighbouring bytes.
@@ -72,7 +74,7 @@ export class Redactor {
   }
 
   /**
-   * Deep copy with every string value scrubbed (object keys are left alone: they are schema, not data).
+   * Deep copy with every string scrubbed, object keys included (a server may key a map by a token).
    * Arrays and plain objects are rebuilt; anything else that is not a string is returned as is.
    */
   scrub<T>(value: T): T {
@@ -95,7 +97,10 @@ export class Redactor {
     if (proto !== Object.prototype && proto !== null) return value;
     const copy: Record<string, unknown> = {};
     seen.set(value, copy);
-    for (const [key, item] of Object.entries(value)) copy[key] = this.#walk(item, seen);
+    for (const [key, item] of Object.entries(value)) {
+      // Defined, not assigned: a "__proto__" key must stay a key, not become the copy's prototype.
+      Object.defineProperty(copy, this.scrubText(key), { value: this.#walk(item, seen), enumerable: true, writable: true, configurable: true });
+    }
     return copy;
   }
 }
@@ -104,6 +109,7 @@ function variants(value: string): Set<string> {
   const base64 = encodeBase64(encoder.encode(value));
   const base64Url = base64.replaceAll("+", "-").replaceAll("/", "_");
   const uri = encodeURIComponent(value);
+  const json = JSON.stringify(value).slice(1, -1);
   const found = new Set([
     value,
     base64,
@@ -111,8 +117,13 @@ function variants(value: string): Set<string> {
     base64Url,
     base64Url.replace(/=+$/, ""),
     uri,
+    uri.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
+    uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
     uri.replaceAll("%20", "+"),
     new URLSearchParams([["", value]]).toString().slice(1),
+    json,
+    json.replaceAll("/", "\\/"),
+    json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
   ]);
   return found;
 }
