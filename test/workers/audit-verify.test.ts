@@ -88,12 +88,24 @@ describe("VERIFY_AUDIT", () => {
     const base = Date.now() - 600_000;
     const { chainId, records } = await chainOf(10, (i) => new Date(base + i * 1000).toISOString());
     const range = { sessionId: chainId, since: records[3]!.ts, until: records[7]!.ts };
-    expect(await verify(range)).toEqual({ ok: true, checked: 4 });
+    // seq 4..7 are in range; seq 3 and 8, their neighbours, are checked too.
+    expect(await verify(range)).toEqual({ ok: true, checked: 6 });
     // The record just before the range is what seq 4 links to: deleting it shows up here too.
     await sql("delete from audit_records where chain_id = $1 and seq = 3", [chainId]);
     expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 3, id: records[3]!.id });
     // A range wholly after the damage is still intact.
-    expect(await verify({ sessionId: chainId, since: records[5]!.ts })).toEqual({ ok: true, checked: 5 });
+    expect(await verify({ sessionId: chainId, since: records[5]!.ts })).toEqual({ ok: true, checked: 6 });
+  });
+
+  it("catches a record edited to leave the time range, at either end", async () => {
+    const base = Date.now() - 600_000;
+    const { chainId, records } = await chainOf(10, (i) => new Date(base + i * 1000).toISOString());
+    const range = { sessionId: chainId, since: records[3]!.ts, until: records[7]!.ts };
+    await sql("update audit_records set ts = '2001-01-01T00:00:00Z' where chain_id = $1 and seq = 7", [chainId]);
+    expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 7, reason: expect.stringContaining("edited") });
+    await sql("update audit_records set ts = $2 where chain_id = $1 and seq = 7", [chainId, records[6]!.ts]);
+    await sql("update audit_records set ts = '2001-01-01T00:00:00Z' where chain_id = $1 and seq = 4", [chainId]);
+    expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 4, reason: expect.stringContaining("edited") });
   });
 
   it("rejects bad input", async () => {
@@ -138,6 +150,19 @@ describe("retention", () => {
     expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 2 }, { seq: 3 }, { seq: 4 }]);
     expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 1, hash: records[0]!.hash }]);
     expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
+  });
+
+  it("stops pruning at a record that was deleted, so the deletion stays visible", async () => {
+    const { chainId } = await chainOf(6, (i) => in2001(1, i + 1));
+    await sql("delete from audit_records where chain_id = $1 and seq = 3", [chainId]);
+    const handle = openDatabase(env);
+    try {
+      await pruneAudit(handle.db, new Date(in2001(6, 1)));
+    } finally {
+      await handle.close();
+    }
+    expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 4 }, { seq: 5 }, { seq: 6 }]);
+    expect((await verify({ sessionId: chainId })).firstMismatch).toMatchObject({ chainId, seq: 3, reason: expect.stringContaining("missing") });
   });
 
   it("runs from the cron trigger with AUDIT_RETENTION_DAYS", async () => {

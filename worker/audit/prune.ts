@@ -13,7 +13,9 @@ export interface PruneResult {
  * chain's anchor, in one statement (so one transaction): VERIFY_AUDIT then starts each chain from its
  * anchor and still passes. Only a chain's leading run of old records goes: a record older than the cutoff
  * that follows a newer one (concurrent calls in a session are sealed in completion order) waits for a later
- * prune, since removing it would leave a gap that reads as a deleted record.
+ * prune, since removing it would leave a gap that reads as a deleted record. The run also stops at a seq
+ * that is already missing (`missing_before` counts the gaps since the anchor): pruning across a deleted
+ * record would anchor past it and hide the deletion.
  */
 export async function pruneAudit(db: Database, cutoff: Date): Promise<PruneResult> {
   return db.transaction(async (tx) => {
@@ -21,13 +23,20 @@ export async function pruneAudit(db: Database, cutoff: Date): Promise<PruneResul
     // it must see either the state before this prune or the state after, never half of it.
     await lockAdminChain(tx);
     const result = await tx.execute(sql`
-      with kept as (
-        select chain_id, min(seq) as first_kept from audit_records where ts >= ${cutoff.toISOString()} group by chain_id
+      with numbered as (
+        select r.chain_id, r.seq, r.ts,
+               r.seq - coalesce(a.seq, 0) - row_number() over (partition by r.chain_id order by r.seq) as missing_before
+        from audit_records r left join audit_anchors a on a.chain_id = r.chain_id
+      ),
+      kept as (
+        select chain_id, min(seq) as first_kept from numbered
+        where ts >= ${cutoff.toISOString()} or missing_before <> 0
+        group by chain_id
       ),
       deleted as (
         delete from audit_records r
         where r.ts < ${cutoff.toISOString()}
-          and not exists (select 1 from kept k where k.chain_id = r.chain_id and r.seq > k.first_kept)
+          and not exists (select 1 from kept k where k.chain_id = r.chain_id and r.seq >= k.first_kept)
         returning r.chain_id, r.seq, r.hash
       ),
       last_deleted as (

@@ -29,8 +29,9 @@ export interface VerifyResult {
 const VERIFY_PAGE_SIZE = 1000;
 
 /**
- * Walks every chain with a record in scope, in seq order, from the first such record to the last: each
- * record's hash must match its contents, its prev_hash the hash before it, and seq must have no gaps.
+ * Walks every chain with a record in scope, in seq order, from the first such record to the last and one
+ * record either side: each record's hash must match its contents, its prev_hash the hash before it, and
+ * seq must have no gaps.
  * The walk covers the chain's whole seq interval rather than only records with ts in the range, because
  * concurrent calls in one session may finish, and so be sealed, out of timestamp order.
  */
@@ -58,16 +59,19 @@ export async function verifyAudit(db: Database, scope: VerifyScope): Promise<Ver
 
 async function verifyChain(db: Database, chainId: string, first: number, last: number): Promise<{ checked: number; mismatch?: Mismatch }> {
   const start = await linkBefore(db, chainId, first);
-  if ("missing" in start) return { checked: 0, mismatch: { chainId, seq: start.missing, id: start.nextId, reason: `seq ${start.missing} is missing: a record was deleted` } };
+  if ("reason" in start) return { checked: 0, mismatch: start };
 
+  // One record past the range is checked too, as the record before it was: a record whose ts was edited
+  // to fall outside the range no longer counts as in it, but it is still the range's neighbour.
+  const end = last + 1;
   let expectedSeq = first;
   let prevHash = start.hash;
-  let checked = 0;
-  while (expectedSeq <= last) {
+  let checked = start.checked;
+  while (expectedSeq <= end) {
     const rows = await db
       .select()
       .from(auditRecords)
-      .where(and(eq(auditRecords.chainId, chainId), gt(auditRecords.seq, expectedSeq - 1), lte(auditRecords.seq, last)))
+      .where(and(eq(auditRecords.chainId, chainId), gt(auditRecords.seq, expectedSeq - 1), lte(auditRecords.seq, end)))
       .orderBy(asc(auditRecords.seq))
       .limit(VERIFY_PAGE_SIZE);
     if (rows.length === 0) break;
@@ -78,7 +82,7 @@ async function verifyChain(db: Database, chainId: string, first: number, last: n
         return { checked, mismatch: { ...at, reason: `prev_hash does not match the hash of seq ${expectedSeq - 1}: a record was replaced, reordered or forged` } };
       }
       checked++;
-      if ((await auditHash(row)) !== row.hash) return { checked, mismatch: { ...at, reason: "hash does not match the record's contents: the record was edited" } };
+      if ((await auditHash(row)) !== row.hash) return { checked, mismatch: { ...at, reason: EDITED } };
       prevHash = row.hash;
       expectedSeq++;
     }
@@ -86,23 +90,28 @@ async function verifyChain(db: Database, chainId: string, first: number, last: n
   return { checked };
 }
 
+const EDITED = "hash does not match the record's contents: the record was edited";
+
 /**
  * The hash the first record in scope must link to: none for seq 1, else its predecessor's (which may lie
- * outside the time range), else the anchor a prune left when it removed the predecessor.
+ * outside the time range, and whose own hash is checked too), else the anchor a prune left when it
+ * removed the predecessor.
  */
-async function linkBefore(db: Database, chainId: string, first: number): Promise<{ hash: string | null } | { missing: number; nextId: string }> {
-  if (first === 1) return { hash: null };
+async function linkBefore(db: Database, chainId: string, first: number): Promise<{ hash: string | null; checked: number } | Mismatch> {
+  if (first === 1) return { hash: null, checked: 0 };
   const [previous] = await db
-    .select({ hash: auditRecords.hash })
+    .select()
     .from(auditRecords)
     .where(and(eq(auditRecords.chainId, chainId), eq(auditRecords.seq, first - 1)));
-  if (previous) return previous;
+  if (previous) {
+    if ((await auditHash(previous)) !== previous.hash) return { chainId, seq: previous.seq, id: previous.id, reason: EDITED };
+    return { hash: previous.hash, checked: 1 };
+  }
   const [anchor] = await db.select().from(auditAnchors).where(eq(auditAnchors.chainId, chainId));
-  if (anchor && anchor.seq === first - 1) return { hash: anchor.hash };
+  if (anchor && anchor.seq === first - 1) return { hash: anchor.hash, checked: 0 };
   const [next] = await db
     .select({ id: auditRecords.id })
     .from(auditRecords)
     .where(and(eq(auditRecords.chainId, chainId), eq(auditRecords.seq, first)));
-  return { missing: first - 1, nextId: next?.id ?? "" };
+  return { chainId, seq: first - 1, id: next?.id ?? "", reason: `seq ${first - 1} is missing: a record was deleted` };
 }
-
