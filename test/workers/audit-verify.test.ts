@@ -20,6 +20,15 @@ async function verify(data: Record<string, unknown>): Promise<Verified> {
   return reply.body.data!;
 }
 
+async function pruneBefore(cutoff: string) {
+  const handle = openDatabase(env);
+  try {
+    return await pruneAudit(handle.db, new Date(cutoff));
+  } finally {
+    await handle.close();
+  }
+}
+
 async function chainOf(length: number, ts?: (i: number) => string): Promise<{ chainId: string; records: AuditRecord[] }> {
   const chainId = uniqueId("verify");
   const records = await insertChain(chainId, Array.from({ length }, (_, i) => ({ arguments: { i, note: `call ${i}` }, ...(ts ? { ts: ts(i) } : {}) })));
@@ -118,35 +127,25 @@ describe("VERIFY_AUDIT", () => {
 describe("retention", () => {
   it("prunes a chain's old records and leaves it verifiable from its anchor", async () => {
     const { chainId, records } = await chainOf(8, (i) => (i < 5 ? in2001(1, i + 1) : in2001(9, i + 1)));
-    const handle = openDatabase(env);
-    try {
-      const result = await pruneAudit(handle.db, new Date(in2001(6, 1)));
-      expect(result.deleted).toBeGreaterThanOrEqual(5);
-      expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 6 }, { seq: 7 }, { seq: 8 }]);
-      expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 5, hash: records[4]!.hash }]);
-      expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
+    const result = await pruneBefore(in2001(6, 1));
+    expect(result.deleted).toBeGreaterThanOrEqual(5);
+    expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 6 }, { seq: 7 }, { seq: 8 }]);
+    expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 5, hash: records[4]!.hash }]);
+    expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
 
-      // A second prune with the same cutoff finds nothing more of this chain and leaves the anchor alone.
-      await pruneAudit(handle.db, new Date(in2001(6, 1)));
-      expect(await sql("select seq from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 5 }]);
+    // A second prune with the same cutoff finds nothing more of this chain and leaves the anchor alone.
+    await pruneBefore(in2001(6, 1));
+    expect(await sql("select seq from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 5 }]);
 
-      // Tampering after a prune is still caught, and so is an anchor that no longer matches.
-      await sql("update audit_anchors set hash = repeat('f', 64) where chain_id = $1", [chainId]);
-      expect((await verify({ sessionId: chainId })).firstMismatch).toMatchObject({ chainId, seq: 6 });
-    } finally {
-      await handle.close();
-    }
+    // Tampering after a prune is still caught, and so is an anchor that no longer matches.
+    await sql("update audit_anchors set hash = repeat('f', 64) where chain_id = $1", [chainId]);
+    expect((await verify({ sessionId: chainId })).firstMismatch).toMatchObject({ chainId, seq: 6 });
   });
 
   it("keeps an old record that follows a newer one, so pruning never leaves a gap", async () => {
     // Concurrent calls are sealed in completion order: seq 3 started before seq 2 but finished after it.
     const { chainId, records } = await chainOf(4, (i) => [in2001(1, 1), in2001(9, 1), in2001(1, 2), in2001(9, 2)][i]!);
-    const handle = openDatabase(env);
-    try {
-      await pruneAudit(handle.db, new Date(in2001(6, 1)));
-    } finally {
-      await handle.close();
-    }
+    await pruneBefore(in2001(6, 1));
     expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 2 }, { seq: 3 }, { seq: 4 }]);
     expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 1, hash: records[0]!.hash }]);
     expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
@@ -155,12 +154,7 @@ describe("retention", () => {
   it("stops pruning at a record that was deleted, so the deletion stays visible", async () => {
     const { chainId } = await chainOf(6, (i) => in2001(1, i + 1));
     await sql("delete from audit_records where chain_id = $1 and seq = 3", [chainId]);
-    const handle = openDatabase(env);
-    try {
-      await pruneAudit(handle.db, new Date(in2001(6, 1)));
-    } finally {
-      await handle.close();
-    }
+    await pruneBefore(in2001(6, 1));
     expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 4 }, { seq: 5 }, { seq: 6 }]);
     expect((await verify({ sessionId: chainId })).firstMismatch).toMatchObject({ chainId, seq: 3, reason: expect.stringContaining("missing") });
   });
