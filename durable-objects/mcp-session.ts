@@ -42,7 +42,12 @@ export class McpSession extends DurableObject<AppEnv> {
     this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), {
       enabled: env.AUDIT_ENABLED !== "false",
       record: async (fields, then) => {
-        env.ANALYTICS?.writeDataPoint(analyticsPoint(fields));
+        try {
+          env.ANALYTICS?.writeDataPoint(analyticsPoint(fields));
+        } catch (error) {
+          // A counter is optional; the audit record and the answer it carries are not.
+          logEvent("analytics.write_failed", { error: errorText(error) }, "warn");
+        }
         // Each session is its own hash chain, named by its session id.
         await this.#outbox.append(fields.sessionId ?? this.ctx.id.toString(), fields, then);
         // Records are durable in SQLite already: delivering them a second later in one insert costs
