@@ -96,6 +96,22 @@ describe("the aggregated endpoint /mcp", () => {
     expect((await listAll(client, "tools")).some((t) => String(t.name).startsWith(`${off}__`))).toBe(false);
   });
 
+  it("presents resource links and embedded resources in results as peta:// URIs a client can read back", async () => {
+    const linked = (await client.callTool({ name: `${alpha}__link` })) as { content: { type: string; uri?: string; resource?: { uri: string } }[] };
+    expect(linked.content.map((c) => c.uri ?? c.resource?.uri)).toEqual([`peta://${alpha}/fixture://doc/1`, `peta://${alpha}/fixture://doc/2`]);
+    const read = await client.readResource({ uri: linked.content[0]!.uri! });
+    expect(read.contents[0]).toMatchObject({ uri: `peta://${alpha}/fixture://doc/1`, text: "alpha doc 1" });
+
+    const cited = await client.getPrompt({ name: `${alpha}__cite` });
+    expect(cited.messages[0]?.content).toMatchObject({ type: "resource", resource: { uri: `peta://${alpha}/fixture://doc/1` } });
+
+    // The single-server endpoint shows the server's own URIs.
+    const { client: direct } = await connectClient({ path: `/mcp/${alpha}` });
+    const raw = (await direct.callTool({ name: "link" })) as { content: { uri?: string }[] };
+    expect(raw.content[0]?.uri).toBe("fixture://doc/1");
+    await direct.close();
+  });
+
   it("lists and gets prompts, with completion", async () => {
     const prompts = (await listAll(client, "prompts")).map((p) => p.name);
     expect(prompts).toEqual(expect.arrayContaining([`${alpha}__greeting`, `${everything}__simple-prompt`]));

@@ -87,6 +87,20 @@ export function presentUri(view: View, serverId: string, uri: string): string {
 }
 
 /**
+ * A tool result's or prompt's content as this view shows it. A resource link or an embedded resource
+ * names the server's own URI; on the aggregated endpoint it becomes the `peta://` form, so the client
+ * can read it back through the gateway with resources/read.
+ */
+export function presentContent(view: View, serverId: string, content: unknown): unknown {
+  if (view.scope || typeof content !== "object" || content === null) return content;
+  const block = content as Item;
+  if (block.type === "resource_link" && typeof block.uri === "string") return { ...block, uri: exposedUri(serverId, block.uri) };
+  const resource = block.resource as Item | undefined;
+  if (block.type === "resource" && typeof resource?.uri === "string") return { ...block, resource: { ...resource, uri: exposedUri(serverId, resource.uri) } };
+  return content;
+}
+
+/**
  * Offset cursors over the merged list. They are opaque to clients; a cursor that does not parse is an
  * Invalid Params error, as the spec asks.
  */

@@ -23,6 +23,7 @@ import {
   listResourceTemplates,
   listTools,
   paginate,
+  presentContent,
   presentUri,
   resolveName,
   resolveUri,
@@ -447,7 +448,14 @@ export class SessionRuntime {
     const params = request.params ?? {};
     if (typeof params.name !== "string") throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"name" must be a string`);
     const target = await this.#resolveNamed(kind, params.name, flight);
-    return this.#forward(target.serverId, { ...params, name: target.name }, request, flight, schema);
+    const result = await this.#forward(target.serverId, { ...params, name: target.name }, request, flight, schema);
+    const view: View = { scope: this.#record!.scope };
+    const present = (content: unknown) => presentContent(view, target.serverId, content);
+    if (kind === "tool" && Array.isArray(result.content)) return { ...result, content: result.content.map(present) };
+    if (kind === "prompt" && Array.isArray(result.messages)) {
+      return { ...result, messages: (result.messages as Record<string, unknown>[]).map((message) => ({ ...message, content: present(message.content) })) };
+    }
+    return result;
   }
 
   async #resolveNamed(kind: "tool" | "prompt", name: string, flight: InFlight) {
