@@ -115,6 +115,10 @@ describe("VERIFY_AUDIT", () => {
     await sql("update audit_records set ts = $2 where chain_id = $1 and seq = 7", [chainId, records[6]!.ts]);
     await sql("update audit_records set ts = '2001-01-01T00:00:00Z' where chain_id = $1 and seq = 4", [chainId]);
     expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 4, reason: expect.stringContaining("edited") });
+    await sql("update audit_records set ts = $2 where chain_id = $1 and seq = 4", [chainId, records[3]!.ts]);
+    // The record just past the range, deleted: what follows shows the gap.
+    await sql("delete from audit_records where chain_id = $1 and seq = 8", [chainId]);
+    expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 8, id: records[8]!.id, reason: expect.stringContaining("missing") });
   });
 
   it("rejects bad input", async () => {

@@ -21,6 +21,11 @@ describe("auditableServerInput", () => {
     expect(JSON.stringify(audited)).not.toMatch(/hunter2|sk_live|literal-|T0KEN/);
   });
 
+  it("masks a URL whole when it has a backslash, and a bare query item that may be a key", () => {
+    expect(auditableServerInput({ url: "https://attacker.example\\@trusted.example/mcp" }).url).toBe("[MASKED]");
+    expect(auditableServerInput({ url: "https://api.example.com/mcp?sk_live_0123456789abcdefghijkl&debug" }).url).toBe("https://api.example.com/mcp?[MASKED]&debug");
+  });
+
   it("leaves input without a URL or headers as it is", () => {
     expect(auditableServerInput({ serverId: "crm", enabled: false })).toEqual({ serverId: "crm", enabled: false });
   });

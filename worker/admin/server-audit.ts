@@ -25,6 +25,9 @@ function auditableHeader(value: string): string {
 }
 
 function auditableUrl(text: string): string {
+  // A URL parser reads "\" as "/" in http(s) URLs, so splitting such a URL by hand could keep a secret
+  // path or name the wrong host: it is masked whole, origin included.
+  if (text.includes("\\")) return MASK;
   // The schema has checked the URL; placeholders survive parsing percent-encoded, so split by hand.
   const match = /^(https?:\/\/)([^/?#]*)([^?#]*)(\?[^#]*)?/i.exec(text);
   if (!match) return MASK;
@@ -37,7 +40,8 @@ function auditableUrl(text: string): string {
     .filter(Boolean)
     .map((pair) => {
       const at = pair.indexOf("=");
-      if (at === -1) return pair;
+      // A bare item (`?sk_live_…`) is all value as far as a credential goes.
+      if (at === -1) return literalPart(pair) === "" || PLAIN_SEGMENT.test(pair) ? pair : MASK;
       const value = pair.slice(at + 1);
       return `${pair.slice(0, at)}=${literalPart(value) === "" ? value : MASK}`;
     });

@@ -87,6 +87,16 @@ async function verifyChain(db: Database, chainId: string, first: number, last: n
       expectedSeq++;
     }
   }
+  // The range's successor is missing only if something follows it: a deletion, not the chain's end.
+  if (expectedSeq === end) {
+    const [later] = await db
+      .select({ id: auditRecords.id })
+      .from(auditRecords)
+      .where(and(eq(auditRecords.chainId, chainId), gt(auditRecords.seq, end)))
+      .orderBy(asc(auditRecords.seq))
+      .limit(1);
+    if (later) return { checked, mismatch: { chainId, seq: end, id: later.id, reason: `seq ${end} is missing: a record was deleted` } };
+  }
   return { checked };
 }
 

@@ -71,6 +71,15 @@ describe("Redactor", () => {
     }
   });
 
+  it("leaves field names alone for a short value, and never lets two scrubbed keys overwrite each other", () => {
+    const short = new Redactor({ ENV: "text" });
+    expect(short.scrub({ content: [{ type: "text", text: "plain text" }] })).toEqual({
+      content: [{ type: "[REDACTED:ENV]", text: "plain [REDACTED:ENV]" }],
+    });
+    const clash = redactor.scrub({ "[REDACTED:TOKEN]": "already", [token]: "mine" });
+    expect(clash).toEqual({ "[REDACTED:TOKEN]": "already", "[REDACTED:TOKEN]#2": "mine" });
+  });
+
   it("keeps a __proto__ key a key", () => {
     const parsed = JSON.parse(`{"__proto__": {"t": "${token}"}, "x": 1}`) as Record<string, unknown>;
     const output = redactor.scrub(parsed);

@@ -7,6 +7,9 @@ import { encodeBase64 } from "./base64.ts";
  */
 export const MIN_REDACTED_LENGTH = 4;
 
+/** Below this, a value found in an object key is more likely a field name than a token (see #scrubKey). */
+const KEY_NEEDLE_LENGTH = 16;
+
 const encoder = new TextEncoder();
 
 /**
@@ -25,6 +28,7 @@ export class Redactor {
   // Zero-width lookahead, longest needle first: finds, at every position, the longest needle that
   // starts there, so overlapping secrets are all covered, not just the leftmost match.
   readonly #pattern: RegExp | null;
+  readonly #keyPattern: RegExp | null;
 
   constructor(secrets: Record<string, string>) {
     for (const [name, value] of Object.entries(secrets)) {
@@ -36,6 +40,8 @@ export class Redactor {
     }
     const needles = [...this.#nameByNeedle.keys()].sort((a, b) => b.length - a.length);
     this.#pattern = needles.length === 0 ? null : new RegExp(`(?=(${needles.map(escapeRegExp).join("|")}))`, "g");
+    const keyNeedles = needles.filter((needle) => needle.length >= KEY_NEEDLE_LENGTH);
+    this.#keyPattern = keyNeedles.length === 0 ? null : new RegExp(keyNeedles.map(escapeRegExp).join("|"));
   }
 
   get isEmpty(): boolean {
@@ -82,6 +88,20 @@ export class Redactor {
     return this.#walk(value, new Map()) as T;
   }
 
+  /**
+   * A key holding a token (a map keyed by it) is scrubbed, but only for a needle of at least
+   * KEY_NEEDLE_LENGTH characters: a short value ("prod", "text") may equal a field name, and renaming
+   * fields would break the structure a client reads. A scrubbed key that clashes with one already in
+   * the copy gets a counter rather than overwrite it.
+   */
+  #scrubKey(key: string, copy: Record<string, unknown>): string {
+    if (this.#keyPattern === null || !this.#keyPattern.test(key)) return key;
+    const scrubbed = this.scrubText(key);
+    let unique = scrubbed;
+    for (let n = 2; Object.hasOwn(copy, unique); n++) unique = `${scrubbed}#${n}`;
+    return unique;
+  }
+
   #walk(value: unknown, seen: Map<object, unknown>): unknown {
     if (typeof value === "string") return this.scrubText(value);
     if (typeof value !== "object" || value === null) return value;
@@ -99,7 +119,7 @@ export class Redactor {
     seen.set(value, copy);
     for (const [key, item] of Object.entries(value)) {
       // Defined, not assigned: a "__proto__" key must stay a key, not become the copy's prototype.
-      Object.defineProperty(copy, this.scrubText(key), { value: this.#walk(item, seen), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(copy, this.#scrubKey(key, copy), { value: this.#walk(item, seen), enumerable: true, writable: true, configurable: true });
     }
     return copy;
   }

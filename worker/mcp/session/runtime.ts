@@ -198,7 +198,7 @@ export class SessionRuntime {
   }
 
   /** GET: the standalone stream, or the replay of a dropped stream from `Last-Event-ID` onwards. */
-  listen(input: ListenInput): Response | Promise<Response> {
+  listen(input: ListenInput): Response {
     const record = this.#authorize(input);
     if (!record) return this.#refuse(input, [{ method: "http/GET" }]);
     const replay = input.lastEventId ? this.#store.eventsAfter(input.lastEventId) : null;
@@ -236,17 +236,20 @@ export class SessionRuntime {
 
   /**
    * Answers as if the session did not exist (404). When it does exist, the attempt is recorded in its
-   * chain as a denial, one record per message: someone else presenting its id may hold a stolen one.
+   * chain as a denial, since someone else presenting its id may hold a stolen one: one record per HTTP
+   * request (a batch is counted, not listed), written without holding up the answer, so neither a flood
+   * of messages nor the answer's timing tells the sender more than an unknown id would.
    */
-  async #refuse(input: { caller: Caller; scope: string | null }, attempted: Pick<JsonRpcRequest, "method" | "params">[]): Promise<Response> {
+  #refuse(input: { caller: Caller; scope: string | null }, attempted: Pick<JsonRpcRequest, "method" | "params">[]): Response {
     const record = this.#record;
-    if (record) {
+    const first = attempted[0];
+    if (record && first) {
       const denial = record.subject === input.caller.subject ? "the session belongs to another endpoint" : "the session belongs to another identity";
       const refused = errorResponse(null, JSONRPC_ERRORS.SESSION_NOT_FOUND, "Session not found");
-      for (const message of attempted) {
-        const subject = { name: subjectOf(message).name, arguments: undefined };
-        await this.#recordCall(message.method, { caller: input.caller, serverId: null, subject }, Date.now(), refused, { denial });
-      }
+      const subject = { name: subjectOf(first).name, arguments: attempted.length > 1 ? { batch: attempted.length } : undefined };
+      void this.#recordCall(first.method, { caller: input.caller, serverId: null, subject }, Date.now(), refused, { denial }).catch((error: unknown) =>
+        logEvent("audit.record_failed", { sessionId: record.sessionId, error: errorText(error) }, "error"),
+      );
     }
     return sessionNotFound();
   }
@@ -447,9 +450,9 @@ export class SessionRuntime {
   ): Promise<Record<string, unknown>> {
     const params = request.params ?? {};
     if (typeof params.name !== "string") throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"name" must be a string`);
+    const view: View = { scope: this.#record!.scope };
     const target = await this.#resolveNamed(kind, params.name, flight);
     const result = await this.#forward(target.serverId, { ...params, name: target.name }, request, flight, schema);
-    const view: View = { scope: this.#record!.scope };
     const present = (content: unknown) => presentContent(view, target.serverId, content);
     if (kind === "tool" && Array.isArray(result.content)) return { ...result, content: result.content.map(present) };
     if (kind === "prompt" && Array.isArray(result.messages)) {
