@@ -90,6 +90,8 @@ describe("admin API: users", () => {
     const duplicate = await admin(1010, { name: "twin", email });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.error?.message).toContain(email);
+    // The same mailbox in other letters is the same mailbox.
+    expect((await admin(1010, { name: "twin", email: email.toUpperCase() })).status).toBe(409);
   });
 
   it("lets only the owner create or alter an admin", async () => {

@@ -7,7 +7,8 @@ import { defineAction } from "./action.ts";
 
 const userId = z.uuid().describe("The user's id, as returned by CREATE_USER");
 const name = z.string().trim().min(1).max(200).describe("Display name");
-const email = z.email().max(320).describe("Unique email address");
+// One mailbox, one user: stored lower-case, so Dup@Example.com and dup@example.com cannot both exist.
+const email = z.email().max(320).toLowerCase().describe("Unique email address (stored lower-case)");
 const role = z.enum(USER_ROLES).describe("owner and admin may use /admin; only the owner may grant or alter them");
 const attributes = z
   .record(z.string().max(100), z.json())
