@@ -3,6 +3,12 @@ import type { TransportSendOptions } from "@modelcontextprotocol/sdk/shared/tran
 import { isJSONRPCRequest, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 
 /**
+ * More server requests than this outstanding at once on one connection is no real workload; the oldest
+ * notes go first, so a stream that was cut off (whose end is never seen) cannot make the map grow.
+ */
+const MAX_NOTED = 256;
+
+/**
  * Which of our requests to a server each of the server's own requests belongs to. A Streamable HTTP
  * server sends `elicitation/create`, `sampling/createMessage` or `roots/list` for a tool call on that
  * call's POST stream, but the SDK Client hands them over without saying which stream they came on. So
@@ -10,12 +16,6 @@ import { isJSONRPCRequest, type JSONRPCMessage, type RequestId } from "@modelcon
  * against the id of the request that opened the stream. One instance per downstream connection: ids are
  * only unique within one.
  */
-/**
- * More server requests than this outstanding at once on one connection is no real workload; the oldest
- * notes go first, so a stream that was cut off (whose end is never seen) cannot make the map grow.
- */
-const MAX_NOTED = 256;
-
 export class RequestOrigins {
   readonly #origins = new Map<string, RequestId>();
   #lastSent: RequestId | undefined;
@@ -51,7 +51,7 @@ export class RequestOrigins {
         // Most events are progress, logs and the result: only one that names a method can be a request.
         if (!data.includes('"method"')) return;
         const message = parseJson(data);
-        if (typeof message !== "object" || message === null || !("method" in message) || !("id" in message)) return;
+        if (!isJSONRPCRequest(message)) return;
         const key = JSON.stringify(message.id);
         this.#origins.set(key, opener);
         noted.push(key);
@@ -86,9 +86,7 @@ export class TracedTransport extends StreamableHTTPClientTransport {
 function requestIdOf(body: RequestInit["body"]): RequestId | undefined {
   if (typeof body !== "string") return undefined;
   const message = parseJson(body);
-  if (typeof message !== "object" || message === null || !("method" in message) || !("id" in message)) return undefined;
-  const id = message.id;
-  return typeof id === "string" || typeof id === "number" ? id : undefined;
+  return isJSONRPCRequest(message) ? message.id : undefined;
 }
 
 function parseJson(text: string): unknown {
