@@ -118,11 +118,17 @@ export class DownstreamPool {
   async #connectWithRetry(target: DownstreamTarget): Promise<Connection> {
     const resolved = await target.resolve();
     const origins = new RequestOrigins();
+    const attempt = async (): Promise<Connection> => ({
+      fingerprint: target.fingerprint,
+      client: await this.#connect(target, resolved, origins),
+      redactor: resolved.redactor,
+      origins,
+    });
     try {
-      return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved, origins), redactor: resolved.redactor, origins };
+      return await attempt();
     } catch {
       try {
-        return { fingerprint: target.fingerprint, client: await this.#connect(target, resolved, origins), redactor: resolved.redactor, origins };
+        return await attempt();
       } catch (error) {
         // The message may quote the URL, and with it a value injected into the URL.
         throw new RpcFailure(
