@@ -77,7 +77,7 @@ async function verifyChain(db: Database, chainId: string, first: number, last: n
     if (rows.length === 0) break;
     for (const row of rows) {
       const at = { chainId, seq: expectedSeq, id: row.id };
-      if (row.seq !== expectedSeq) return { checked, mismatch: { ...at, reason: `seq ${expectedSeq} is missing: a record was deleted` } };
+      if (row.seq !== expectedSeq) return { checked, mismatch: { ...at, reason: missing(expectedSeq) } };
       if (row.prevHash !== prevHash) {
         return { checked, mismatch: { ...at, reason: `prev_hash does not match the hash of seq ${expectedSeq - 1}: a record was replaced, reordered or forged` } };
       }
@@ -95,12 +95,16 @@ async function verifyChain(db: Database, chainId: string, first: number, last: n
       .where(and(eq(auditRecords.chainId, chainId), gt(auditRecords.seq, end)))
       .orderBy(asc(auditRecords.seq))
       .limit(1);
-    if (later) return { checked, mismatch: { chainId, seq: end, id: later.id, reason: `seq ${end} is missing: a record was deleted` } };
+    if (later) return { checked, mismatch: { chainId, seq: end, id: later.id, reason: missing(end) } };
   }
   return { checked };
 }
 
 const EDITED = "hash does not match the record's contents: the record was edited";
+
+function missing(seq: number): string {
+  return `seq ${seq} is missing: a record was deleted`;
+}
 
 /**
  * The hash the first record in scope must link to: none for seq 1, else its predecessor's (which may lie
@@ -123,5 +127,5 @@ async function linkBefore(db: Database, chainId: string, first: number): Promise
     .select({ id: auditRecords.id })
     .from(auditRecords)
     .where(and(eq(auditRecords.chainId, chainId), eq(auditRecords.seq, first)));
-  return { chainId, seq: first - 1, id: next?.id ?? "", reason: `seq ${first - 1} is missing: a record was deleted` };
+  return { chainId, seq: first - 1, id: next?.id ?? "", reason: missing(first - 1) };
 }
