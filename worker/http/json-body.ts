@@ -1,6 +1,8 @@
 import { AppError } from "./errors.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Deeper than this is no real input, and deep enough to overflow a recursive walker's stack. */
+export const MAX_JSON_DEPTH = 64;
 
 /**
  * Reads a JSON body without trusting Content-Length: the stream is counted as it arrives, so a lying
@@ -27,11 +29,35 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
 
   const text = new TextDecoder().decode(concat(chunks, total));
   if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
+  if (nestingExceeds(text, MAX_JSON_DEPTH)) throw new AppError("VALIDATION_FAILED", `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch {
     throw new AppError("INVALID_JSON", "Request body is not valid JSON");
   }
+}
+
+/**
+ * Counts brackets outside strings, without parsing: the check itself must not recurse, and it runs
+ * before anything else (a validator, a scrubber, an RPC's serialiser) walks the value.
+ */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function tooLarge(maxBytes: number): AppError {

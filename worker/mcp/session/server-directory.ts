@@ -15,12 +15,18 @@ import type { McpConfig } from "../config.ts";
 import { type DownstreamPool, type DownstreamTarget } from "../downstream.ts";
 import { errorText } from "../../db/errors.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
-import type { SessionRecord } from "./store.ts";
 
 /** A server row with the sealed vault records its connection needs for this session's user. */
 export interface ServerAccess {
   row: ServerRow;
   sealed: SealedValues;
+}
+
+/** Whose servers these are: the user (null for the owner key), the endpoint, and a label for log lines. */
+export interface DirectoryViewer {
+  userId: string | null;
+  scope: string | null;
+  sessionId: string | null;
 }
 
 /**
@@ -31,17 +37,17 @@ export interface ServerAccess {
 export class ServerDirectory {
   readonly #env: AppEnv;
   readonly #config: McpConfig;
-  readonly #session: () => SessionRecord;
-  readonly #pool: () => DownstreamPool;
+  readonly #viewer: DirectoryViewer;
+  readonly #pool: DownstreamPool;
   readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
   readonly #lastKnownServers = new Map<string, ServerRow>();
   readonly #lastKnown = new Map<string, { access: ServerAccess; readAt: number }>();
   #database: DatabaseHandle | null = null;
 
-  constructor(env: AppEnv, config: McpConfig, session: () => SessionRecord, pool: () => DownstreamPool) {
+  constructor(env: AppEnv, config: McpConfig, viewer: DirectoryViewer, pool: DownstreamPool) {
     this.#env = env;
     this.#config = config;
-    this.#session = session;
+    this.#viewer = viewer;
     this.#pool = pool;
   }
 
@@ -59,7 +65,7 @@ export class ServerDirectory {
 
   /** The enabled servers this session may use (one, for `/mcp/<serverId>`). */
   async servers(only?: string): Promise<ServerRow[]> {
-    const scope = this.#session().scope;
+    const scope = this.#viewer.scope;
     const filters = [eq(servers.enabled, true)];
     if (scope) filters.push(eq(servers.serverId, scope));
     if (only) filters.push(eq(servers.serverId, only));
@@ -73,7 +79,7 @@ export class ServerDirectory {
       // Postgres is down: serve what this session last saw rather than failing every call.
       const known = [...this.#lastKnownServers.values()].filter((row) => (!scope || row.serverId === scope) && (!only || row.serverId === only));
       if (known.length === 0) throw error;
-      logEvent("database.unreachable", { sessionId: this.#session().sessionId, using: "last known servers", error: errorText(error) }, "warn");
+      logEvent("database.unreachable", { sessionId: this.#viewer.sessionId, using: "last known servers", error: errorText(error) }, "warn");
       return known;
     }
   }
@@ -92,7 +98,7 @@ export class ServerDirectory {
       cache?.set(serverId, recent.access);
       return recent.access;
     }
-    const session = this.#session();
+    const viewer = this.#viewer;
     const ring = await loadKeyRing(this.#env.VAULT_KEYS);
     let access: ServerAccess | undefined;
     try {
@@ -100,8 +106,8 @@ export class ServerDirectory {
         // Flat columns: a nested object here came back null whenever user_id was null (a server secret).
         .select({ server: servers, userId: vaultRecords.userId, name: vaultRecords.name, ciphertext: vaultRecords.ciphertext })
         .from(servers)
-        .leftJoin(vaultRecords, connectionRecords(servers.serverId, session.principal.userId))
-        .where(and(eq(servers.enabled, true), eq(servers.serverId, serverId), session.scope ? eq(servers.serverId, session.scope) : undefined, NEVER_CACHED));
+        .leftJoin(vaultRecords, connectionRecords(servers.serverId, viewer.userId))
+        .where(and(eq(servers.enabled, true), eq(servers.serverId, serverId), viewer.scope ? eq(servers.serverId, viewer.scope) : undefined, NEVER_CACHED));
       const row = rows[0]?.server;
       if (row) {
         const records = rows.flatMap(({ userId, name, ciphertext }) => (name !== null && ciphertext !== null ? [{ userId, name, ciphertext }] : []));
@@ -114,7 +120,7 @@ export class ServerDirectory {
       // Postgres is down: serve what this session last saw rather than failing every call.
       access = this.#lastKnown.get(serverId)?.access;
       if (!access) throw error;
-      logEvent("database.unreachable", { sessionId: session.sessionId, using: "last known server", error: errorText(error) }, "warn");
+      logEvent("database.unreachable", { sessionId: viewer.sessionId, using: "last known server", error: errorText(error) }, "warn");
     }
     if (!access) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
     cache?.set(serverId, access);
@@ -135,7 +141,7 @@ export class ServerDirectory {
         const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
         const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open(), optional);
         if (resolution.missing.length > 0) {
-          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#session().principal.userId === null);
+          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#viewer.userId === null);
         }
         return { ...resolution.config, redactor: new Redactor(resolution.injected) };
       },
@@ -152,8 +158,8 @@ export class ServerDirectory {
     const entries = await Promise.all(
       list.map((server) =>
         this.#catalogOf(server).catch(async (error: unknown) => {
-          const message = (await this.#pool().redactor(server.serverId)).scrubText(errorText(error));
-          logEvent("catalog.skip", { sessionId: this.#session().sessionId, serverId: server.serverId, error: message }, "warn");
+          const message = (await this.#pool.redactor(server.serverId)).scrubText(errorText(error));
+          logEvent("catalog.skip", { sessionId: this.#viewer.sessionId, serverId: server.serverId, error: message }, "warn");
           return null;
         }),
       ),
@@ -170,7 +176,7 @@ export class ServerDirectory {
 
   /** A session has one user and one client, so its memo needs no view key; Postgres does. */
   #view(server: ServerRow): CatalogView {
-    return catalogView(server, this.#session().principal.userId, this.#pool().declaredCapabilities);
+    return catalogView(server, this.#viewer.userId, this.#pool.declaredCapabilities);
   }
 
   #isFresh(fetchedAt: number): boolean {
@@ -197,9 +203,8 @@ export class ServerDirectory {
   }
 
   async refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
-    const client = await this.#pool().client(await this.target(await this.server(server.serverId)));
     // A catalog goes to clients and may be shared by every user: nothing injected may stay in it.
-    const redactor = await this.#pool().redactor(server.serverId);
+    const { client, redactor } = await this.#pool.connection(await this.target(await this.server(server.serverId)));
     const timeout = this.#config.connectTimeoutMs;
     let catalog: ServerCatalogData;
     const previous = this.#catalogs.get(server.serverId)?.catalog;
