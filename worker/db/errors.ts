@@ -27,7 +27,7 @@ export const RETRY_AFTER_SECONDS = 5;
 // 08 connection exception, 57P01-57P03 shutdown or starting up, 53300 too many connections.
 const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
 const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH"]);
-const UNAVAILABLE_MESSAGE = /connection terminated|connect(ion)? (refused|timeout)|timeout exceeded when trying to connect|socket (has been )?closed|network connection lost|hyperdrive/i;
+const UNAVAILABLE_MESSAGE = /connection terminated|connection attempt failed|failed to connect|connect(ion)? (refused|timeout)|timeout exceeded when trying to connect|socket (has been )?closed|network connection lost|hyperdrive/i;
 
 /** Whether a failure is the database being unreachable (worth a 503 and a retry) rather than a fault in the request. */
 export function isDatabaseUnavailable(error: unknown): boolean {

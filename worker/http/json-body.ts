@@ -1,14 +1,17 @@
 import { AppError } from "./errors.ts";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
-/** Deeper than this is no real input, and deep enough to overflow a recursive walker's stack. */
-export const MAX_JSON_DEPTH = 64;
 
 /**
  * Reads a JSON body without trusting Content-Length: the stream is counted as it arrives, so a lying
  * or chunked client cannot make us buffer more than the limit.
  */
-export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+/**
+ * `maxDepth` refuses deeper nesting before parsing, for bodies whose values are walked recursively
+ * later (an MCP message is scrubbed, validated and sent over RPC); the admin API checks depth itself,
+ * naming the field.
+ */
+export async function readJsonBody(request: Request, { maxBytes = MAX_BODY_BYTES, maxDepth = Number.POSITIVE_INFINITY } = {}): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
@@ -29,7 +32,7 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
 
   const text = new TextDecoder().decode(concat(chunks, total));
   if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
-  if (nestingExceeds(text, MAX_JSON_DEPTH)) throw new AppError("VALIDATION_FAILED", `Request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (maxDepth !== Number.POSITIVE_INFINITY && nestingExceeds(text, maxDepth)) throw new AppError("VALIDATION_FAILED", `Request body is nested deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(text);
   } catch {

@@ -1,3 +1,5 @@
+import type { JSONRPCErrorResponse, JSONRPCNotification, JSONRPCRequest, JSONRPCResultResponse, RequestId } from "@modelcontextprotocol/sdk/types.js";
+
 /** The protocol versions this gateway speaks upstream, oldest first; the last is preferred. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] as const;
 export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
@@ -37,31 +39,12 @@ export const JSONRPC_ERRORS = {
   REQUEST_CANCELLED: -32800,
 } as const;
 
-export type RequestId = string | number;
-
-export interface JsonRpcRequest {
-  jsonrpc: "2.0";
-  id: RequestId;
-  method: string;
-  params?: Record<string, unknown>;
-}
-
-export interface JsonRpcNotification {
-  jsonrpc: "2.0";
-  method: string;
-  params?: Record<string, unknown>;
-}
-
-export interface JsonRpcError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
-export type JsonRpcResponse =
-  | { jsonrpc: "2.0"; id: RequestId; result: Record<string, unknown> }
-  | { jsonrpc: "2.0"; id: RequestId | null; error: JsonRpcError };
-
+// The SDK's own JSON-RPC types: the wire shapes are defined once, where the protocol is.
+export type { RequestId } from "@modelcontextprotocol/sdk/types.js";
+export type JsonRpcRequest = JSONRPCRequest;
+export type JsonRpcNotification = JSONRPCNotification;
+/** An error about a request whose id could not be read carries `id: null`, as JSON-RPC 2.0 prescribes. */
+export type JsonRpcResponse = JSONRPCResultResponse | (Omit<JSONRPCErrorResponse, "id"> & { id: RequestId | null });
 export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
 
 export function isRequest(message: JsonRpcMessage): message is JsonRpcRequest {

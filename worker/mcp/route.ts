@@ -28,6 +28,9 @@ import { mcpUnauthorized } from "./unauthorized.ts";
  */
 export const mcpRoute = new Hono<HonoEnv>();
 
+/** Deeper than this is no real MCP message, and deep enough to overflow the stack of what walks it. */
+const MAX_MESSAGE_DEPTH = 64;
+
 mcpRoute.use(async (c, next) => {
   const refused = originRefusal(c);
   if (refused) return transportError(403, JSONRPC_ERRORS.INVALID_REQUEST, `Forbidden: ${refused}`);
@@ -87,7 +90,7 @@ async function existingSession(c: AppContext): Promise<DurableObjectStub<McpSess
 async function post(c: AppContext, scope: string | null, credential: PresentedCredential): Promise<Response> {
   let body: unknown;
   try {
-    body = await readJsonBody(c.req.raw);
+    body = await readJsonBody(c.req.raw, { maxDepth: MAX_MESSAGE_DEPTH });
   } catch (error) {
     if (error instanceof AppError && error.kind === "PAYLOAD_TOO_LARGE") return transportError(413, JSONRPC_ERRORS.INVALID_REQUEST, error.message);
     if (error instanceof AppError && error.kind === "VALIDATION_FAILED") return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Invalid Request: ${error.message}`);

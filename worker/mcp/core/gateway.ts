@@ -6,7 +6,7 @@ import type { McpConfig } from "../config.ts";
 import type { DownstreamPool } from "../downstream.ts";
 import type { Redactor } from "../../vault/redactor.ts";
 import { JSONRPC_ERRORS, type JsonRpcRequest, RpcFailure } from "../protocol.ts";
-import { NeedsConfiguration, type ServerAccess, type ServerDirectory } from "../session/server-directory.ts";
+import { NeedsConfiguration, type ServerDirectory } from "../session/server-directory.ts";
 import type { CallContext } from "./context.ts";
 import type { DecideHook, Decision } from "./decide.ts";
 import { BrokenConnection, forwardCall } from "./forward.ts";
@@ -58,7 +58,9 @@ export class GatewayCore {
     this.#deps = deps;
   }
 
+  /** The session's one read of the servers it may use happens here, with the answer to initialize. */
   async initializeResult(context: CallContext, protocolVersion: string): Promise<Record<string, unknown>> {
+    await this.#deps.directory.load();
     const base = { protocolVersion };
     if (context.scope) {
       // The single-server endpoint presents the downstream server as it is.
@@ -88,14 +90,12 @@ export class GatewayCore {
 
   /** resolve → decide → forward → present, for one routed request. */
   async call(context: CallContext, request: JsonRpcRequest, run: CallRun): Promise<Record<string, unknown>> {
-    // Resolving and forwarding read the same server: once per request, not once per step.
-    const reads = new Map<string, ServerAccess>();
     const { directory } = this.#deps;
     try {
-      const target = await resolveTarget(request, context.scope, (serverId, fresh) => directory.entry(serverId, fresh, reads), run.subject);
+      const target = await resolveTarget(request, context.scope, (serverId, fresh) => directory.entry(serverId, fresh), run.subject);
       run.decision = await this.#deps.decide(context, target);
       if (run.decision.effect !== "allow") throw refusal(run.decision);
-      const result = await this.#forward(context, target, reads, run);
+      const result = await this.#forward(context, target, run);
       return presentResult(context.scope, target, result);
     } catch (error) {
       // The model calling the tool should read what to do, so this is a tool result, not a protocol error.
@@ -104,9 +104,9 @@ export class GatewayCore {
     }
   }
 
-  async #forward(context: CallContext, target: CallTarget, reads: Map<string, ServerAccess>, run: CallRun): Promise<Record<string, unknown>> {
+  async #forward(context: CallContext, target: CallTarget, run: CallRun): Promise<Record<string, unknown>> {
     const { directory, pool, config } = this.#deps;
-    const connection = await pool.connection(await directory.target(await directory.server(target.serverId, reads)));
+    const connection = await pool.connection(await directory.target(await directory.server(target.serverId)));
     run.redactor = connection.redactor;
     const { onProgress } = run;
     const { progressToken } = target;
