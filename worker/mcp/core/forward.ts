@@ -1,6 +1,10 @@
 import {
   CallToolResultSchema,
+  CancelTaskResultSchema,
   CompleteResultSchema,
+  CreateTaskResultSchema,
+  GetTaskResultSchema,
+  ResultSchema,
   EmptyResultSchema,
   ErrorCode,
   GetPromptResultSchema,
@@ -16,12 +20,17 @@ import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
 import type { CallTarget } from "./resolve.ts";
 
 const RESULT_SCHEMAS: Record<string, Parameters<Client["request"]>[1]> = {
-  "tools/call": CallToolResultSchema,
+  // A task-augmented call answers with the task instead; the server's answer is passed on either way.
+  "tools/call": CallToolResultSchema.or(CreateTaskResultSchema),
   "prompts/get": GetPromptResultSchema,
   "resources/read": ReadResourceResultSchema,
   "resources/subscribe": EmptyResultSchema,
   "resources/unsubscribe": EmptyResultSchema,
   "completion/complete": CompleteResultSchema,
+  "tasks/get": GetTaskResultSchema,
+  // The task's own result: whatever the request it ran answers (a tool result, for tools/call).
+  "tasks/result": ResultSchema,
+  "tasks/cancel": CancelTaskResultSchema,
 };
 
 export interface ForwardOptions {

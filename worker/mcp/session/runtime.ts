@@ -11,7 +11,7 @@ import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { allowEverything, type DecideHook } from "../core/decide.ts";
 import { GatewayCore, isListMethod } from "../core/gateway.ts";
-import { presentUri } from "../core/present.ts";
+import { presentTask, presentUri } from "../core/present.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
 import { DownstreamPool, type EventSource } from "../downstream.ts";
 import {
@@ -346,6 +346,7 @@ export class SessionRuntime {
       return this.#services().core.call(this.#context(flight.caller), request, flight);
     }
     if (isListMethod(request.method)) return this.#services().core.list(this.#context(flight.caller), request.method, params);
+    if (request.method === "tasks/list") return this.#services().core.listTasks(this.#context(flight.caller), params, flight.signal);
     switch (request.method) {
       case "ping":
         return {};
@@ -405,6 +406,8 @@ export class SessionRuntime {
       this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });
     } else if (notification.method === "notifications/resources/updated") {
       this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method, params: { ...params, uri: presentUri(scope, serverId, String(params.uri)) } });
+    } else if (notification.method === "notifications/tasks/status") {
+      this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method, params: scope ? params : presentTask(serverId, params) });
     } else if (notification.method === "notifications/message") {
       const logger = scope ? params.logger : [serverId, params.logger].filter(Boolean).join("/");
       this.#exchange.emit(this.#calls.streamFor(serverId), { jsonrpc: "2.0", method: notification.method, params: { ...params, ...(logger ? { logger } : {}) } });
