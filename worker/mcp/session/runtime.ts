@@ -1,19 +1,16 @@
-import type { ClientCapabilities, Implementation, Notification } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { UserChange } from "../../../durable-objects/desk.ts";
 import { sameCredential } from "../../auth/credential.ts";
-import { errorText, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../../db/errors.ts";
+import { errorText } from "../../db/errors.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
-import { VaultError } from "../../vault/errors.ts";
-import type { CatalogList } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { allowEverything, type DecideHook } from "../core/decide.ts";
 import { GatewayCore, isListMethod } from "../core/gateway.ts";
-import { presentTask, presentUri } from "../core/present.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
-import { DownstreamPool, type EventSource } from "../downstream.ts";
+import { DownstreamPool } from "../downstream.ts";
 import {
   BATCH_PROTOCOL_VERSION,
   errorResponse,
@@ -29,11 +26,13 @@ import {
   RpcFailure,
 } from "../protocol.ts";
 import { type CallOutcome, callAuditFields, partyOf } from "./call-audit.ts";
+import { failureResponse } from "./failures.ts";
+import { relayServerNotification } from "./server-notifications.ts";
 import { Calls, type InFlight } from "./calls.ts";
 import { Exchange, jsonAnswer } from "./exchange.ts";
 import { sessionNotFound, transportError } from "./responses.ts";
 import { ServerDirectory } from "./server-directory.ts";
-import { type SessionRecord, SessionStore, STANDALONE_STREAM } from "./store.ts";
+import type { SessionRecord, SessionStore } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
 
 const PRUNE_EVERY_MS = 1000;
@@ -123,7 +122,7 @@ export class SessionRuntime {
       }
       response = { jsonrpc: "2.0", id: input.initialize.id, result: await this.#services().core.initializeResult(this.#context(input.caller), record.protocolVersion) };
     } catch (error) {
-      const failure = this.#failure(input.initialize.id, error);
+      const failure = failureResponse(input.initialize.id, error, record.sessionId);
       const text = JSON.stringify(failure);
       await this.#recordCall({ ...outcome, response: failure, responseBytes: text.length });
       await this.teardown("initialize failed");
@@ -275,7 +274,16 @@ export class SessionRuntime {
       connectTimeoutMs: this.#config.connectTimeoutMs,
       capabilities: downstreamCapabilities(record.clientCapabilities),
       events: {
-        onNotification: (source, notification) => void this.#onDownstreamNotification(source, notification),
+        onNotification: (source, notification) =>
+          void relayServerNotification(source, notification, {
+            scope: record.scope,
+            emit: (streamId, message) => this.#exchange.emit(streamId, message),
+            streamFor: (serverId) => this.#calls.streamFor(serverId),
+            refreshCatalog: async (serverId, lists) => {
+              const { directory } = this.#services();
+              await directory.refreshCatalog((await directory.server(serverId)).row, lists);
+            },
+          }),
         onReverseRequest: (source, request, signal, origin) =>
           this.#calls.relay(
             { serverId: source.serverId, request, signal, origin, redactor: source.redactor },
@@ -319,7 +327,7 @@ export class SessionRuntime {
     try {
       response = { jsonrpc: "2.0", id: request.id, result: await this.#dispatch(request, flight) };
     } catch (error) {
-      response = this.#failure(request.id, error);
+      response = failureResponse(request.id, error, this.#record?.sessionId ?? null);
     } finally {
       this.#calls.finish(request.id);
     }
@@ -334,17 +342,6 @@ export class SessionRuntime {
     const record = this.#record;
     if (!record || !this.#audit.enabled) return then();
     await this.#audit.record(record.sessionId, Promise.resolve(outcome).then((complete) => callAuditFields(record, complete)), then);
-  }
-
-  #failure(id: RequestId, error: unknown): JsonRpcResponse {
-    if (error instanceof RpcFailure) return errorResponse(id, error.code, error.message, error.data);
-    // Vault failures name the record and the reason, never a key or a value: the caller may see them.
-    if (error instanceof VaultError) return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, `Vault: ${error.message}`);
-    if (isDatabaseUnavailable(error)) {
-      return errorResponse(id, JSONRPC_ERRORS.SERVICE_UNAVAILABLE, "The gateway's database is unreachable and this request needs it (a server this session has not used yet); retry shortly", { retryAfterMs: RETRY_AFTER_SECONDS * 1000 });
-    }
-    logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorText(error), cause: errorText((error as { cause?: unknown }).cause ?? "") }, "error");
-    return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
   }
 
   async #dispatch(request: JsonRpcRequest, flight: InFlight): Promise<Record<string, unknown>> {
@@ -397,31 +394,6 @@ export class SessionRuntime {
       void this.#bound.pool.connectedClients().then((clients) => {
         for (const client of clients) client.sendRootsListChanged().catch(() => {});
       });
-    }
-  }
-
-  async #onDownstreamNotification({ serverId, redactor }: EventSource, notification: Notification): Promise<void> {
-    const scope = this.#record?.scope ?? null;
-    const params = redactor.scrub((notification.params ?? {}) as Record<string, unknown>);
-    const refreshed: Record<string, CatalogList[]> = {
-      "notifications/tools/list_changed": ["tools"],
-      "notifications/prompts/list_changed": ["prompts"],
-      "notifications/resources/list_changed": ["resources", "resourceTemplates"],
-    };
-    const lists = refreshed[notification.method];
-    if (lists) {
-      const { directory } = this.#services();
-      await directory.refreshCatalog((await directory.server(serverId)).row, lists).catch((error: unknown) =>
-        logEvent("catalog.refresh_failed", { serverId, error: redactor.scrubText(errorText(error)) }, "warn"),
-      );
-      this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });
-    } else if (notification.method === "notifications/resources/updated") {
-      this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method, params: { ...params, uri: presentUri(scope, serverId, String(params.uri)) } });
-    } else if (notification.method === "notifications/tasks/status") {
-      this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method, params: scope ? params : presentTask(serverId, params) });
-    } else if (notification.method === "notifications/message") {
-      const logger = scope ? params.logger : [serverId, params.logger].filter(Boolean).join("/");
-      this.#exchange.emit(this.#calls.streamFor(serverId), { jsonrpc: "2.0", method: notification.method, params: { ...params, ...(logger ? { logger } : {}) } });
     }
   }
 
