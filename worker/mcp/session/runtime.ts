@@ -8,9 +8,8 @@ import { logEvent } from "../../observability/log.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { allowEverything, type DecideHook } from "../core/decide.ts";
-import { GatewayCore, isListMethod } from "../core/gateway.ts";
+import { isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
-import { DownstreamPool } from "../downstream.ts";
 import {
   BATCH_PROTOCOL_VERSION,
   errorResponse,
@@ -25,26 +24,18 @@ import {
   type RequestId,
   RpcFailure,
 } from "../protocol.ts";
-import { type CallOutcome, callAuditFields, partyOf } from "./call-audit.ts";
+import { type Bound, bindSession } from "./bound.ts";
+import { type CallOutcome, callAuditFields, denialOutcome, partyOf } from "./call-audit.ts";
 import { failureResponse } from "./failures.ts";
-import { relayServerNotification } from "./server-notifications.ts";
 import { Calls, type InFlight } from "./calls.ts";
 import { Exchange, jsonAnswer } from "./exchange.ts";
 import { sessionNotFound, transportError } from "./responses.ts";
-import { ServerDirectory } from "./server-directory.ts";
 import type { SessionRecord, SessionStore } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
 
 const PRUNE_EVERY_MS = 1000;
 
 const LOGGING_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
-
-/** What a session's record binds together: its downstream connections, its servers, and the call pipeline over them. */
-interface Bound {
-  pool: DownstreamPool;
-  directory: ServerDirectory;
-  core: GatewayCore;
-}
 
 /** A request's answer, serialised once: the audit record measures the text that is sent. */
 interface Answer {
@@ -246,17 +237,7 @@ export class SessionRuntime {
     const record = this.#record;
     const first = attempted[0];
     if (record && first) {
-      const started = Date.now();
-      const { name } = subjectOf(first);
-      const subject = { serverId: null, name, arguments: attempted.length > 1 ? { batch: attempted.length } : undefined };
-      const response = errorResponse(null, JSONRPC_ERRORS.SESSION_NOT_FOUND, "Session not found");
-      const outcome = (async (): Promise<CallOutcome> => {
-        const same = await sameCredential(record.credential, input.from.credential);
-        // Who holds the id: worth a lookup here, on a path only a stolen session id leads to.
-        const who = same ? partyOf({ ...record, ip: input.from.ip }) : { ...(await this.#registry.identify(input.from.credential)), ip: input.from.ip };
-        const denial = same ? "the session belongs to another endpoint" : "the session belongs to another identity";
-        return { method: first.method, who, subject, decision: null, started, response, responseBytes: 0, redactor: undefined, denial };
-      })();
+      const outcome = denialOutcome(record, input.from, attempted, (credential) => this.#registry.identify(credential));
       void this.#recordCall(outcome).catch((error: unknown) => logEvent("audit.record_failed", { sessionId: record.sessionId, error: errorText(error) }, "error"));
     }
     return sessionNotFound();
@@ -265,35 +246,13 @@ export class SessionRuntime {
   // ---- answering requests ----------------------------------------------------------------------------
 
   #services(): Bound {
-    this.#bound ??= this.#bind(this.#record!);
-    return this.#bound;
-  }
-
-  #bind(record: SessionRecord): Bound {
-    const pool = new DownstreamPool({
-      connectTimeoutMs: this.#config.connectTimeoutMs,
-      capabilities: downstreamCapabilities(record.clientCapabilities),
-      events: {
-        onNotification: (source, notification) =>
-          void relayServerNotification(source, notification, {
-            scope: record.scope,
-            emit: (streamId, message) => this.#exchange.emit(streamId, message),
-            streamFor: (serverId) => this.#calls.streamFor(serverId),
-            refreshCatalog: async (serverId, lists) => {
-              const { directory } = this.#services();
-              await directory.refreshCatalog((await directory.server(serverId)).row, lists);
-            },
-          }),
-        onReverseRequest: (source, request, signal, origin) =>
-          this.#calls.relay(
-            { serverId: source.serverId, request, signal, origin, redactor: source.redactor },
-            { capabilities: record.clientCapabilities, emit: (streamId, message) => this.#exchange.emit(streamId, message), timeoutMs: this.#config.callTimeoutMs },
-          ),
-        onConnect: (_serverId, client) => this.#applyLoggingLevel(client),
-      },
+    this.#bound ??= bindSession(this.#env, this.#config, this.#record!, {
+      decide: this.#decide,
+      emit: (streamId, message) => this.#exchange.emit(streamId, message),
+      calls: this.#calls,
+      onConnect: (client) => this.#applyLoggingLevel(client),
     });
-    const directory = new ServerDirectory(this.#env, this.#config, { userId: record.principal.userId, scope: record.scope, sessionId: record.sessionId }, pool);
-    return { pool, directory, core: new GatewayCore({ config: this.#config, directory, pool, decide: this.#decide }) };
+    return this.#bound;
   }
 
   #context(caller: Caller): CallContext {
@@ -419,13 +378,4 @@ export class SessionRuntime {
       this.#store.forgetInterrupted();
     }
   }
-}
-
-/** Only what the upstream client declared: a server then asks only for what can be answered. */
-function downstreamCapabilities(declared: ClientCapabilities): ClientCapabilities {
-  const capabilities: ClientCapabilities = {};
-  if (declared.elicitation) capabilities.elicitation = declared.elicitation;
-  if (declared.sampling) capabilities.sampling = declared.sampling;
-  if (declared.roots) capabilities.roots = declared.roots;
-  return capabilities;
 }
