@@ -25,7 +25,7 @@ import { Cleanup } from "./lib/bench-cleanup.ts";
 import { startBenchDatabase } from "./lib/bench-database.ts";
 import { bundleGateway, RUNTIME_PATH, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
 import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
-import { benchRedactor, type RedactorResult } from "./lib/bench-redactor.ts";
+import { benchLongValue, benchRedactor, type LongValueResult, type RedactorResult } from "./lib/bench-redactor.ts";
 import {
   compareRows,
   CONTRAST_LEGEND,
@@ -59,6 +59,7 @@ const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 5, war
 // The most that the time caps allow all measured and warm-up calls together, for the report's header.
 const CAPPED_SECONDS = scenarios.length * (WARMUP.maxSeconds + PLANS.reduce((sum, plan) => sum + plan.maxSeconds, 0));
 const REDACTOR_SCRUBS = scale(100_000);
+const LONG_VALUE_SCRUBS = 10;
 
 const cleanup = new Cleanup();
 cleanup.exitOnSignals();
@@ -68,6 +69,7 @@ try {
   // First, while nothing else runs: it measures one function, and the load rows would only add noise.
   progress(`redactor alone, in this process: ${REDACTOR_SCRUBS} scrubs`);
   const redactor = benchRedactor(REDACTOR_SCRUBS);
+  const longValue = benchLongValue(LONG_VALUE_SCRUBS);
 
   progress("starting the downstream fixture server");
   const fixture = await startFixtureServer(FIXTURE_NAME);
@@ -161,7 +163,7 @@ try {
 
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
   if (!cleanup.interrupted) {
-    report(results, { database: database.description, floor, redactor, logs: { "audit on": gateway.logs, "audit off": auditOff.logs } });
+    report(results, { database: database.description, floor, redactor, longValue, logs: { "audit on": gateway.logs, "audit off": auditOff.logs } });
   }
 } catch (error) {
   if (!cleanup.interrupted) {
@@ -190,7 +192,7 @@ interface Floor {
 
 function report(
   results: LoadResult[],
-  run: { database: string; floor: Floor; redactor: RedactorResult; logs: Record<string, GatewayLogs> },
+  run: { database: string; floor: Floor; redactor: RedactorResult; longValue: LongValueResult; logs: Record<string, GatewayLogs> },
 ): void {
   const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline);
   const featureCosts = contrastRows(results, contrasts);
@@ -220,6 +222,10 @@ function report(
   console.log(
     `Redactor alone (Node, in process): ${r.secrets} secrets, echo result with a ${r.textLength}-character text, ${r.scrubs} scrubs in ${r.totalMs.toFixed(0)} ms: ${r.microsecondsPerScrub.toFixed(2)} µs per scrub`,
   );
+  const l = run.longValue;
+  console.log(
+    `Redactor, worst case (Node, in process): a ${l.valueLength}-character value over a ${(l.replyLength / 1000).toFixed(0)} KB reply matching it at every position: ${l.msPerScrub.toFixed(1)} ms per scrub (mean of ${l.scrubs})`,
+  );
   console.log("");
   for (const [instance, logs] of Object.entries(run.logs)) console.log(describeLogs(instance, logs));
   for (const row of rows) {
@@ -239,6 +245,7 @@ function report(
     rows,
     featureCosts,
     redactor: run.redactor,
+    redactorLongValue: run.longValue,
     gatewayLogs: run.logs,
   });
   console.log(`\nWrote ${RESULTS_PATH}`);
