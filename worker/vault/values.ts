@@ -14,7 +14,11 @@ export const MAX_VALUE_LENGTH = 4096;
 
 /** A secret or user value as the admin and user APIs take it. */
 export function vaultValue(description: string) {
-  return z.string().min(1).max(MAX_VALUE_LENGTH).describe(description);
+  return z
+    .string()
+    .min(1)
+    .max(MAX_VALUE_LENGTH)
+    .describe(`${description}. At most ${MAX_VALUE_LENGTH} characters; one that a header of the server refers to must be valid in a header (no CR, LF or other control characters)`);
 }
 
 /**
