@@ -30,8 +30,8 @@ interface Region {
  * base64(user:pass)` is caught only when the secret is exactly `user:pass`, and a value inside a
  * larger base64 blob is not, since its encoding then depends on the neighbouring bytes.
  *
- * Built once per downstream connection; each scrub is one pass of each automaton over the text, so it
- * costs the same for a 12,000-character secret as for a 12-character one.
+ * Built once per downstream connection; each scrub is one pass of each automaton over the text, so its
+ * cost grows with the text, not with the length or number of the secrets.
  */
 export class Redactor {
   readonly #automata: { automaton: AhoCorasick; first: number }[] = [];
