@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /**
  * USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture the benchmark runs on
@@ -15,48 +15,102 @@ interface ProcessStat {
 }
 
 export interface CpuSample {
-  /** Ticks by pid of every workerd process under this one, and their descendants. */
+  /** Ticks by pid of the row's workerd process tree; empty for a row that goes through no workerd. */
   workerd: Map<number, number>;
   postgres: number | null;
 }
 
 export interface CpuUsage {
-  workerdMs: number;
+  /** Null for a row that goes through no workerd (the direct call). */
+  workerdMs: number | null;
   /** Null when the database is not a process of this run (DATABASE_URL). */
   postgresMs: number | null;
 }
 
 /**
- * CPU time of the runtime and of the database over a window, from /proc/<pid>/stat. workerd runs a
- * Worker and its Durable Objects on one thread, so its CPU per call bounds throughput at
- * 1000 ÷ ms per call; every workerd of the run is summed, since all but the row's own sit idle.
+ * CPU time of a row's runtime and of the database over a window, from /proc/<pid>/stat. workerd runs
+ * a Worker and its Durable Objects on one thread, so its CPU per call bounds throughput at
+ * 1000 ÷ ms per call. Each row is metered on the workerd that serves its origin (found by the port
+ * it listens on), so the floors' and the other gateway's background work (alarms delivering audit
+ * records) is not counted against it.
  */
 export class CpuMeter {
   readonly #postgresPid: number | undefined;
+  readonly #pidByOrigin = new Map<string, number>();
 
   /** `postgresPid`: the embedded PGlite server's process, when the run started one. */
   constructor(postgresPid: number | undefined) {
     this.#postgresPid = postgresPid;
   }
 
-  sample(): CpuSample {
+  /** `origin`: the row's way into workerd (one of its direct sockets), or undefined for none. */
+  sample(origin: string | undefined): CpuSample {
     const all = readAll();
     const workerd = new Map<number, number>();
-    for (const stat of descendants(process.pid, all)) {
-      if (stat.name === "workerd") for (const inTree of [stat, ...descendants(stat.pid, all)]) workerd.set(inTree.pid, inTree.ticks);
+    if (origin !== undefined) {
+      const root = this.#workerdOf(origin, all);
+      for (const stat of all.filter((s) => s.pid === root).concat(descendants(root, all))) workerd.set(stat.pid, stat.ticks);
     }
     const postgres = this.#postgresPid === undefined ? undefined : all.find((stat) => stat.pid === this.#postgresPid);
     return { workerd, postgres: postgres?.ticks ?? null };
   }
 
-  /** What was used since `before`; a process that started in the window counts from zero. */
-  since(before: CpuSample): CpuUsage {
-    const after = this.sample();
+  /** What was used since `before`, on the same origin; a process that started in the window counts from zero. */
+  since(before: CpuSample, origin: string | undefined): CpuUsage {
+    const after = this.sample(origin);
     let ticks = 0;
     for (const [pid, now] of after.workerd) ticks += now - (before.workerd.get(pid) ?? 0);
     const postgres = after.postgres !== null && before.postgres !== null ? after.postgres - before.postgres : null;
-    return { workerdMs: toMs(ticks), postgresMs: postgres === null ? null : toMs(postgres) };
+    return { workerdMs: origin === undefined ? null : toMs(ticks), postgresMs: postgres === null ? null : toMs(postgres) };
   }
+
+  /** The workerd process (a child of this one) holding the socket that listens on the origin's port. */
+  #workerdOf(origin: string, all: ProcessStat[]): number {
+    const known = this.#pidByOrigin.get(origin);
+    if (known !== undefined) return known;
+    const inodes = listeningInodes(Number(new URL(origin).port));
+    const owner = descendants(process.pid, all).find((stat) => stat.name === "workerd" && socketInodes(stat.pid).some((inode) => inodes.has(inode)));
+    if (!owner) throw new Error(`no workerd of this run listens on ${origin}`);
+    this.#pidByOrigin.set(origin, owner.pid);
+    return owner.pid;
+  }
+}
+
+/** Inodes of the TCP sockets listening on `port` (IPv4 and IPv6), from /proc/net/tcp{,6}. */
+function listeningInodes(port: number): Set<string> {
+  const found = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      // sl local_address rem_address st ... inode: the address ends in ":<port, hex>", LISTEN is 0A.
+      const fields = line.trim().split(/\s+/);
+      const local = fields[1];
+      if (local && fields[3] === "0A" && Number.parseInt(local.slice(local.lastIndexOf(":") + 1), 16) === port && fields[9]) found.add(fields[9]);
+    }
+  }
+  return found;
+}
+
+function socketInodes(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  return fds.flatMap((fd) => {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      return match?.[1] ? [match[1]] : [];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function toMs(ticks: number): number {

@@ -81,7 +81,8 @@ export async function runLoad(scenario: Scenario, context: BenchContext, plan: L
     );
 
     const latencies: number[] = [];
-    const cpuBefore = meter?.sample();
+    const origin = scenario.runtime?.(context);
+    const cpuBefore = meter?.sample(origin);
     const started = performance.now();
     const deadline = started + plan.maxSeconds * 1000;
     await Promise.all(
@@ -99,13 +100,14 @@ export async function runLoad(scenario: Scenario, context: BenchContext, plan: L
       }),
     );
     result.durationMs = performance.now() - started;
-    const cpu = cpuBefore && meter ? meter.since(cpuBefore) : null;
+    const cpu = cpuBefore && meter ? meter.since(cpuBefore, origin) : null;
     result.capped = result.calls < plan.calls;
     result.ok = latencies.length;
     result.callsPerSecond = (result.ok / result.durationMs) * 1000;
     result.latencyMs = summarize(latencies);
     if (cpu && result.ok > 0) {
-      result.cpuMsPerCall = { workerdMs: cpu.workerdMs / result.ok, postgresMs: cpu.postgresMs === null ? null : cpu.postgresMs / result.ok };
+      const perCall = (ms: number | null) => (ms === null ? null : ms / result.ok);
+      result.cpuMsPerCall = { workerdMs: perCall(cpu.workerdMs), postgresMs: perCall(cpu.postgresMs) };
     }
   } catch (error) {
     result.failure = errorMessage(error);

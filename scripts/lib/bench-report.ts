@@ -90,7 +90,7 @@ export function formatTable(rows: ReportRow[]): string {
       times(c?.p99LatencyRatio),
       times(c?.throughputRatio),
       times(row.floorThroughputRatio),
-      fixed(row.cpuMsPerCall?.workerdMs),
+      fixed(row.cpuMsPerCall?.workerdMs ?? undefined),
       fixed(row.cpuMsPerCall?.postgresMs ?? undefined),
     ];
   });
@@ -120,9 +120,10 @@ export const TABLE_LEGEND = [
   "÷ floor: the \"floor: Worker → DO (RPC)\" row's calls/s divided by this row's, same concurrency (1.00 is the floor itself).",
   "floor rows: scripts/bench-floors/floors.js in a workerd of its own, forwarding to the fixture with one fetch(), or by RPC to a",
   "Durable Object per MCP session that fetches.",
-  "wd ms: CPU (user+system, /proc/<pid>/stat) of every workerd process of the run, per call, over the measured calls; workerd runs a",
-  "Worker and its Durable Objects on one thread, so 1000 ÷ wd ms bounds calls/s. pg ms: the embedded PGlite server's CPU per call",
-  "(- with DATABASE_URL, whose server is not a process of this run).",
+  "wd ms: CPU (user+system, /proc/<pid>/stat) of the row's workerd process tree per call, over the measured calls; workerd runs a",
+  "Worker and its Durable Objects on one thread, so 1000 ÷ wd ms bounds calls/s. It includes the instance's background work in that",
+  "window, such as alarms delivering earlier rows' audit records. pg ms: the embedded PGlite server's CPU per call (- with",
+  "DATABASE_URL, whose server is not a process of this run).",
   "calls*: the time cap ended the run before all planned calls were made.",
 ].join("\n");
 

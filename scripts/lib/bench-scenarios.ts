@@ -53,6 +53,8 @@ export interface Scenario {
   teardown?(context: BenchContext): Promise<void>;
   /** Opens one session, initialized, ready for `call`. */
   connect(context: BenchContext): Promise<ScenarioSession>;
+  /** The origin of the workerd the row goes through, whose CPU is metered; none for the direct call. */
+  runtime?(context: BenchContext): string;
 }
 
 export const DIRECT = "direct to fixture";
@@ -65,6 +67,10 @@ const VAULT_SCRUB = "gateway /mcp, vault+scrub";
 const API_KEY = "gateway /mcp, API key";
 const ACCESS_TOKEN = "gateway /mcp, access token";
 
+/** Both floor Workers run in one workerd. */
+const floorsRuntime = (context: BenchContext) => context.floors.fetchOrigin;
+const gatewayRuntime = (context: BenchContext) => context.gateway.origin;
+
 /**
  * The rows of `npm run bench`, in table order, which is also the order they run in at each concurrency.
  * Rows drift over a run on a busy machine, so "gateway /mcp" sits between the two rows whose features
@@ -76,21 +82,21 @@ export const scenarios: Scenario[] = [
     name: DIRECT,
     connect: (context) => echoSession(context, new URL(context.fixture.url), "echo"),
   },
-  throughWorkerd(FLOOR_FETCH, (context) => echoSession(context, new URL("/mcp", context.floors.fetchOrigin), "echo")),
-  throughWorkerd(FLOOR_DO, (context) => echoSession(context, new URL("/mcp", context.floors.durableObjectOrigin), "echo")),
-  throughWorkerd("gateway /mcp/<serverId>", (context) =>
+  throughWorkerd(FLOOR_FETCH, floorsRuntime, (context) => echoSession(context, new URL("/mcp", context.floors.fetchOrigin), "echo")),
+  throughWorkerd(FLOOR_DO, floorsRuntime, (context) => echoSession(context, new URL("/mcp", context.floors.durableObjectOrigin), "echo")),
+  throughWorkerd("gateway /mcp/<serverId>", gatewayRuntime, (context) =>
     echoSession(context, new URL(`/mcp/${context.gateway.serverId}`, context.gateway.origin), "echo", context.gateway.ownerKey),
   ),
-  throughWorkerd(AUDIT_OFF, (context) =>
+  throughWorkerd(AUDIT_OFF, (context) => context.gateway.auditOffOrigin, (context) =>
     aggregatedEchoSession(context, context.gateway.ownerKey, { origin: context.gateway.auditOffOrigin }),
   ),
-  throughWorkerd(GATEWAY_MCP, (context) => aggregatedEchoSession(context, context.gateway.ownerKey)),
-  throughWorkerd(VAULT_SCRUB, (context) =>
+  throughWorkerd(GATEWAY_MCP, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.ownerKey)),
+  throughWorkerd(VAULT_SCRUB, gatewayRuntime, (context) =>
     aggregatedEchoSession(context, context.gateway.ownerKey, { serverId: context.gateway.vaultServerId }),
   ),
-  throughWorkerd(API_KEY, (context) => aggregatedEchoSession(context, context.gateway.userApiKey)),
+  throughWorkerd(API_KEY, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.userApiKey)),
   // One token per session, as each real client exchanges its key for its own; minting is not timed.
-  throughWorkerd(ACCESS_TOKEN, async (context) => aggregatedEchoSession(context, await mintAccessToken(context))),
+  throughWorkerd(ACCESS_TOKEN, gatewayRuntime, async (context) => aggregatedEchoSession(context, await mintAccessToken(context))),
 ];
 
 /** Two rows that differ in one feature, compared at each concurrency: `row` ÷ `against`. */
@@ -109,8 +115,8 @@ export const contrasts: Contrast[] = [
 ];
 
 /** A row through workerd (the gateway or a floor): its ratios are taken against the direct call. */
-function throughWorkerd(name: string, connect: Scenario["connect"]): Scenario {
-  return { name, baseline: DIRECT, connect };
+function throughWorkerd(name: string, runtime: (context: BenchContext) => string, connect: Scenario["connect"]): Scenario {
+  return { name, baseline: DIRECT, connect, runtime };
 }
 
 /**
