@@ -5,7 +5,7 @@
  *
  * The trie is kept in flat arrays, children as sibling lists: a needle of thousands of characters is
  * a chain of single-child states, and a Map per state would cost far more memory than the needles do.
- * Only the root, where every mismatch lands, gets a direct table for ASCII.
+ * Only the root, where every mismatch lands, gets direct lookups: a table for ASCII, a Map for the rest.
  */
 export class AhoCorasick {
   readonly #char: number[] = [0];
@@ -18,6 +18,7 @@ export class AhoCorasick {
   /** The nearest state on the failure chain where a needle ends (0, the root, for none). */
   readonly #output: Int32Array;
   readonly #rootAscii = new Int32Array(128);
+  readonly #rootOther = new Map<number, number>();
   readonly #fold: boolean;
 
   /**
@@ -31,6 +32,7 @@ export class AhoCorasick {
     this.#fail = new Int32Array(states);
     this.#output = new Int32Array(states);
     for (let c = 0; c < 128; c++) this.#rootAscii[c] = this.#child(0, c);
+    for (let s = this.#firstChild[0]!; s >= 0; s = this.#nextSibling[s]!) if (this.#char[s]! >= 128) this.#rootOther.set(this.#char[s]!, s);
     this.#link();
   }
 
@@ -81,7 +83,7 @@ export class AhoCorasick {
       const next = this.#child(s, c);
       if (next >= 0) return next;
     }
-    return c < 128 ? Math.max(this.#rootAscii[c]!, 0) : Math.max(this.#child(0, c), 0);
+    return c < 128 ? Math.max(this.#rootAscii[c]!, 0) : (this.#rootOther.get(c) ?? 0);
   }
 
   /** Failure and output links, breadth first so every shallower state is linked before it is used. */
