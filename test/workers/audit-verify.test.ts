@@ -138,18 +138,18 @@ describe("VERIFY_AUDIT", () => {
   it("reports every break, so one cannot hide another: an edit, a deletion and a forged link in one chain", async () => {
     const { chainId, records } = await chainOf(12);
     await sql("update audit_records set latency_ms = 999 where chain_id = $1 and seq = 2", [chainId]);
-    await sql("delete from audit_records where chain_id = $1 and seq = 6", [chainId]);
+    await sql("delete from audit_records where chain_id = $1 and seq in (6, 7)", [chainId]);
     await sql("update audit_records set prev_hash = repeat('f', 64) where chain_id = $1 and seq = 10", [chainId]);
     const result = await verify({ sessionId: chainId });
     expect(result.ok).toBe(false);
     expect(result.mismatchCount).toBe(3);
     expect(result.mismatches.map((m) => [m.seq, m.id, m.reason.split(":")[0]])).toEqual([
       [2, records[1]!.id, "hash does not match the record's contents"],
-      [6, records[6]!.id, "seq 6 is missing"],
+      [6, records[7]!.id, "seq 6 to 7 are missing"],
       [10, records[9]!.id, "prev_hash does not match the hash of seq 9"],
     ]);
     expect(result.firstMismatch).toEqual(result.mismatches[0]);
-    expect(result.checked).toBe(10);
+    expect(result.checked).toBe(9);
   });
 
   it("counts every break and lists the first 20", async () => {

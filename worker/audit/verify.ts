@@ -95,9 +95,10 @@ async function verifyChain(db: Database, chainId: string, first: number, last: n
     if (rows.length === 0) break;
     for (const row of rows) {
       const at = { chainId, seq: row.seq, id: row.id };
-      // One break per record. After a gap the record links to one that is gone, so only its contents are checked.
+      // A run of deleted records is one break. The record after it links to one that is gone, so only its
+      // contents are checked; a record whose link is broken is reported for that alone.
       const gap = row.seq !== expectedSeq;
-      if (gap) breaks.add({ ...at, seq: expectedSeq, reason: missing(expectedSeq) });
+      if (gap) breaks.add({ ...at, seq: expectedSeq, reason: missing(expectedSeq, row.seq - 1) });
       if (!gap && prevHash !== undefined && row.prevHash !== prevHash) {
         breaks.add({ ...at, reason: `prev_hash does not match the hash of seq ${expectedSeq - 1}: a record was replaced, reordered or forged` });
       } else {
@@ -123,8 +124,8 @@ async function verifyChain(db: Database, chainId: string, first: number, last: n
 
 const EDITED = "hash does not match the record's contents: the record was edited";
 
-function missing(seq: number): string {
-  return `seq ${seq} is missing: a record was deleted`;
+function missing(seq: number, last = seq): string {
+  return last === seq ? `seq ${seq} is missing: a record was deleted` : `seq ${seq} to ${last} are missing: ${last - seq + 1} records were deleted`;
 }
 
 /**
