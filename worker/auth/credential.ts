@@ -39,11 +39,19 @@ export async function presentCredential(env: AppEnv, where: TokenAudience, autho
   return claims ? { ok: true, credential: { via: "access-token", ...claims } } : { ok: false, reason: "invalid" };
 }
 
+const encoder = new TextEncoder();
+
+/** Both are SHA-256 hex digests, of one length: compared in constant time as they are, with no hashing again. */
+function hashesEqual(a: string, b: string): boolean {
+  const [x, y] = [encoder.encode(a), encoder.encode(b)];
+  return x.length === y.length && crypto.subtle.timingSafeEqual(x, y);
+}
+
 /** Whether a credential presented in an open session is the one that opened it (a new token from the same key is). */
-export async function sameCredential(recorded: PresentedCredential, presented: PresentedCredential): Promise<boolean> {
+export function sameCredential(recorded: PresentedCredential, presented: PresentedCredential): boolean {
   if (recorded.via === "owner-key" || presented.via === "owner-key") return recorded.via === presented.via;
   if (recorded.keyId !== presented.keyId) return false;
-  if (recorded.via === "api-key" && presented.via === "api-key") return secretsEqual(recorded.secretHash, presented.secretHash);
+  if (recorded.via === "api-key" && presented.via === "api-key") return hashesEqual(recorded.secretHash, presented.secretHash);
   if (recorded.via === "access-token" && presented.via === "access-token") return recorded.userId === presented.userId;
   // A session opened with a key may go on with a token minted from that key, and the reverse: both name the key.
   return true;
