@@ -11,7 +11,7 @@ const signingJwk = JSON.parse(env.JWT_SIGNING_KEY) as { kid: string; alg: string
 async function forge(claims: { sub: string; key_id: string; aud?: string; exp?: number }) {
   const key = await importJWK(JSON.parse(env.JWT_SIGNING_KEY), signingJwk.alg);
   return new SignJWT({ key_id: claims.key_id })
-    .setProtectedHeader({ alg: signingJwk.alg, kid: signingJwk.kid })
+    .setProtectedHeader({ alg: signingJwk.alg, kid: signingJwk.kid, typ: "at+jwt" })
     .setIssuer(ORIGIN)
     .setAudience(claims.aud ?? `${ORIGIN}/mcp`)
     .setSubject(claims.sub)

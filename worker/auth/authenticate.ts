@@ -1,12 +1,13 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { NEVER_CACHED } from "../db/never-cached.ts";
-import { apiKeys, users } from "../db/schema.ts";
+import { apiKeys, oauthGrants, users } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
-import { type TokenAudience, verifyAccessToken } from "./access-token.ts";
+import { type GrantTokenClaims, verifyAccessToken } from "./access-token.ts";
 import { looksLikeApiKey, parseApiKey } from "./api-key.ts";
 import { secretsEqual, sha256Hex } from "./crypto.ts";
-import type { Principal, UserPrincipal } from "./principal.ts";
+import type { DelegatedPrincipal, KeyPrincipal, Principal, UserPrincipal } from "./principal.ts";
+import type { CredentialScope } from "./token-audience.ts";
 
 /** A guessable owner key would be worse than none: a shorter one authenticates nobody (fail closed). */
 export const MIN_OWNER_KEY_LENGTH = 32;
@@ -26,7 +27,7 @@ export function bearerToken(authorization: string | null | undefined): string | 
 export async function authenticate(
   env: AppEnv,
   db: () => Database,
-  where: TokenAudience,
+  where: CredentialScope,
   authorization: string | null | undefined,
 ): Promise<AuthResult> {
   const token = bearerToken(authorization);
@@ -44,7 +45,7 @@ export async function authenticate(
 }
 
 /** Verifies an API key and returns its active user, or null. */
-export async function authenticateApiKey(db: Database, token: string): Promise<UserPrincipal | null> {
+export async function authenticateApiKey(db: Database, token: string): Promise<KeyPrincipal | null> {
   const parsed = parseApiKey(token);
   if (!parsed) return null;
   const row = await findActiveKey(db, parsed.keyId);
@@ -55,11 +56,12 @@ export async function authenticateApiKey(db: Database, token: string): Promise<U
 async function authenticateAccessToken(
   env: AppEnv,
   db: () => Database,
-  where: TokenAudience,
+  where: CredentialScope,
   token: string,
 ): Promise<UserPrincipal | null> {
   const claims = await verifyAccessToken(env.JWT_SIGNING_KEY, where, token);
   if (!claims) return null;
+  if ("grantId" in claims) return where.delegated ? authenticateGrant(db(), claims) : null;
   const row = await findActiveKey(db(), claims.keyId);
   if (!row || row.userId !== claims.userId) return null;
   return { via: "access-token", role: row.role, userId: row.userId, keyId: claims.keyId };
@@ -73,4 +75,16 @@ async function findActiveKey(db: Database, keyId: string) {
     .where(and(eq(apiKeys.id, keyId), eq(users.status, "active"), NEVER_CACHED))
     .limit(1);
   return row;
+}
+
+/** A client's token holds while its grant is unrevoked, its user active, and the client the one it was issued to. */
+async function authenticateGrant(db: Database, claims: GrantTokenClaims): Promise<DelegatedPrincipal | null> {
+  const [row] = await db
+    .select({ role: users.role, clientId: oauthGrants.clientId })
+    .from(oauthGrants)
+    .innerJoin(users, eq(users.id, oauthGrants.userId))
+    .where(and(eq(oauthGrants.id, claims.grantId), eq(oauthGrants.userId, claims.userId), isNull(oauthGrants.revokedAt), eq(users.status, "active"), NEVER_CACHED))
+    .limit(1);
+  if (!row || row.clientId !== claims.clientId) return null;
+  return { via: "oauth", role: row.role, userId: claims.userId, grantId: claims.grantId, clientId: claims.clientId };
 }

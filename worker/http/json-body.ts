@@ -7,9 +7,20 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * or chunked client cannot make us buffer more than the limit.
  */
 export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+  const text = await readBodyText(request, maxBytes);
+  if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError("INVALID_JSON", "Request body is not valid JSON");
+  }
+}
+
+/** A request or response body as text, counted as it streams in; an absent body is the empty string. */
+export async function readBodyText(request: Pick<Request, "headers" | "body">, maxBytes = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
+  if (!request.body) return "";
 
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -25,17 +36,11 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
     chunks.push(value);
   }
 
-  const text = new TextDecoder().decode(concat(chunks, total));
-  if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AppError("INVALID_JSON", "Request body is not valid JSON");
-  }
+  return new TextDecoder().decode(concat(chunks, total));
 }
 
 function tooLarge(maxBytes: number): AppError {
-  return new AppError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
+  return new AppError("PAYLOAD_TOO_LARGE", `Body exceeds ${maxBytes} bytes`);
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

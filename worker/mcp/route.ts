@@ -3,7 +3,8 @@ import type { McpSession } from "../../durable-objects/mcp-session.ts";
 import { requireAuth } from "../auth/middleware.ts";
 import { principalSubject } from "../auth/principal.ts";
 import { randomBase64Url } from "../auth/crypto.ts";
-import { tokenAudience } from "../auth/token-audience.ts";
+import { mcpCredentialScope } from "../auth/token-audience.ts";
+import { resourceMetadataUrl } from "../auth/well-known.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -34,7 +35,8 @@ mcpRoute.use(async (c, next) => {
 
 mcpRoute.use(
   requireAuth({
-    onFailure: (reason, requestUrl, env) => mcpUnauthorized(reason, tokenAudience(env, requestUrl).issuer),
+    credentials: mcpCredentialScope,
+    onFailure: (reason, requestUrl, env) => mcpUnauthorized(reason, resourceMetadataUrl(env, requestUrl)),
   }),
 );
 
