@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { readFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { auth, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -13,7 +13,9 @@ import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClientMetadataServer, type MetadataServer } from "../support/client-metadata-server.ts";
 import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
-import { type DevProcess, freePort, makeDevProject, parseDevVars, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
+import { type DevProcess, freePort, makeDevProject, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.ts";
 
 const chromiumPath = (() => {
   try {
@@ -60,6 +62,9 @@ class Provider implements OAuthClientProvider {
   codeVerifier = () => this.verifier;
 }
 
+// The same pages, submitted as forms: what the browser does, without one.
+const ticketOf = (page: string) => /name="ticket" value="([^"]+)"/.exec(page)?.[1] ?? "";
+
 describe("OAuth against npm run dev", () => {
   let dev: DevProcess;
   let origin = "";
@@ -67,29 +72,39 @@ describe("OAuth against npm run dev", () => {
   let apiKey = "";
   let metadata: MetadataServer;
   let fixture: RunningServer;
+  let idp: OidcProvider;
 
   beforeAll(async () => {
     const dir = makeDevProject();
     const port = await freePort();
     origin = `http://127.0.0.1:${port}`;
-    dev = startDev(dir, port);
+    idp = await startOidcProvider();
+    // The owner configures an OIDC provider as docs/deployment.md says: its issuer, and the gateway's client there.
+    const secrets = await generateSecrets();
+    ownerKey = secrets.OWNER_KEY;
+    const oidc = { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_DISPLAY_NAME: "Local IdP" };
+    writeFileSync(join(dir, ".dev.vars"), `${formatDevVars(secrets)}${Object.entries(oidc).map(([name, value]) => `${name}='${value}'\n`).join("")}`);
+    // wrangler reads from .dev.vars only the secrets wrangler.toml requires; an optional one comes as a --var.
+    dev = startDev(dir, port, {}, ["--var", `OIDC_CLIENT_SECRET:${idp.clientSecret}`]);
     [metadata, fixture] = await Promise.all([startClientMetadataServer(), startFixtureServer("alpha"), waitForHealthy(dev, origin)]);
-    ownerKey = parseDevVars(readFileSync(join(dir, ".dev.vars"), "utf8")).OWNER_KEY ?? "";
     const admin = (action: number, data: unknown) =>
       fetch(`${origin}/admin`, { method: "POST", headers: { authorization: `Bearer ${ownerKey}`, "content-type": "application/json" }, body: JSON.stringify({ action, data }) }).then((r) => r.json());
-    const user = (await admin(1010, { name: "Dana Dev" })) as { data: { apiKey: string } };
+    const user = (await admin(1010, { name: "Dana Dev", email: "dana@example.test" })) as { data: { apiKey: string } };
     apiKey = user.data.apiKey;
     await admin(2010, { serverId: "alpha", transport: "streamable-http", url: fixture.url });
   });
 
   afterAll(async () => {
     await metadata?.close();
+    await idp?.close();
     if (fixture) stopServer(fixture);
     if (dev && dev.child.exitCode === null) {
       dev.child.kill("SIGTERM");
       await Promise.race([dev.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     }
   });
+
+  const form = (fields: Record<string, string>) => fetch(`${origin}/authorize`, { method: "POST", redirect: "manual", body: new URLSearchParams(fields) });
 
   async function connect(provider: Provider): Promise<Client> {
     const client = new Client({ name: "oauth-dev-test", version: "1.0.0" });
@@ -145,9 +160,6 @@ describe("OAuth against npm run dev", () => {
     const callback = "http://127.0.0.1:49999/callback";
     const provider = new Provider(callback);
     expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
-    // The same pages, submitted as forms: what the browser above does, without one.
-    const form = (fields: Record<string, string>) => fetch(`${origin}/authorize`, { method: "POST", redirect: "manual", body: new URLSearchParams(fields) });
-    const ticketOf = (page: string) => /name="ticket" value="([^"]+)"/.exec(page)?.[1] ?? "";
     const signIn = await (await fetch(String(provider.authorizationUrl))).text();
     const consent = await (await form({ ticket: ticketOf(signIn), step: "sign-in", api_key: apiKey })).text();
     expect(consent).toContain("Dev DCR client");
@@ -166,5 +178,46 @@ describe("OAuth against npm run dev", () => {
     expect(mine).toBeDefined();
     expect(await self(1202, { grantId: mine?.grantId })).toMatchObject({ success: true });
     await expect(connect(provider)).rejects.toThrow();
+  });
+
+  it("signs a user in through the owner's OIDC provider, matched by email, and refuses a callback from another browser", async () => {
+    idp.email = "Dana@Example.test";
+    const provider = new Provider("http://127.0.0.1:49998/callback");
+    expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
+    const signIn = await (await fetch(String(provider.authorizationUrl))).text();
+    expect(signIn).toContain("Sign in with Local IdP");
+    const started = await form({ ticket: ticketOf(signIn), step: "upstream" });
+    expect(started.status).toBe(303);
+    const cookie = (started.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    expect(cookie).toMatch(/^peta_oidc_attempt=/);
+    const atIdp = await fetch(started.headers.get("location") ?? "", { redirect: "manual" });
+    const callback = atIdp.headers.get("location") ?? "";
+    expect(callback.startsWith(`${origin}/authorize/callback?`)).toBe(true);
+
+    // Without this browser's cookie the callback is worthless (a replayed URL, or login CSRF).
+    const elsewhere = await fetch(callback, { redirect: "manual" });
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.text()).toContain("another browser");
+
+    // The provider's code was spent by that refused attempt only if the gateway redeemed it; it did not.
+    const consent = await (await fetch(callback, { headers: { cookie }, redirect: "manual" })).text();
+    expect(consent).toContain("Dana Dev");
+    const approved = await form({ ticket: ticketOf(consent), step: "approve" });
+    const code = new URL(approved.headers.get("location") ?? "").searchParams.get("code") ?? "";
+    expect(await auth(provider, { serverUrl: `${origin}/mcp`, authorizationCode: code })).toBe("AUTHORIZED");
+    const client = await connect(provider);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("alpha__echo");
+    await client.close();
+
+    idp.email = "stranger@example.test";
+    const again = new Provider("http://127.0.0.1:49998/callback");
+    await auth(again, { serverUrl: `${origin}/mcp` });
+    const page = await (await fetch(String(again.authorizationUrl))).text();
+    const start = await form({ ticket: ticketOf(page), step: "upstream" });
+    const strangerCookie = (start.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const back = (await fetch(start.headers.get("location") ?? "", { redirect: "manual" })).headers.get("location") ?? "";
+    const refused = await fetch(back, { headers: { cookie: strangerCookie } });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("No active user of this gateway has the email stranger@example.test");
   });
 });

@@ -2,7 +2,7 @@ import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { admin, callAction, createUser, type CreatedUser, mcpStatus, ORIGIN, request, sql } from "./gateway.ts";
-import { connectClient, registerServer } from "./mcp-client.ts";
+import { connectClient, listAll, registerServer } from "./mcp-client.ts";
 import { authorizeThroughSdk, MemoryProvider, openAuthorization, postForm, REDIRECT_URI, runAuth, signInAndConsent, ticketOf, tokenRequest } from "./oauth-flow.ts";
 
 let alice: CreatedUser;
@@ -73,7 +73,7 @@ describe("the SDK's OAuth flow with dynamic registration", () => {
     expect(claims).toMatchObject({ aud: `${ORIGIN}/mcp`, sub: alice.userId, client_id: provider.client?.client_id });
     expect(tokens.refresh_token).toMatch(/^prt_/);
     const { client } = await connectClient({ credential: tokens.access_token });
-    const names = (await client.listTools()).tools.map((tool) => tool.name);
+    const names = (await listAll(client, "tools")).map((tool) => String(tool.name));
     expect(names.some((name) => name.startsWith(`${alpha}__`))).toBe(true);
     await client.close();
 

@@ -1,19 +1,20 @@
-import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Database } from "../../db/client.ts";
-import { type OAuthClientRow, servers, users } from "../../db/schema.ts";
-import type { AppContext, HonoEnv } from "../../http/context.ts";
+import type { HonoEnv } from "../../http/context.ts";
 import { authenticateApiKey } from "../authenticate.ts";
 import { issuerOf } from "../token-audience.ts";
-import { clientDisplay, findClient } from "./clients.ts";
+import { findClient } from "./clients.ts";
+import { activeUser, clientView, showConsent } from "./consent.ts";
 import { OAuthError } from "./errors.ts";
 import { readForm, singleValues } from "./form.ts";
 import { grantConsent } from "./grants.ts";
-import { consentPage, errorPage, PAGE_HEADERS, signInPage } from "./pages.ts";
+import { PAGE_HEADERS, signInPage } from "./pages.ts";
 import { CODE_CHALLENGE_PATTERN } from "./pkce.ts";
 import { redirectUriMatches } from "./redirect-uri.ts";
-import { requestedResource, serverIdOfResource } from "./resource.ts";
+import { requestedResource } from "./resource.ts";
+import { onPage, redirectBack } from "./responses.ts";
+import { startUpstreamSignIn } from "./upstream-sign-in.ts";
+import { oidcConfig } from "./upstream-oidc.ts";
 import { type AuthorizationRequest, readTicket, signTicket } from "./ticket.ts";
 
 const authorizeQuerySchema = z.object({
@@ -29,7 +30,7 @@ const authorizeQuerySchema = z.object({
 
 const consentFormSchema = z.object({
   ticket: z.string().min(1).max(8192).describe("The signed request the previous page carried"),
-  step: z.enum(["sign-in", "approve", "deny"]).describe("What the user did"),
+  step: z.enum(["sign-in", "upstream", "approve", "deny"]).describe("What the user did (upstream: sign in with the OIDC provider)"),
   api_key: z.string().max(200).optional().describe("On sign-in: the user's API key"),
 });
 
@@ -71,7 +72,7 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
         scope: params.scope ?? null,
       };
       const ticket = await signTicket(c.env.JWT_SIGNING_KEY, issuer, request, null);
-      return c.html(signInPage({ ticket, client: displayOf(client) }), 200, PAGE_HEADERS);
+      return c.html(signInPage({ ticket, client: clientView(client), upstream: oidcConfig(c.env)?.displayName ?? null }), 200, PAGE_HEADERS);
     }),
   )
   .post("/", (c) =>
@@ -79,14 +80,16 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
       const form = consentFormSchema.safeParse(await readForm(c.req.raw));
       if (!form.success) throw new OAuthError("invalid_request", "The form is incomplete: start again from your client");
       const issuer = issuerOf(c.env, c.req.url);
-      const { request, userId } = await readTicket(c.env.JWT_SIGNING_KEY, issuer, form.data.ticket);
+      const { request, subject: userId } = await readTicket(c.env.JWT_SIGNING_KEY, issuer, form.data.ticket);
       const db = c.get("db")();
       const client = await findClient(db, c.env, request.clientId);
+      if (form.data.step === "upstream") return startUpstreamSignIn(c, issuer, request);
 
       if (form.data.step === "sign-in") {
         const principal = await authenticateApiKey(db, form.data.api_key ?? "");
         if (!principal) {
-          return c.html(signInPage({ ticket: form.data.ticket, client: displayOf(client), error: "That API key is not valid, or its user is disabled." }), 401, PAGE_HEADERS);
+          const page = signInPage({ ticket: form.data.ticket, client: clientView(client), upstream: oidcConfig(c.env)?.displayName ?? null, error: "That API key is not valid, or its user is disabled." });
+          return c.html(page, 401, PAGE_HEADERS);
         }
         return showConsent(c, db, issuer, request, client, principal.userId);
       }
@@ -100,56 +103,3 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
       return back({ code });
     }),
   );
-
-async function showConsent(c: AppContext, db: Database, issuer: string, request: AuthorizationRequest, client: OAuthClientRow, userId: string): Promise<Response> {
-  const user = await activeUser(db, userId);
-  if (!user) throw new OAuthError("access_denied", "Your user is disabled");
-  const ticket = await signTicket(c.env.JWT_SIGNING_KEY, issuer, request, userId);
-  const redirect = new URL(request.redirectUri);
-  return c.html(
-    consentPage({
-      ticket,
-      userName: user.name,
-      client: displayOf(client),
-      redirectUri: request.redirectUri,
-      redirectHost: redirect.host || redirect.protocol,
-      reaches: await describeResource(db, request.resource),
-    }),
-    200,
-    PAGE_HEADERS,
-  );
-}
-
-async function describeResource(db: Database, resource: string): Promise<string> {
-  const serverId = serverIdOfResource(resource);
-  if (serverId === null) return `every MCP server you may use through this gateway (${resource})`;
-  const [server] = await db.select({ name: servers.name }).from(servers).where(eq(servers.serverId, serverId)).limit(1);
-  return `only the MCP server "${server?.name ?? serverId}" (${resource})`;
-}
-
-async function activeUser(db: Database, userId: string) {
-  const [user] = await db.select({ name: users.name, role: users.role }).from(users).where(and(eq(users.id, userId), eq(users.status, "active"))).limit(1);
-  return user;
-}
-
-function displayOf(client: OAuthClientRow) {
-  return { ...clientDisplay(client), id: client.clientId };
-}
-
-/** The authorization response, with `iss` (RFC 9207) so a client talking to several servers can tell which answered. */
-function redirectBack(redirectUri: string, issuer: string, params: Record<string, string | null | undefined>): Response {
-  const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) if (value !== null && value !== undefined) url.searchParams.set(name, value);
-  url.searchParams.set("iss", issuer);
-  // 303: the browser follows a POST's redirect with a GET, as the client's redirect endpoint expects.
-  return new Response(null, { status: 303, headers: { location: url.href, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" } });
-}
-
-async function onPage(c: AppContext, run: () => Promise<Response>): Promise<Response> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof OAuthError) return c.html(errorPage(error.message), error.status, PAGE_HEADERS);
-    throw error;
-  }
-}

@@ -38,7 +38,7 @@ function clientLine(client: ConsentView["client"]) {
     : html`<strong>${client.name}</strong> <span class="warn">(a name the client chose for itself; not verified)</span>`;
 }
 
-export function signInPage(view: { ticket: string; client: ConsentView["client"]; error?: string }) {
+export function signInPage(view: { ticket: string; client: ConsentView["client"]; upstream: string | null; error?: string }) {
   return page("Sign in to Peta Core", html`<h1>Sign in to Peta Core</h1>
 <p>${clientLine(view.client)} wants to connect to this gateway as you.</p>
 ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ""}
@@ -48,7 +48,11 @@ ${view.error ? html`<p class="error" role="alert">${view.error}</p>` : ""}
 <label for="api_key">Your API key (<code>pk_…</code>)</label>
 <input type="password" id="api_key" name="api_key" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
-</form>`);
+</form>
+${view.upstream ? html`<form method="post" action="/authorize">
+<input type="hidden" name="ticket" value="${view.ticket}">
+<button type="submit" name="step" value="upstream">Sign in with ${view.upstream}</button>
+</form>` : ""}`);
 }
 
 export function consentPage(view: ConsentView) {

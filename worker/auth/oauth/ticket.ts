@@ -4,7 +4,9 @@ import { OAuthError } from "./errors.ts";
 
 /** Long enough to read a consent page; short enough that a leaked page is soon worthless. */
 const TICKET_TTL_SECONDS = 600;
-const TICKET_TYP = "oauth-authz-request+jwt";
+/** A ticket of one step is never accepted at another: a sign-in page's is not an upstream sign-in's. */
+const TICKET_TYPS = { "sign-in": "oauth-authz-request+jwt", upstream: "oidc-state+jwt" } as const;
+export type TicketKind = keyof typeof TICKET_TYPS;
 
 /** An authorization request after it was checked: what the sign-in and consent forms carry between steps. */
 export const authorizationRequestSchema = z.object({
@@ -19,7 +21,7 @@ export type AuthorizationRequest = z.infer<typeof authorizationRequestSchema>;
 
 const ticketSchema = z.object({
   request: authorizationRequestSchema.describe("The checked authorization request"),
-  sub: z.string().describe("'anonymous' before sign-in, then the user who signed in"),
+  sub: z.string().describe("'anonymous' before sign-in, then the user who signed in; upstream: the attempt it belongs to"),
 });
 
 /**
@@ -27,13 +29,13 @@ const ticketSchema = z.object({
  * ticket names the user who signed in, and only that sign-in produced it, so a forged consent POST (CSRF)
  * has no ticket to send.
  */
-export function signTicket(signingKey: string, issuer: string, request: AuthorizationRequest, userId: string | null): Promise<string> {
-  return signOwnJwt(signingKey, { request }, { typ: TICKET_TYP, issuer, audience: `${issuer}/authorize`, subject: userId ?? "anonymous", ttlSeconds: TICKET_TTL_SECONDS });
+export function signTicket(signingKey: string, issuer: string, request: AuthorizationRequest, subject: string | null, kind: TicketKind = "sign-in"): Promise<string> {
+  return signOwnJwt(signingKey, { request }, { typ: TICKET_TYPS[kind], issuer, audience: `${issuer}/authorize`, subject: subject ?? "anonymous", ttlSeconds: TICKET_TTL_SECONDS });
 }
 
-export async function readTicket(signingKey: string, issuer: string, ticket: string): Promise<{ request: AuthorizationRequest; userId: string | null }> {
-  const payload = await verifyOwnJwt(signingKey, ticket, { typ: TICKET_TYP, issuer, audiences: [`${issuer}/authorize`] });
+export async function readTicket(signingKey: string, issuer: string, ticket: string, kind: TicketKind = "sign-in"): Promise<{ request: AuthorizationRequest; subject: string | null }> {
+  const payload = await verifyOwnJwt(signingKey, ticket, { typ: TICKET_TYPS[kind], issuer, audiences: [`${issuer}/authorize`] });
   const parsed = ticketSchema.safeParse(payload);
   if (!parsed.success) throw new OAuthError("invalid_request", "This sign-in page has expired or was altered: start again from your client");
-  return { request: parsed.data.request, userId: parsed.data.sub === "anonymous" ? null : parsed.data.sub };
+  return { request: parsed.data.request, subject: parsed.data.sub === "anonymous" ? null : parsed.data.sub };
 }
