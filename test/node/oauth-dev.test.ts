@@ -1,6 +1,7 @@
 // A client that knows only the /mcp URL gets in through OAuth against `npm run dev`: the official SDK's
 // auth() and Client, a client metadata document on loopback, and the consent page clicked in Chromium.
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeFileSync } from "node:fs";
@@ -145,6 +146,12 @@ describe("OAuth against npm run dev", () => {
     const client = await connect(provider);
     const result = await client.callTool({ name: "alpha__echo", arguments: { text: "through OAuth" } });
     expect(JSON.stringify(result.content)).toContain("through OAuth");
+    // The downstream server never sees the client's token, not even as a digest of a header it received.
+    const seen = JSON.stringify((await client.callTool({ name: "alpha__whoami", arguments: {} })).content);
+    const accessToken = provider.saved?.access_token ?? "";
+    expect(seen).not.toContain(accessToken);
+    expect(seen).not.toContain(createHash("sha256").update(`Bearer ${accessToken}`).digest("hex"));
+    expect(seen).not.toContain(createHash("sha256").update(accessToken).digest("hex"));
     await client.close();
 
     const spent = provider.saved?.refresh_token ?? "";

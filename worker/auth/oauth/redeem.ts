@@ -26,7 +26,6 @@ const grantColumns = {
   role: users.role,
   clientId: oauthGrants.clientId,
   resource: oauthGrants.resource,
-  revokedAt: oauthGrants.revokedAt,
   userStatus: users.status,
 };
 
@@ -54,7 +53,7 @@ export async function redeemCode(db: Database, redemption: CodeRedemption, ip: s
     if (code.redirectUri !== redemption.redirectUri) throw new OAuthError("invalid_grant", "redirect_uri is not the one of the authorization request");
     if (!(await verifierMatches(redemption.codeVerifier, code.codeChallenge))) throw new OAuthError("invalid_grant", "code_verifier does not match the code_challenge");
     if (redemption.resource !== null && redemption.resource !== grant.resource) throw new OAuthError("invalid_target", "resource is not the one the user consented to");
-    assertUsable(found);
+    await assertUsable(tx, grant.grantId, found.userStatus);
     await tx.update(oauthCodes).set({ usedAt: new Date() }).where(eq(oauthCodes.codeHash, codeHash));
     return { grant, refreshToken: await issueRefreshToken(tx, grant.grantId) };
   });
@@ -76,12 +75,13 @@ export async function redeemRefreshToken(db: Database, token: string, clientId: 
   return redeemOnce(db, grant, { use: "REFRESH", reuse: "REFRESH_REUSE" }, ip, async (tx) => {
     const [row] = await tx.select().from(oauthRefreshTokens).where(eq(oauthRefreshTokens.tokenHash, tokenHash)).for("update");
     if (!row) throw unknown();
+    const revoked = await lockGrant(tx, grant.grantId);
     // A spent token of a live family: the family may be in two hands. Of a revoked one: nothing left to end.
-    if (row.usedAt) throw found.revokedAt ? unknown() : new CredentialReused("refresh token");
+    if (row.usedAt) throw revoked ? unknown() : new CredentialReused("refresh token");
     if (row.expiresAt.getTime() <= Date.now()) throw unknown();
     if (grant.clientId !== clientId) throw new OAuthError("invalid_grant", "The refresh token was issued to another client");
     if (resource !== null && resource !== grant.resource) throw new OAuthError("invalid_target", "resource is not the one the user consented to");
-    assertUsable(found);
+    await assertUsable(tx, grant.grantId, found.userStatus);
     await tx.update(oauthRefreshTokens).set({ usedAt: new Date() }).where(eq(oauthRefreshTokens.tokenHash, tokenHash));
     await tx.update(oauthGrants).set({ lastUsedAt: new Date() }).where(eq(oauthGrants.id, grant.grantId));
     return { grant, refreshToken: await issueRefreshToken(tx, grant.grantId) };
@@ -92,7 +92,13 @@ function subjectOf(row: GrantSubject): GrantSubject {
   return { grantId: row.grantId, userId: row.userId, role: row.role, clientId: row.clientId, resource: row.resource };
 }
 
-function assertUsable(row: { revokedAt: Date | null; userStatus: string }): void {
-  if (row.revokedAt) throw new OAuthError("invalid_grant", "The user revoked this authorization");
-  if (row.userStatus !== "active") throw new OAuthError("invalid_grant", "The user is disabled");
+/** Locks the grant row, so a revocation running alongside either lands first or waits for this redemption. */
+async function lockGrant(tx: Database, grantId: string): Promise<boolean> {
+  const [row] = await tx.select({ revokedAt: oauthGrants.revokedAt }).from(oauthGrants).where(eq(oauthGrants.id, grantId)).for("update");
+  return !row || row.revokedAt !== null;
+}
+
+async function assertUsable(tx: Database, grantId: string, userStatus: string): Promise<void> {
+  if (await lockGrant(tx, grantId)) throw new OAuthError("invalid_grant", "This authorization was revoked");
+  if (userStatus !== "active") throw new OAuthError("invalid_grant", "The user is disabled");
 }
