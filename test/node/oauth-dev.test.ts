@@ -4,10 +4,12 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { auth, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { chromium } from "playwright-core";
@@ -15,8 +17,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClientMetadataServer, type MetadataServer } from "../support/client-metadata-server.ts";
 import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
 import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
-import { type DevProcess, freePort, makeDevProject, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, waitForHealthy } from "../support/dev-project.ts";
 import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.ts";
+
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 const chromiumPath = (() => {
   try {
@@ -119,10 +123,7 @@ describe("OAuth against npm run dev", () => {
     const provider = new Provider(callback.uri, clientId);
     expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
 
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage();
       await page.goto(String(provider.authorizationUrl));
@@ -226,5 +227,41 @@ describe("OAuth against npm run dev", () => {
     const refused = await fetch(back, { headers: { cookie: strangerCookie } });
     expect(refused.status).toBe(400);
     expect(await refused.text()).toContain("No active user of this gateway has the email stranger@example.test");
+  });
+
+  it.skipIf(chromiumPath === "")("mcp-remote completes its OAuth flow (the browser step in Chromium) and lists the tools", async () => {
+    // Its token store in a home of its own, and no browser opener: the test is the user's browser.
+    const home = mkdtempSync(join(tmpdir(), "mcp-remote-"));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(REPO_ROOT, "node_modules/mcp-remote/dist/proxy.js"), `${origin}/mcp`, String(await freePort())],
+      env: { PATH: process.env.PATH ?? "", HOME: home, MCP_REMOTE_CONFIG_DIR: join(home, ".mcp-auth") },
+      stderr: "pipe",
+    });
+    let log = "";
+    const authorizationUrl = new Promise<string>((resolve) => {
+      transport.stderr?.on("data", (chunk: Buffer) => {
+        log += chunk.toString();
+        const match = /Please authorize this client by visiting:\s+(\S+)/.exec(log);
+        if (match?.[1]) resolve(match[1]);
+      });
+    });
+    const client = new Client({ name: "via-mcp-remote", version: "1.0.0" });
+    const connected = client.connect(transport);
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(await authorizationUrl);
+      await page.fill("#api_key", apiKey);
+      await page.click("button:has-text(\"Sign in\")");
+      await page.click("button[value=approve]");
+      await page.waitForURL(/\/oauth\/callback/);
+      await connected;
+      expect((await client.listTools()).tools.map((tool) => tool.name), log).toContain("alpha__echo");
+    } finally {
+      await browser.close();
+      await client.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
