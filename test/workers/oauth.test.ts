@@ -266,6 +266,16 @@ describe("refusals", () => {
     expect(await widened.json()).toMatchObject({ error: "invalid_target" });
   });
 
+  it("ends the grants made with an API key when that key is rotated, as it ends the tokens minted from it", async () => {
+    const bob = await createUser({ name: "Bob Rotates" });
+    const { redirect } = await signInAndConsent(authorizeUrl(), bob.apiKey);
+    const tokens = (await (await redeem(redirect.searchParams.get("code") as string)).json()) as { access_token: string; refresh_token: string };
+    expect((await mcpStatus(tokens.access_token)).status).toBe(200);
+    expect((await admin(1017, { userId: bob.userId })).status).toBe(200);
+    expect((await mcpStatus(tokens.access_token)).status).toBe(401);
+    expect(await (await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: clientId })).json()).toMatchObject({ error: "invalid_grant" });
+  });
+
   it("revokes the whole grant at /revoke, by refresh token or access token, and answers 200 to anything", async () => {
     const tokens = (await (await redeem(await freshCode())).json()) as { access_token: string; refresh_token: string };
     expect((await postForm("/revoke", { token: tokens.refresh_token, client_id: clientId })).status).toBe(200);

@@ -214,6 +214,9 @@ export const oauthGrants = pgTable("oauth_grants", {
   id: text("id").primaryKey(),
   userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
   clientId: text("client_id").notNull().references(() => oauthClients.clientId, { onDelete: "cascade" }),
+  // The API key the user signed in with (null through the OIDC provider): rotating or deleting that key
+  // ends the grants made with it, as it ends the tokens minted from it, in case it was the key that leaked.
+  apiKeyId: text("api_key_id").references(() => apiKeys.id, { onDelete: "cascade" }),
   resource: text("resource").notNull(),
   scope: text("scope"),
   createdAt: timestamps.createdAt,

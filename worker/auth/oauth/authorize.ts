@@ -71,7 +71,7 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
         state: params.state ?? null,
         scope: params.scope ?? null,
       };
-      const ticket = await signTicket(c.env.JWT_SIGNING_KEY, issuer, request, null);
+      const ticket = await signTicket(c.env.JWT_SIGNING_KEY, issuer, request, { subject: null });
       return c.html(signInPage({ ticket, client: clientView(client), upstream: oidcConfig(c.env)?.displayName ?? null }), 200, PAGE_HEADERS);
     }),
   )
@@ -80,7 +80,7 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
       const form = consentFormSchema.safeParse(await readForm(c.req.raw));
       if (!form.success) throw new OAuthError("invalid_request", "The form is incomplete: start again from your client");
       const issuer = issuerOf(c.env, c.req.url);
-      const { request, subject: userId } = await readTicket(c.env.JWT_SIGNING_KEY, issuer, form.data.ticket);
+      const { request, subject: userId, keyId } = await readTicket(c.env.JWT_SIGNING_KEY, issuer, form.data.ticket);
       const db = c.get("db")();
       const client = await findClient(db, c.env, request.clientId);
       if (form.data.step === "upstream") return startUpstreamSignIn(c, issuer, request);
@@ -91,7 +91,7 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
           const page = signInPage({ ticket: form.data.ticket, client: clientView(client), upstream: oidcConfig(c.env)?.displayName ?? null, error: "That API key is not valid, or its user is disabled." });
           return c.html(page, 401, PAGE_HEADERS);
         }
-        return showConsent(c, db, issuer, request, client, principal.userId);
+        return showConsent(c, db, issuer, request, client, { subject: principal.userId, keyId: principal.keyId });
       }
 
       if (userId === null) throw new OAuthError("invalid_request", "Sign in first");
@@ -99,7 +99,7 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
       if (form.data.step === "deny") return back({ error: "access_denied", error_description: "The user denied the request" });
       const user = await activeUser(db, userId);
       if (!user) throw new OAuthError("access_denied", "Your user is disabled");
-      const code = await grantConsent(db, request, { userId, role: user.role }, c.req.header("cf-connecting-ip") ?? null);
+      const code = await grantConsent(db, request, { userId, role: user.role, apiKeyId: keyId }, c.req.header("cf-connecting-ip") ?? null);
       return back({ code });
     }),
   );

@@ -37,14 +37,14 @@ export function oauthMutation(name: string, grant: GrantSubject, ip: string | nu
 export async function grantConsent(
   db: Database,
   request: AuthorizationRequest,
-  user: { userId: string; role: UserRole },
+  user: { userId: string; role: UserRole; apiKeyId: string | null },
   ip: string | null,
 ): Promise<string> {
-  const grant: GrantSubject = { grantId: `grt_${randomBase64Url(12)}`, ...user, clientId: request.clientId, resource: request.resource };
+  const grant: GrantSubject = { grantId: `grt_${randomBase64Url(12)}`, userId: user.userId, role: user.role, clientId: request.clientId, resource: request.resource };
   const code = randomBase64Url(32);
   const context = oauthMutation("GRANT", grant, ip, { redirectUri: request.redirectUri, scope: request.scope });
   await runAudited(db, context, async (tx) => {
-    await tx.insert(oauthGrants).values({ id: grant.grantId, userId: user.userId, clientId: request.clientId, resource: request.resource, scope: request.scope });
+    await tx.insert(oauthGrants).values({ id: grant.grantId, userId: user.userId, clientId: request.clientId, apiKeyId: user.apiKeyId, resource: request.resource, scope: request.scope });
     await tx.insert(oauthCodes).values({
       codeHash: await sha256Hex(code),
       grantId: grant.grantId,

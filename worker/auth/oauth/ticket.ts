@@ -21,6 +21,7 @@ export type AuthorizationRequest = z.infer<typeof authorizationRequestSchema>;
 
 const ticketSchema = z.object({
   request: authorizationRequestSchema.describe("The checked authorization request"),
+  key: z.string().nullable().optional().describe("The API key the user signed in with; null through the OIDC provider"),
   sub: z.string().describe("'anonymous' before sign-in, then the user who signed in; upstream: the attempt it belongs to"),
 });
 
@@ -29,13 +30,20 @@ const ticketSchema = z.object({
  * ticket names the user who signed in, and only that sign-in produced it, so a forged consent POST (CSRF)
  * has no ticket to send.
  */
-export function signTicket(signingKey: string, issuer: string, request: AuthorizationRequest, subject: string | null, kind: TicketKind = "sign-in"): Promise<string> {
-  return signOwnJwt(signingKey, { request }, { typ: TICKET_TYPS[kind], issuer, audience: `${issuer}/authorize`, subject: subject ?? "anonymous", ttlSeconds: TICKET_TTL_SECONDS });
+export interface TicketHolder {
+  /** Null before sign-in; then the user; for an upstream sign-in, the attempt. */
+  subject: string | null;
+  keyId?: string | null;
 }
 
-export async function readTicket(signingKey: string, issuer: string, ticket: string, kind: TicketKind = "sign-in"): Promise<{ request: AuthorizationRequest; subject: string | null }> {
+export function signTicket(signingKey: string, issuer: string, request: AuthorizationRequest, holder: TicketHolder, kind: TicketKind = "sign-in"): Promise<string> {
+  const { subject, keyId = null } = holder;
+  return signOwnJwt(signingKey, { request, key: keyId }, { typ: TICKET_TYPS[kind], issuer, audience: `${issuer}/authorize`, subject: subject ?? "anonymous", ttlSeconds: TICKET_TTL_SECONDS });
+}
+
+export async function readTicket(signingKey: string, issuer: string, ticket: string, kind: TicketKind = "sign-in"): Promise<{ request: AuthorizationRequest; subject: string | null; keyId: string | null }> {
   const payload = await verifyOwnJwt(signingKey, ticket, { typ: TICKET_TYPS[kind], issuer, audiences: [`${issuer}/authorize`] });
   const parsed = ticketSchema.safeParse(payload);
   if (!parsed.success) throw new OAuthError("invalid_request", "This sign-in page has expired or was altered: start again from your client");
-  return { request: parsed.data.request, subject: parsed.data.sub === "anonymous" ? null : parsed.data.sub };
+  return { request: parsed.data.request, subject: parsed.data.sub === "anonymous" ? null : parsed.data.sub, keyId: parsed.data.key ?? null };
 }

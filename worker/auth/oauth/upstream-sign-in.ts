@@ -25,7 +25,7 @@ export async function startUpstreamSignIn(c: AppContext, issuer: string, request
   const config = requireConfig(c);
   const attempt = newAttempt();
   const cookie = `${attempt.nonce}.${attempt.verifier}`;
-  const state = await signTicket(c.env.JWT_SIGNING_KEY, issuer, request, await attemptSubject(cookie), "upstream");
+  const state = await signTicket(c.env.JWT_SIGNING_KEY, issuer, request, { subject: await attemptSubject(cookie) }, "upstream");
   const url = await upstreamAuthorizationUrl(config, c.env, `${issuer}${CALLBACK_PATH}`, state, attempt);
   // Lax: the provider's redirect back is a top-level GET from another site, which Lax still lets through.
   setCookie(c, ATTEMPT_COOKIE, cookie, { httpOnly: true, secure: issuer.startsWith("https:"), sameSite: "Lax", path: CALLBACK_PATH, maxAge: 600 });
@@ -52,7 +52,7 @@ export const upstreamCallback = new Hono<HonoEnv>().get("/", (c) =>
     const db = c.get("db")();
     const [user] = await db.select({ id: users.id }).from(users).where(and(eq(users.email, email), eq(users.status, "active"))).limit(1);
     if (!user) throw new OAuthError("access_denied", `No active user of this gateway has the email ${email}: ask its owner to add you`);
-    return showConsent(c, db, issuer, request, await findClient(db, c.env, request.clientId), user.id);
+    return showConsent(c, db, issuer, request, await findClient(db, c.env, request.clientId), { subject: user.id, keyId: null });
   }),
 );
 
