@@ -149,12 +149,22 @@ describe("the SDK's OAuth flow with a Client ID Metadata Document", () => {
     expect(after.body.data?.consents.some((consent) => consent.grantId === mine?.grantId)).toBe(false);
   });
 
-  it("refuses documents that are too large, redirect, claim another client_id, or sit on a private address", async () => {
+  it("caches a fetched document instead of fetching it for every request", async () => {
+    const origin = inject("clientMetadataOrigin");
+    const clientId = documentUrl("cached-once");
+    const open = () => openAuthorization(new URL(`${ORIGIN}/authorize?${new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: REDIRECT_URI, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" })}`));
+    expect((await open()).status).toBe(200);
+    expect((await open()).status).toBe(200);
+    expect(await (await fetch(`${origin}/fetches?path=/clients/cached-once.json`)).json()).toBe(1);
+  });
+
+  it("refuses documents that are too large, too slow, redirect, claim another client_id, or sit on a private address", async () => {
     const origin = inject("clientMetadataOrigin");
     for (const [clientId, why] of [
       [`${origin}/huge.json`, "larger than"],
       [`${origin}/moved.json`, "HTTP 302"],
       [`${origin}/impostor.json`, "not its own URL"],
+      [`${origin}/slow.json`, "no answer within"],
       ["https://10.0.0.8/client.json", "private"],
       ["https://169.254.169.254/latest/meta-data/client.json", "private"],
     ] as const) {
