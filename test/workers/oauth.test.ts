@@ -1,7 +1,9 @@
+import { env } from "cloudflare:workers";
 import { decodeJwt } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { admin, callAction, createUser, type CreatedUser, mcpStatus, ORIGIN, request, sql } from "./gateway.ts";
+import { runScheduledPrune } from "../../worker/audit/scheduled.ts";
 import { connectClient, listAll, registerServer } from "./mcp-client.ts";
 import { authorizeThroughSdk, MemoryProvider, openAuthorization, postForm, REDIRECT_URI, runAuth, signInAndConsent, ticketOf, tokenRequest } from "./oauth-flow.ts";
 
@@ -284,6 +286,20 @@ describe("refusals", () => {
     expect((await admin(1017, { userId: bob.userId })).status).toBe(200);
     expect((await mcpStatus(tokens.access_token)).status).toBe(401);
     expect(await (await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: clientId })).json()).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("drops codes and refresh tokens past their expiry in the daily cron run, and keeps live ones", async () => {
+    const expired = (await (await redeem(await freshCode())).json()) as { access_token: string; refresh_token: string };
+    const live = (await (await redeem(await freshCode())).json()) as { access_token: string; refresh_token: string };
+    const grantOf = (token: string) => decodeJwt(token).grant_id as string;
+    await sql(`update oauth_refresh_tokens set expires_at = now() - interval '1 minute' where grant_id = $1`, [grantOf(expired.access_token)]);
+    await sql(`update oauth_codes set expires_at = now() - interval '1 minute' where grant_id = $1`, [grantOf(expired.access_token)]);
+    // The cron run's own function, with audit retention off so no other test file's audit records are pruned.
+    await runScheduledPrune({ ...env, AUDIT_RETENTION_DAYS: "0" });
+    expect(await sql(`select 1 from oauth_refresh_tokens where grant_id = $1`, [grantOf(expired.access_token)])).toEqual([]);
+    expect(await sql(`select 1 from oauth_codes where grant_id = $1`, [grantOf(expired.access_token)])).toEqual([]);
+    expect(await sql(`select 1 from oauth_refresh_tokens where grant_id = $1`, [grantOf(live.access_token)])).toHaveLength(1);
+    expect((await tokenRequest({ grant_type: "refresh_token", refresh_token: live.refresh_token, client_id: clientId })).status).toBe(200);
   });
 
   it("revokes the whole grant at /revoke, by refresh token or access token, and answers 200 to anything", async () => {
