@@ -220,7 +220,8 @@ export class SessionRuntime {
       this.#store.save(record);
       return true;
     }
-    await this.teardown(change.kind === "key-revoked" ? "the key was revoked" : `the user was ${change.kind}`);
+    const reason = { disabled: "the user was disabled", deleted: "the user was deleted", "key-revoked": "the key was revoked", "grant-revoked": "the client's grant was revoked" }[change.kind];
+    await this.teardown(reason);
     return true;
   }
 
