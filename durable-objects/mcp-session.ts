@@ -93,7 +93,7 @@ export class McpSession extends DurableObject<AppEnv> {
   }
 
   async listen(input: ListenInput): Promise<Response> {
-    const response = await this.#runtime.listen(input);
+    const response = this.#runtime.listen(input);
     if (response.status !== 404) await this.#touch();
     return response;
   }

@@ -129,7 +129,7 @@ export class SessionRuntime {
   }
 
   async receive(input: PostInput): Promise<Response> {
-    const caller = await this.#authorize(input);
+    const caller = this.#authorize(input);
     const record = this.#record;
     if (!caller || !record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
@@ -179,14 +179,14 @@ export class SessionRuntime {
   }
 
   /** GET: the standalone stream, or the replay of a dropped stream from `Last-Event-ID` onwards. */
-  async listen(input: ListenInput): Promise<Response> {
+  listen(input: ListenInput): Response {
     const record = this.#record;
-    if (!(await this.#authorize(input)) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
+    if (!this.#authorize(input) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
     return this.#exchange.listen(record.sessionId, input.lastEventId, (streamId) => this.#store.pendingOn(streamId).length > 0);
   }
 
   async close(input: CloseInput): Promise<Response> {
-    if (!(await this.#authorize(input))) return this.#refuse(input, [{ method: "http/DELETE" }]);
+    if (!this.#authorize(input)) return this.#refuse(input, [{ method: "http/DELETE" }]);
     await this.teardown("closed by client");
     return new Response(null, { status: 200 });
   }
@@ -226,7 +226,7 @@ export class SessionRuntime {
   }
 
   /** Who sent a request, if it is the session's own client: the same key (or a token minted from it), on the same endpoint. */
-  async #authorize(input: { from: RequestFrom; scope: string | null }): Promise<Caller | null> {
+  #authorize(input: { from: RequestFrom; scope: string | null }): Caller | null {
     const record = this.#record;
     if (!record || record.scope !== input.scope || !sameCredential(record.credential, input.from.credential)) return null;
     return { subject: record.subject, principal: record.principal, ip: input.from.ip };
