@@ -4,6 +4,7 @@ import { AppError } from "../http/errors.ts";
 import { referencedNames } from "../vault/placeholders.ts";
 import { HEADER_VALUE, HEADER_VALUE_RULE } from "../vault/header-value.ts";
 import { createServer, deleteServer, listServers, updateServer } from "../servers/store.ts";
+import { pushToEveryone } from "../users/live-sessions.ts";
 import { defineAction } from "./action.ts";
 import { auditableServerInput } from "./server-audit.ts";
 
@@ -84,7 +85,8 @@ export const serverActions = [
       userInputs: userInputs.default([]),
       enabled: enabled.default(true),
     }),
-    async run({ db, vault }, data) {
+    async run({ db, env, afterCommit, vault }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       assertUserPlaceholdersDeclared(data, data.userInputs);
       return { server: await createServer(db, await vault(), data) };
     },
@@ -115,7 +117,8 @@ export const serverActions = [
       userInputs: userInputs.optional(),
       enabled: enabled.optional(),
     }),
-    async run({ db, vault }, { serverId, ...patch }) {
+    async run({ db, env, afterCommit, vault }, { serverId, ...patch }) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       const ring = await vault();
       if (patch.url !== undefined || patch.headers !== undefined || patch.userInputs !== undefined) {
         const [current] = await listServers(db, ring, { serverId });
@@ -131,7 +134,8 @@ export const serverActions = [
     summary: "Removes a server.",
     returns: "`{serverId, deleted: true}`",
     input: z.strictObject({ serverId }),
-    async run({ db }, data) {
+    async run({ db, env, afterCommit }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       await deleteServer(db, data.serverId);
       return { serverId: data.serverId, deleted: true };
     },
