@@ -41,7 +41,7 @@ function parseMcpConfig(env: AppEnv): McpConfig {
     connectTimeoutMs: positive(env.MCP_CONNECT_TIMEOUT_MS, 10_000),
     callTimeoutMs: positive(env.MCP_CALL_TIMEOUT_MS, 120_000),
     catalogTtlMs: positive(env.MCP_CATALOG_TTL_SECONDS, 300) * 1000,
-    serverRecheckMs: atLeastZero(env.MCP_SERVER_RECHECK_SECONDS, 2) * 1000,
+    serverRecheckMs: atLeastZero(env.MCP_SERVER_RECHECK_SECONDS, 30) * 1000,
     eventRetentionCount: positive(env.MCP_EVENT_RETENTION_COUNT, 1000),
     eventRetentionMs: positive(env.MCP_EVENT_RETENTION_SECONDS, 3600) * 1000,
     listPageSize: positive(env.MCP_LIST_PAGE_SIZE, 500),
