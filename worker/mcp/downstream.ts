@@ -1,5 +1,6 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { ClientCapabilities, JSONRPCRequest, Notification, RequestId, Result } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
@@ -144,8 +145,14 @@ export class DownstreamPool {
   async #connect(source: EventSource, transport: ServerTransport, resolved: ResolvedConnection, origins: RequestOrigins): Promise<Client> {
     // The older SSE transport carries the server's requests on one stream for all calls: no origins there.
     if (transport === "sse") return this.#open(source, sseTransport(resolved), origins);
+    // A server asks the client things only if the client declared it can answer; when it declared none,
+    // there is no server request to place, and no stream to read twice.
+    const answersServer = Object.keys(this.#options.capabilities).length > 0;
+    const streamable = answersServer
+      ? new TracedTransport(new URL(resolved.url), resolved.headers, origins)
+      : new StreamableHTTPClientTransport(new URL(resolved.url), { requestInit: { headers: resolved.headers } });
     try {
-      return await this.#open(source, new TracedTransport(new URL(resolved.url), resolved.headers, origins), origins);
+      return await this.#open(source, streamable, origins);
     } catch (error) {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
       if (!isHttpClientError(error)) throw error;
