@@ -3,7 +3,7 @@ import type { UserRole } from "../worker/db/schema.ts";
 import type { AppEnv } from "../worker/env.ts";
 import { logEvent } from "../worker/observability/log.ts";
 import { errorText } from "../worker/db/errors.ts";
-import { SESSION_DIRECTORY_NAME } from "./session-directory.ts";
+import { SESSION_DIRECTORY_NAME } from "../worker/users/live-sessions.ts";
 
 /** A change to a user that open sessions must act on at once, since they no longer ask the database. */
 export type UserChange =

@@ -4,9 +4,6 @@ import { errorText } from "../worker/db/errors.ts";
 import { logEvent } from "../worker/observability/log.ts";
 import type { UserChange } from "./desk.ts";
 
-/** The one instance's name: there is a single directory per deployment. */
-export const SESSION_DIRECTORY_NAME = "all";
-
 /**
  * Which Desk objects (one per user, and "owner" for the owner key) hold at least one live MCP session,
  * so that a change that concerns everyone (a server disabled, a secret changed, a policy edited) reaches

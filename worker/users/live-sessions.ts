@@ -1,6 +1,8 @@
 import type { UserChange } from "../../durable-objects/desk.ts";
-import { SESSION_DIRECTORY_NAME } from "../../durable-objects/session-directory.ts";
 import type { AppEnv } from "../env.ts";
+
+/** The one SessionDirectory instance's name: there is a single directory per deployment. */
+export const SESSION_DIRECTORY_NAME = "all";
 
 /**
  * Pushes a committed change of a user to every open session of theirs (through the user's Desk
