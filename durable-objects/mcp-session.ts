@@ -36,6 +36,8 @@ export class McpSession extends DurableObject<AppEnv> {
   /** The idle deadline as last stored, while this instance lives: most requests need not move it. */
   #storedDeadline: number | null = null;
   #retryMs = FIRST_RETRY_MS;
+  /** When the alarm is set for, as this instance last set it (undefined until read): most records need not ask. */
+  #alarmAt: number | null | undefined = undefined;
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
@@ -122,6 +124,8 @@ export class McpSession extends DurableObject<AppEnv> {
   }
 
   override async alarm(): Promise<void> {
+    // A fired alarm is no longer set; what this run sets next is known again below.
+    this.#alarmAt = null;
     await this.#flushAudit();
     const deadline = this.#idleDeadline();
     if (deadline !== null && Date.now() >= deadline) {
@@ -172,16 +176,21 @@ export class McpSession extends DurableObject<AppEnv> {
   }
 
   async #alarmNoLaterThan(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt === null || this.#alarmAt > at) await this.#setAlarm(at);
+  }
+
+  async #setAlarm(at: number | null): Promise<void> {
+    if (at === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(at);
+    this.#alarmAt = at;
   }
 
   /** The earlier of the two timers; none when the session is over and the outbox is empty. */
   async #reschedule(): Promise<void> {
     const flushAt = this.#outbox.pending > 0 ? Date.now() + this.#retryMs : null;
     const next = [flushAt, this.#idleDeadline()].filter((t): t is number => t !== null);
-    if (next.length === 0) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(Math.min(...next));
+    await this.#setAlarm(next.length === 0 ? null : Math.min(...next));
   }
 }
 
