@@ -18,6 +18,8 @@ export interface ResolvedConnection {
   headers: Record<string, string>;
   /** Scrubs the values injected into this connection from everything the server sends back. */
   redactor: Redactor;
+  /** How requests reach `url` when not by plain fetch: a stdio server's bridge (worker/servers/stdio-connector.ts). */
+  fetch?: typeof fetch;
 }
 
 export interface DownstreamTarget {
@@ -117,7 +119,7 @@ export class DownstreamPool {
   // One retry: a server that is waking up, or a connection reset in flight, should not fail the call.
   async #connectWithRetry(target: DownstreamTarget): Promise<Connection> {
     const resolved = await target.resolve();
-    const origins = new RequestOrigins();
+    const origins = new RequestOrigins(resolved.fetch);
     const attempt = async (): Promise<Connection> => ({
       fingerprint: target.fingerprint,
       client: await this.#connect(target, resolved, origins),
@@ -146,7 +148,8 @@ export class DownstreamPool {
       return await this.#open(target.serverId, new TracedTransport(new URL(resolved.url), resolved.headers, origins), origins);
     } catch (error) {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
-      if (!isHttpClientError(error)) throw error;
+      // A stdio server's bridge speaks Streamable HTTP only.
+      if (!isHttpClientError(error) || target.transport === "stdio") throw error;
       return this.#open(target.serverId, sseTransport(resolved), origins);
     }
   }

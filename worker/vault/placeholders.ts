@@ -1,6 +1,7 @@
 /**
  * `{{secret:NAME}}` is the server's own vault entry; `{{user:NAME}}` is the calling user's value for
- * that server. They may appear in a server's URL and header values, and are resolved only at connect time.
+ * that server. They may appear in a server's URL and header values, and in a stdio server's environment
+ * values, and are resolved only at connect time (for a stdio server: when its instance starts).
  */
 const PLACEHOLDER = /\{\{(secret|user):([A-Za-z0-9_.-]{1,64})\}\}/g;
 
@@ -11,9 +12,20 @@ export function literalPart(text: string): string {
   return text.replace(PLACEHOLDER, "");
 }
 
+/** How a stdio server is started, and kept (see worker/servers/stdio-definition.ts). */
+export interface StdioTemplate {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  idleSeconds: number;
+  keepWarm: boolean;
+}
+
 export interface ConnectionTemplate {
   url: string;
   headers: Record<string, string>;
+  /** Only for `transport: "stdio"`; its `url` is then empty. */
+  stdio?: StdioTemplate | undefined;
 }
 
 export interface Resolution {
@@ -25,7 +37,7 @@ export interface Resolution {
 
 export function referencedNames(template: ConnectionTemplate): { kind: PlaceholderKind; name: string }[] {
   const found = new Map<string, { kind: PlaceholderKind; name: string }>();
-  for (const text of [template.url, ...Object.values(template.headers)]) {
+  for (const text of [template.url, ...Object.values(template.headers), ...Object.values(template.stdio?.env ?? {})]) {
     for (const match of text.matchAll(PLACEHOLDER)) {
       const kind = match[1] as PlaceholderKind;
       found.set(`${kind}:${match[2]}`, { kind, name: match[2]! });
@@ -59,6 +71,9 @@ export function resolvePlaceholders(
     config: {
       url: substitute(template.url, encodeURIComponent),
       headers: Object.fromEntries(Object.entries(template.headers).map(([header, value]) => [header, substitute(value, (v) => v)])),
+      ...(template.stdio
+        ? { stdio: { ...template.stdio, env: Object.fromEntries(Object.entries(template.stdio.env).map(([name, value]) => [name, substitute(value, (v) => v)])) } }
+        : {}),
     },
     injected,
     missing,
