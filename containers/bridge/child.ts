@@ -78,6 +78,7 @@ export class StdioChild {
     });
     let stderr = "";
     let initialized = false;
+    let spawnFailed = false;
     const initializeResult = new Promise<InitializeResult>((resolve, reject) => {
       transport.onmessage = (message) => {
         if ("id" in message && message.id === INITIALIZE_ID) {
@@ -94,6 +95,7 @@ export class StdioChild {
         this.onmessage(message);
       };
       transport.onclose = () => {
+        if (spawnFailed) return;
         const lastWords = this.#scrub(stderr.trim().split("\n").slice(-3).join(" | "));
         const reason = `The stdio server exited${initialized ? "" : " before it finished starting"}${lastWords ? `: ${lastWords}` : ""}`;
         if (!initialized) this.#failures++;
@@ -109,10 +111,14 @@ export class StdioChild {
         this.#lastError = this.#scrub(error.message);
       };
     });
+    // Handled below, by the race; a start that fails first must not leave it rejected unheard.
+    initializeResult.catch(() => {});
     try {
       await transport.start();
     } catch (error) {
-      // The command could not be started at all (not found, not executable): no process, no onclose.
+      // The command could not be started at all (not found, not executable); the close that follows
+      // is the same failure, and this reason is the better one.
+      spawnFailed = true;
       this.#failures++;
       this.#lastError = this.#scrub(`The stdio server could not be started: ${error instanceof Error ? error.message : String(error)}`);
       throw new Error(this.#lastError);
