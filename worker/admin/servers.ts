@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SERVER_TRANSPORTS, type UserInput } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { referencedNames } from "../vault/placeholders.ts";
-import { createServer, deleteServer, listServers, updateServer } from "../servers/store.ts";
+import { createServer, deleteServer, listServers, stdioTemplateOf, updateServer } from "../servers/store.ts";
 import { stdioDefinition } from "../servers/stdio-definition.ts";
 import { stopServerInstances } from "../servers/stdio-instances.ts";
 import type { ServerTransport } from "../db/schema.ts";
@@ -139,7 +139,9 @@ export const serverActions = [
     }),
     async run({ db, vault, env }, { serverId, ...patch }) {
       const ring = await vault();
-      const [current] = await listServers(db, ring, { serverId });
+      // Only a change to how the server is reached needs (and decrypts) its current configuration.
+      const reachedDifferently = [patch.transport, patch.url, patch.headers, patch.stdio, patch.userInputs].some((part) => part !== undefined);
+      const [current] = reachedDifferently ? await listServers(db, ring, { serverId }) : [];
       if (current) {
         const next = { url: patch.url ?? current.url, headers: patch.headers ?? current.headers, stdio: patch.stdio ?? current.stdio };
         assertTransportShape(patch.transport ?? current.transport, next);
@@ -158,9 +160,9 @@ export const serverActions = [
     returns: "`{serverId, deleted: true}`",
     input: z.strictObject({ serverId }),
     async run({ db, vault, env }, data) {
-      const [current] = await listServers(db, await vault(), data);
       // Before the delete: a per-user server's instances are found through its users' vault records.
-      if (current?.stdio) await stopServerInstances(db, env, data.serverId, current.stdio);
+      const stdio = await stdioTemplateOf(db, await vault(), data.serverId);
+      if (stdio) await stopServerInstances(db, env, data.serverId, stdio);
       await deleteServer(db, data.serverId);
       return { serverId: data.serverId, deleted: true };
     },

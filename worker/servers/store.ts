@@ -114,6 +114,16 @@ export async function deleteServer(db: Database, serverId: string): Promise<void
   if (deleted.length === 0) throw serverNotFound(serverId);
 }
 
+/**
+ * A stdio server's command and environment, or nothing for any other server. Only a stdio server's
+ * configuration is decrypted, so a remote server whose envelope no longer opens can still be deleted.
+ */
+export async function stdioTemplateOf(db: Database, ring: KeyRing, serverId: string): Promise<StdioTemplate | undefined> {
+  const [row] = await db.select().from(servers).where(eq(servers.serverId, serverId)).limit(1);
+  if (row?.transport !== "stdio") return undefined;
+  return (await openServerConfig(ring, row)).stdio;
+}
+
 export async function isServerEnabled(db: Database, serverId: string): Promise<boolean> {
   const rows = await db
     .select({ serverId: servers.serverId })
