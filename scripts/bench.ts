@@ -26,6 +26,7 @@ import { startBenchDatabase } from "./lib/bench-database.ts";
 import { bundleGateway, RUNTIME_PATH, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
 import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
 import { benchRedactor, type RedactorResult } from "./lib/bench-redactor.ts";
+import { type ColdStarts, measureColdStarts, startBenchSupervisor, stdioFixtureServer, supervisorVars } from "./lib/bench-stdio.ts";
 import {
   compareRows,
   CONTRAST_LEGEND,
@@ -59,6 +60,7 @@ const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 5, war
 // The most that the time caps allow all measured and warm-up calls together, for the report's header.
 const CAPPED_SECONDS = scenarios.length * (WARMUP.maxSeconds + PLANS.reduce((sum, plan) => sum + plan.maxSeconds, 0));
 const REDACTOR_SCRUBS = scale(100_000);
+const COLD_STARTS = quick ? 3 : 7;
 
 const cleanup = new Cleanup();
 cleanup.exitOnSignals();
@@ -82,9 +84,12 @@ try {
   // the database, so either opens what the other registered.
   const secrets = await generateSecrets();
   const bundle = await bundleGateway(cleanup);
+  // stdio servers run where `npm run dev` runs them: under the supervisor, outside workerd.
+  const supervisor = await startBenchSupervisor(cleanup);
+  const stdioVars = supervisorVars(supervisor);
   const gatewayOptions = { cleanup, bundle, hyperdriveUrl: database.hyperdriveUrl, secrets };
-  const gateway = await startGateway(gatewayOptions);
-  const auditOff = await startGateway({ ...gatewayOptions, vars: { AUDIT_ENABLED: "false" } });
+  const gateway = await startGateway({ ...gatewayOptions, vars: stdioVars });
+  const auditOff = await startGateway({ ...gatewayOptions, vars: { ...stdioVars, AUDIT_ENABLED: "false" } });
 
   const admin = async (action: number, data: Record<string, unknown>): Promise<unknown> => {
     const response = await fetch(`${gateway.origin}/admin`, {
@@ -113,6 +118,9 @@ try {
   // The same fixture again, with a secret the vault injects and the redactor then scrubs from every result.
   await register(vaultServerId, { Authorization: "Bearer {{secret:BENCH_TOKEN}}" });
   await admin(2101, { serverId: vaultServerId, name: "BENCH_TOKEN", value: randomBytes(30).toString("base64url") });
+  const stdioServerId = `bench-stdio-${suffix}`;
+  await admin(2010, stdioFixtureServer(stdioServerId, FIXTURE_NAME));
+  undoOnSharedDatabase(`unregistering server ${stdioServerId}`, 2013, { serverId: stdioServerId });
   // A plain user (role "user"), whose key the API key and access token rows authenticate with.
   const user = await admin(1010, { name: `bench-${suffix}` });
   if (!isCreatedUser(user)) throw new Error("CREATE_USER answered without a userId and apiKey");
@@ -130,6 +138,7 @@ try {
       vaultServerId,
       admin,
     },
+    stdio: { serverId: stdioServerId, bridgeUrl: `${supervisor.url}/instances/${stdioServerId}/mcp`, supervisorToken: supervisor.token },
     callTimeoutMs: CALL_TIMEOUT_MS,
   };
 
@@ -159,9 +168,12 @@ try {
     }
   }
 
+  progress(`stdio cold start: ${COLD_STARTS} times STOP_SERVER, then one call`);
+  const coldStarts = cleanup.interrupted ? undefined : await measureColdStarts(context, COLD_STARTS);
+
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
-  if (!cleanup.interrupted) {
-    report(results, { database: database.description, floor, redactor, logs: { "audit on": gateway.logs, "audit off": auditOff.logs } });
+  if (!cleanup.interrupted && coldStarts) {
+    report(results, { database: database.description, floor, redactor, coldStarts, logs: { "audit on": gateway.logs, "audit off": auditOff.logs } });
   }
 } catch (error) {
   if (!cleanup.interrupted) {
@@ -190,7 +202,7 @@ interface Floor {
 
 function report(
   results: LoadResult[],
-  run: { database: string; floor: Floor; redactor: RedactorResult; logs: Record<string, GatewayLogs> },
+  run: { database: string; floor: Floor; redactor: RedactorResult; coldStarts: ColdStarts; logs: Record<string, GatewayLogs> },
 ): void {
   const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline);
   const featureCosts = contrastRows(results, contrasts);
@@ -220,6 +232,9 @@ function report(
   console.log(
     `Redactor alone (Node, in process): ${r.secrets} secrets, echo result with a ${r.textLength}-character text, ${r.scrubs} scrubs in ${r.totalMs.toFixed(0)} ms: ${r.microsecondsPerScrub.toFixed(2)} µs per scrub`,
   );
+  console.log(
+    `stdio cold start (first call after STOP_SERVER, through the gateway and the local bridge): median ${run.coldStarts.medianMs.toFixed(0)} ms of ${run.coldStarts.samplesMs.length} (${run.coldStarts.samplesMs.map((ms) => ms.toFixed(0)).join(", ")} ms)`,
+  );
   console.log("");
   for (const [instance, logs] of Object.entries(run.logs)) console.log(describeLogs(instance, logs));
   for (const row of rows) {
@@ -236,6 +251,7 @@ function report(
     database: run.database,
     plans: PLANS,
     floorMs: run.floor,
+    stdioColdStartMs: run.coldStarts,
     rows,
     featureCosts,
     redactor: run.redactor,
