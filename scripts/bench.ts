@@ -48,7 +48,7 @@ const CALL_TIMEOUT_MS = 30_000;
 const quick = process.argv.includes("--quick");
 const scale = (n: number) => (quick ? Math.max(10, Math.round(n / 10)) : n);
 // Enough calls for a stable p99 at each level. On a 2-CPU machine few rows come near their time cap (a
-// whole run of fourteen rows took 64-87 s); the caps keep it under about three and a half minutes even
+// whole run of fourteen rows took 64-87 s); the caps keep it under about four minutes even
 // on a slow or busy one (a capped row shows fewer calls, marked "*").
 const PLANS: LoadPlan[] = [
   { concurrency: 1, calls: scale(300), maxSeconds: 10, warmupPerSession: 30 },
@@ -214,7 +214,7 @@ function report(
     `Per row: ${PLANS.map((p) => `c=${p.concurrency} ${p.calls} calls`).join(", ")}, each capped at ${PLANS[0]!.maxSeconds} s, after ${WARMUP.calls} unmeasured calls per scenario (capped at ${WARMUP.maxSeconds} s)`,
   );
   console.log(
-    `Time caps: ${CAPPED_SECONDS} s of calls at most, so the whole run stays under ~3.5 min on 2 CPUs; this one took ${(performance.now() / 1000).toFixed(0)} s before cleanup`,
+    `Time caps: ${CAPPED_SECONDS} s of calls at most, so the whole run stays under ~4 min on 2 CPUs; this one took ${(performance.now() / 1000).toFixed(0)} s before cleanup`,
   );
   console.log(
     `Runtime floor, sequential GET: 404 p50 ${run.floor.notFoundP50.toFixed(2)} ms; /health (new Postgres connection + select 1) p50 ${run.floor.healthP50.toFixed(2)} ms`,

@@ -38,7 +38,8 @@ async function withContainer(instance: string, test: (object: StdioContainer, co
   await runInDurableObject(env.MCP_SESSION.getByName(instance), async (_session, state) => {
     const container = new StandInContainer();
     Object.defineProperty(state, "container", { value: container, configurable: true });
-    const object = new StdioContainer(state, env);
+    // runInDurableObject types its state loosely; it is the real DurableObjectState of a Durable Object.
+    const object = new StdioContainer(state as DurableObject["ctx"], env);
     try {
       await state.blockConcurrencyWhile(async () => {});
       await test(object, container, state.storage);
