@@ -39,7 +39,7 @@ async function withContainer(instance: string, test: (object: StdioContainer, co
     const container = new StandInContainer();
     Object.defineProperty(state, "container", { value: container, configurable: true });
     // runInDurableObject types its state loosely; it is the real DurableObjectState of a Durable Object.
-    const object = new StdioContainer(state as DurableObject["ctx"], env);
+    const object = new StdioContainer(state as ConstructorParameters<typeof StdioContainer>[0], env);
     try {
       await state.blockConcurrencyWhile(async () => {});
       await test(object, container, state.storage);
