@@ -12,10 +12,12 @@ export const ERROR_CODES = {
   CONFLICT: 40901,
   PAYLOAD_TOO_LARGE: 41301,
   INTERNAL: 50001,
+  /** The database is unreachable; the reply carries Retry-After. */
+  SERVICE_UNAVAILABLE: 50301,
 } as const;
 
 export type ErrorKind = keyof typeof ERROR_CODES;
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 500;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 500 | 503;
 
 export class AppError extends Error {
   readonly kind: ErrorKind;
