@@ -28,8 +28,9 @@ const METHOD_NOT_FOUND = -32601;
  * Multiplexes many HTTP clients onto one stdio server. Each client request gets an id of the bridge's
  * own on the way in (ids are only unique per client) and its own back on the way out; progress tokens
  * likewise. The server's own requests (sampling, elicitation) and notifications go to the newest call in
- * flight, since stdio cannot say which call they belong to; with none in flight there is no stream to
- * carry them, and the server's request is refused.
+ * flight, since stdio cannot say which call they belong to, but only while all calls in flight are one
+ * client's; otherwise, and with no call in flight, there is no stream to carry them, and the server's
+ * request is refused.
  */
 export class Router {
   readonly #child: StdioChild;
@@ -101,12 +102,23 @@ export class Router {
       await call.sink.send({ ...message, params: { ...message.params, progressToken: call.progressToken } }, call.originalId).catch(() => {});
       return;
     }
-    const newest = [...this.#inFlight.values()].at(-1);
-    if (newest) {
-      await newest.sink.send(message, newest.originalId).catch(() => {});
+    const carrier = this.#soleClientCall();
+    if (carrier) {
+      await carrier.sink.send(message, carrier.originalId).catch(() => {});
     } else if (isJSONRPCRequest(message)) {
-      await this.#child.send({ jsonrpc: "2.0", id: message.id, error: { code: METHOD_NOT_FOUND, message: "No client call is in flight to carry this request" } }).catch(() => {});
+      await this.#child.send({ jsonrpc: "2.0", id: message.id, error: { code: METHOD_NOT_FOUND, message: "No single client call is in flight to carry this request" } }).catch(() => {});
     }
+  }
+
+  /**
+   * The newest call in flight, if every call in flight is one client's. With calls of several clients
+   * (a shared instance serves many users) the message could belong to any of them: it goes to none,
+   * rather than showing one user what another's call asked.
+   */
+  #soleClientCall(): InFlight | undefined {
+    const calls = [...this.#inFlight.values()];
+    const newest = calls.at(-1);
+    return newest && calls.every((call) => call.client === newest.client) ? newest : undefined;
   }
 
   #ourId(client: string, originalId: RequestId | undefined): number | undefined {
