@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { exactJsonb } from "./exact-jsonb.ts";
 
 export const USER_ROLES = ["owner", "admin", "user"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -158,7 +159,7 @@ export const auditRecords = pgTable(
     serverId: text("server_id"),
     method: text("method").notNull(),
     name: text("name"),
-    arguments: jsonb("arguments"),
+    arguments: exactJsonb("arguments"),
     decision: text("decision", { enum: ["allow", "deny"] }).notNull(),
     decisionReason: text("decision_reason"),
     policyId: text("policy_id"),
