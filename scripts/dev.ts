@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ensureDevVars } from "./lib/dev-vars.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
 import { hyperdriveLocalUrl } from "./lib/hyperdrive-local.ts";
-import { LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
+import { LOOPBACK_CLIENTS_FLAG, LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
 import { runMigrations } from "./lib/migrate.ts";
 import { type StdioSupervisor, startStdioSupervisor } from "./lib/stdio-supervisor.ts";
 
@@ -76,7 +76,7 @@ try {
   supervisor = await startStdioSupervisor();
   const supervisorVars = ["--var", `STDIO_SUPERVISOR_URL:${supervisor.url}`, "--var", `STDIO_SUPERVISOR_TOKEN:${supervisor.token}`];
 
-  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, ...supervisorVars, ...process.argv.slice(2)], {
+  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, LOOPBACK_CLIENTS_FLAG, ...supervisorVars, ...process.argv.slice(2)], {
     cwd: root,
     stdio: "inherit",
     detached: true,

@@ -70,6 +70,8 @@ export async function startGateway(options: {
   hyperdriveUrl: string;
   secrets: DevSecrets;
   vars?: Record<string, string>;
+  /** Opens workerd's DevTools inspector on this port (npm run profile). */
+  inspectorPort?: number;
 }): Promise<RunningGateway> {
   const { workerOptions } = quietly(() =>
     unstable_getMiniflareWorkerOptions(CONFIG_PATH, undefined, { overrides: { enableContainers: false } }),
@@ -81,7 +83,7 @@ export async function startGateway(options: {
   // Miniflare 5 refuses v4 options that carry rules.
   const { modulesRules: _rules, ...bundledOptions } = workerOptions;
 
-  const { miniflare, logs } = await startWorkerd(options.cleanup, {
+  const { miniflare, logs } = await startWorkerd(options.cleanup, options.inspectorPort, {
     ...bundledOptions,
     name: WORKER_NAME,
     scriptPath: options.bundle.scriptPath,
@@ -114,7 +116,7 @@ const FLOORS_SCRIPT = join(ROOT, "scripts/bench-floors/floors.js");
 export async function startFloors(cleanup: Cleanup, fixtureUrl: string): Promise<RunningFloors> {
   const { workerOptions } = quietly(() => unstable_getMiniflareWorkerOptions(CONFIG_PATH, undefined, { overrides: { enableContainers: false } }));
   const { compatibilityDate, compatibilityFlags } = workerOptions as Pick<MiniflareModule.V4WorkerOptions, "compatibilityDate" | "compatibilityFlags">;
-  const { miniflare, logs } = await startWorkerd(cleanup, {
+  const { miniflare, logs } = await startWorkerd(cleanup, undefined, {
     name: FLOORS_NAME,
     scriptPath: FLOORS_SCRIPT,
     modules: true,
@@ -135,13 +137,18 @@ export async function startFloors(cleanup: Cleanup, fixtureUrl: string): Promise
 }
 
 /** One Miniflare (one workerd process) running `worker`, stopped by the cleanup; its console goes to `logs`. */
-async function startWorkerd(cleanup: Cleanup, worker: MiniflareModule.V4WorkerOptions): Promise<{ miniflare: MiniflareModule.Miniflare; logs: GatewayLogs }> {
+async function startWorkerd(
+  cleanup: Cleanup,
+  inspectorPort: number | undefined,
+  worker: MiniflareModule.V4WorkerOptions,
+): Promise<{ miniflare: MiniflareModule.Miniflare; logs: GatewayLogs }> {
   const logs: GatewayLogs = { counts: {}, samples: [] };
   const signalsBefore = signalListeners();
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       // Workerd's output arrives here instead of on our stdout, where it would interleave with the table.
       handleStructuredLogs: ({ level, message }) => {
         logs.counts[level] = (logs.counts[level] ?? 0) + 1;

@@ -1,25 +1,18 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { defineAction } from "../admin/action.ts";
-import type { Principal } from "../auth/principal.ts";
 import { servers, vaultRecords } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { forgetCatalogs } from "../mcp/catalog.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, putRecord } from "../vault/records.ts";
 import { assertHeaderSafeValues, MAX_VALUE_LENGTH, vaultValue } from "../vault/values.ts";
+import { consentActions } from "./consents.ts";
+import { userIdOf } from "./user-id.ts";
 
 const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server to configure");
 
-/** Personal values belong to a user; the owner key has no user to hold them. */
-function userIdOf(principal: Principal): string {
-  if (principal.userId === null) {
-    throw new AppError("FORBIDDEN", "The owner key has no user: call /user with a user's API key or access token");
-  }
-  return principal.userId;
-}
-
-export const selfServiceActions = [
+const serverActions = [
   defineAction({
     code: 2001,
     name: "CONFIGURE_SERVER",
@@ -99,6 +92,8 @@ export const selfServiceActions = [
     },
   }),
 ];
+
+export const selfServiceActions = [...serverActions, ...consentActions];
 
 async function configuredNames(db: Parameters<typeof requireServer>[0], serverId: string, userId: string): Promise<Set<string>> {
   const rows = await db

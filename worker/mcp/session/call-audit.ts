@@ -87,7 +87,7 @@ export async function denialOutcome(
   const started = Date.now();
   const subject = { serverId: null, name: subjectOf(first).name, arguments: attempted.length > 1 ? { batch: attempted.length } : undefined };
   const response = errorResponse(null, JSONRPC_ERRORS.SESSION_NOT_FOUND, "Session not found");
-  const same = await sameCredential(record.credential, from.credential);
+  const same = sameCredential(record.credential, from.credential);
   const who = same ? partyOf({ ...record, ip: from.ip }) : { ...(await identify(from.credential)), ip: from.ip };
   const denial = same ? "the session belongs to another endpoint" : "the session belongs to another identity";
   return { method: first.method, who, subject, decision: null, started, response, responseBytes: 0, redactor: undefined, denial };

@@ -61,6 +61,8 @@ export class SessionRuntime {
   #record: SessionRecord | null;
   #bound: Bound | null = null;
   #prunedAt = 0;
+  /** Requests each live POST stream still owes; the stream ends at zero. SQLite has them too, for replay. */
+  readonly #owed = new Map<string, number>();
 
   constructor(
     env: AppEnv,
@@ -158,6 +160,7 @@ export class SessionRuntime {
 
     const { streamId, response } = this.#exchange.openStream(record.sessionId, record.protocolVersion);
     this.#store.addPending(streamId, requests, caller, Date.now());
+    this.#owed.set(streamId, requests.length);
     for (const request of requests) {
       // Left in flight, the request is answered and audited as interrupted when the object next starts.
       void this.#answer(request, streamId, caller, (answer) => this.#deliver(streamId, request.id, answer)).catch((error: unknown) =>
@@ -197,6 +200,7 @@ export class SessionRuntime {
     }
     this.#calls.abortAll(reason);
     this.#exchange.closeAll();
+    this.#owed.clear();
     await this.#bound?.pool.closeAll();
     await this.#bound?.directory.close();
     this.#bound = null;
@@ -216,14 +220,15 @@ export class SessionRuntime {
       this.#store.save(record);
       return true;
     }
-    await this.teardown(change.kind === "key-revoked" ? "the key was revoked" : `the user was ${change.kind}`);
+    const reason = { disabled: "the user was disabled", deleted: "the user was deleted", "key-revoked": "the key was revoked", "grant-revoked": "the client's grant was revoked" }[change.kind];
+    await this.teardown(reason);
     return true;
   }
 
   /** Who sent a request, if it is the session's own client: the same key (or a token minted from it), on the same endpoint. */
   async #authorize(input: { from: RequestFrom; scope: string | null }): Promise<Caller | null> {
     const record = this.#record;
-    if (!record || record.scope !== input.scope || !(await sameCredential(record.credential, input.from.credential))) return null;
+    if (!record || record.scope !== input.scope || !sameCredential(record.credential, input.from.credential)) return null;
     return { subject: record.subject, principal: record.principal, ip: input.from.ip };
   }
 
@@ -271,7 +276,14 @@ export class SessionRuntime {
   #deliver(streamId: string, requestId: RequestId, answer: Answer): void {
     if (!this.#record) return; // the session ended while the request ran
     if (answer.response) this.#exchange.emit(streamId, answer.response, answer.text);
-    if (this.#store.settle(streamId, requestId) === 0) this.#exchange.close(streamId);
+    this.#store.settle(streamId, requestId);
+    const owed = (this.#owed.get(streamId) ?? 1) - 1;
+    if (owed > 0) {
+      this.#owed.set(streamId, owed);
+    } else {
+      this.#owed.delete(streamId);
+      this.#exchange.close(streamId);
+    }
   }
 
   /**
