@@ -3,6 +3,7 @@ import type { UserRole } from "../worker/db/schema.ts";
 import type { AppEnv } from "../worker/env.ts";
 import { logEvent } from "../worker/observability/log.ts";
 import { errorText } from "../worker/db/errors.ts";
+import { SESSION_DIRECTORY_NAME } from "./session-directory.ts";
 
 /** A change to a user that open sessions must act on at once, since they no longer ask the database. */
 export type UserChange =
@@ -12,12 +13,21 @@ export type UserChange =
   | { kind: "key-revoked"; keyId: string }
   /** An OAuth client's grant was revoked (by the user, the client, or reuse detection). */
   | { kind: "grant-revoked"; grantId: string }
+  /**
+   * Something the sessions read when they opened has changed for everyone (a server added, changed or
+   * removed, a secret set): they read it again now and tell their clients that the lists changed.
+   */
+  | { kind: "refresh" }
   | { kind: "role"; role: UserRole };
 
+/** The desk of the owner key's sessions, which have no user. User ids are UUIDs, so it names no user. */
+export const OWNER_DESK = "owner";
+
 /**
- * One instance per user, named by the user id. Today it is the registry of the user's live MCP sessions:
- * it caps how many a user may hold, and it carries revocations and role changes to every one of them
- * within the admin request that made the change. (Peta Desk's channel will live here too.)
+ * One instance per user, named by the user id (and one named "owner" for the owner key's sessions).
+ * Today it is the registry of the user's live MCP sessions: it caps how many a user may hold, and it
+ * carries revocations, role changes and refreshes to every one of them within the admin request that
+ * made the change. (Peta Desk's channel will live here too.)
  */
 export class Desk extends DurableObject<AppEnv> {
   constructor(ctx: DurableObjectState, env: AppEnv) {
@@ -29,16 +39,22 @@ export class Desk extends DurableObject<AppEnv> {
    * Adds a session unless the user already holds `limit`; false means refused. `keyId` is the API key
    * behind its credential (also for an OAuth grant made with one), `grantId` the grant of an OAuth client.
    */
-  register(sessionId: string, credential: { keyId: string | null; grantId: string | null }, limit: number): boolean {
-    const sql = this.ctx.storage.sql;
-    const { count } = sql.exec<{ count: number }>("SELECT count(*) AS count FROM live_sessions").one();
+  async register(deskName: string, sessionId: string, credential: { keyId: string | null; grantId: string | null }, limit: number): Promise<boolean> {
+    const count = this.liveSessions();
     if (count >= limit) return false;
-    sql.exec("INSERT OR REPLACE INTO live_sessions VALUES (?, ?, ?, ?)", sessionId, credential.keyId, credential.grantId, Date.now());
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO live_sessions VALUES (?, ?, ?, ?)", sessionId, credential.keyId, credential.grantId, Date.now());
+    // Every session (idempotently) keeps this desk in the directory that changes for everyone go through.
+    await this.#directory().add(deskName);
     return true;
   }
 
-  unregister(sessionId: string): void {
+  async unregister(deskName: string, sessionId: string): Promise<void> {
     this.ctx.storage.sql.exec("DELETE FROM live_sessions WHERE session_id = ?", sessionId);
+    if (this.liveSessions() === 0) await this.#directory().remove(deskName);
+  }
+
+  #directory() {
+    return this.env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME);
   }
 
   liveSessions(): number {
@@ -61,7 +77,7 @@ export class Desk extends DurableObject<AppEnv> {
       if (result.status === "rejected") {
         logEvent("desk.push_failed", { sessionId, change: change.kind, error: errorText(result.reason) }, "error");
       } else if (!result.value) {
-        this.unregister(sessionId);
+        this.ctx.storage.sql.exec("DELETE FROM live_sessions WHERE session_id = ?", sessionId);
       }
     });
     return rows.length;

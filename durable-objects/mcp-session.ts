@@ -12,7 +12,8 @@ import { SessionStore } from "../worker/mcp/session/store.ts";
 import type { CloseInput, ListenInput, OpenInput, PostInput, SessionAudit, SessionRegistry } from "../worker/mcp/session/types.ts";
 import { identifyCredential } from "../worker/auth/identify.ts";
 import type { UserPrincipal } from "../worker/auth/principal.ts";
-import type { UserChange } from "./desk.ts";
+import { OWNER_DESK, type UserChange } from "./desk.ts";
+import type { SessionRecord } from "../worker/mcp/session/store.ts";
 
 /** Records per Postgres insert when draining the audit outbox. */
 const FLUSH_BATCH = 200;
@@ -43,12 +44,15 @@ export class McpSession extends DurableObject<AppEnv> {
     this.#outbox = new AuditOutbox(ctx.storage.sql, (work) => ctx.storage.transactionSync(work));
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS idle (id INTEGER PRIMARY KEY CHECK (id = 1), deadline INTEGER NOT NULL)");
     const registry: SessionRegistry = {
-      register: async (record) =>
-        record.principal.userId === null ||
-        env.DESK.getByName(record.principal.userId).register(record.sessionId, credentialIds(record.principal), config.maxSessionsPerUser),
-      unregister: async (record) => {
-        if (record.principal.userId !== null) await env.DESK.getByName(record.principal.userId).unregister(record.sessionId);
-      },
+      // The owner key's sessions have a desk of their own, with no cap: changes for everyone reach them too.
+      register: (record) =>
+        env.DESK.getByName(deskOf(record)).register(
+          deskOf(record),
+          record.sessionId,
+          record.principal.userId === null ? { keyId: null, grantId: null } : credentialIds(record.principal),
+          record.principal.userId === null ? Number.POSITIVE_INFINITY : config.maxSessionsPerUser,
+        ),
+      unregister: (record) => env.DESK.getByName(deskOf(record)).unregister(deskOf(record), record.sessionId),
       identify: async (credential) => {
         const handle = openDatabase(env);
         try {
@@ -93,7 +97,7 @@ export class McpSession extends DurableObject<AppEnv> {
   }
 
   async listen(input: ListenInput): Promise<Response> {
-    const response = await this.#runtime.listen(input);
+    const response = this.#runtime.listen(input);
     if (response.status !== 404) await this.#touch();
     return response;
   }
@@ -184,4 +188,9 @@ export class McpSession extends DurableObject<AppEnv> {
 /** What a revocation can name of a session's credential: the API key behind it, and an OAuth client's grant. */
 function credentialIds(principal: UserPrincipal): { keyId: string | null; grantId: string | null } {
   return principal.via === "oauth" ? { keyId: principal.keyId ?? null, grantId: principal.grantId } : { keyId: principal.keyId, grantId: null };
+}
+
+/** The Desk object a session registers with: its user's, or the owner key's. */
+function deskOf(record: SessionRecord): string {
+  return record.principal.userId ?? OWNER_DESK;
 }

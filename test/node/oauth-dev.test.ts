@@ -160,7 +160,13 @@ describe("OAuth against npm run dev", () => {
     expect(provider.saved?.refresh_token).not.toBe(spent);
     const reuse = await fetch(`${origin}/token`, { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: spent, client_id: clientId }) });
     expect(await reuse.json()).toMatchObject({ error: "invalid_grant" });
-    const refused = await fetch(`${origin}/mcp`, { method: "POST", headers: { authorization: `Bearer ${provider.saved?.access_token}`, "content-type": "application/json" }, body: "{}" });
+    // The grant is looked up when a session opens (open sessions are told of the revocation instead).
+    const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "reuse", version: "1" } } };
+    const refused = await fetch(`${origin}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${provider.saved?.access_token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify(initialize),
+    });
     expect(refused.status).toBe(401);
   });
 

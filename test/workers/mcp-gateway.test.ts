@@ -90,7 +90,7 @@ describe("the aggregated endpoint /mcp", () => {
     const off = await registerServer("alpha");
     expect(textOf(await client.callTool({ name: `${off}__echo`, arguments: { text: "on" } }))).toBe("alpha: on");
     await admin(2012, { serverId: off, enabled: false });
-    // An open session notices within MCP_SERVER_RECHECK_SECONDS.
+    // An open session is told by the admin request itself (a pushed refresh).
     const outcome = () => client.callTool({ name: `${off}__echo`, arguments: { text: "off" } }).then(() => "answered", (error: { code?: number }) => error.code);
     await expect.poll(outcome, { timeout: 10_000, interval: 250 }).toBe(-32602);
     expect((await listAll(client, "tools")).some((t) => String(t.name).startsWith(`${off}__`))).toBe(false);

@@ -3,10 +3,11 @@
 // refused before any object wakes.
 import { env } from "cloudflare:workers";
 import { listDurableObjectIds } from "cloudflare:test";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sessionRows } from "./audit-support.ts";
 import { accessTokenFor, admin, createUser, request, sql } from "./gateway.ts";
-import { connectClient, registerServer, textOf } from "./mcp-client.ts";
+import { connectClient, listAll, registerServer, textOf } from "./mcp-client.ts";
 
 const SSE_AND_JSON = "application/json, text/event-stream";
 
@@ -104,6 +105,27 @@ describe("a session's identity", () => {
       await sql("delete from api_keys where user_id = $1", [grace.userId]);
       expect(textOf(await client.callTool({ name: `${alpha}__echo`, arguments: { text: "still" } }))).toBe("alpha: still");
       expect((await open(grace.apiKey)).status).toBe(401);
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe("changes for everyone", () => {
+  it("reach an open session within the admin request: it re-reads its servers and its client hears list_changed", async () => {
+    const user = await createUser();
+    const server = await registerServer("alpha");
+    const { client } = await connectClient({ credential: user.apiKey });
+    const heard: string[] = [];
+    client.setNotificationHandler(ToolListChangedNotificationSchema, (notification) => void heard.push(notification.method));
+    try {
+      // list_changed arrives on the standalone stream, which the SDK client opens after initialize.
+      expect((await listAll(client, "tools")).some((t) => t.name === `${server}__echo`)).toBe(true);
+      expect((await admin(2012, { serverId: server, enabled: false })).status).toBe(200);
+      // No waiting for MCP_SERVER_RECHECK_SECONDS: the very next call is refused.
+      await expect(client.callTool({ name: `${server}__echo`, arguments: { text: "x" } })).rejects.toMatchObject({ code: -32602 });
+      expect((await listAll(client, "tools")).some((t) => String(t.name).startsWith(`${server}__`))).toBe(false);
+      await expect.poll(() => heard.length).toBeGreaterThan(0);
     } finally {
       await client.close();
     }

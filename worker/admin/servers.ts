@@ -6,6 +6,7 @@ import { HEADER_VALUE, HEADER_VALUE_RULE } from "../vault/header-value.ts";
 import { createServer, deleteServer, listServers, stdioTemplateOf, updateServer } from "../servers/store.ts";
 import { stdioDefinition } from "../servers/stdio-definition.ts";
 import { stopServerInstances } from "../servers/stdio-instances.ts";
+import { pushToEveryone } from "../users/live-sessions.ts";
 import type { ServerTransport } from "../db/schema.ts";
 import type { StdioTemplate } from "../vault/placeholders.ts";
 import { defineAction } from "./action.ts";
@@ -105,7 +106,8 @@ export const serverActions = [
       userInputs: userInputs.default([]),
       enabled: enabled.default(true),
     }),
-    async run({ db, vault }, data) {
+    async run({ db, env, afterCommit, vault }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       assertTransportShape(data.transport, data);
       assertUserPlaceholdersDeclared(data, data.userInputs);
       return { server: await createServer(db, await vault(), { ...data, url: data.url ?? "" }) };
@@ -138,7 +140,8 @@ export const serverActions = [
       userInputs: userInputs.optional(),
       enabled: enabled.optional(),
     }),
-    async run({ db, vault, env }, { serverId, ...patch }) {
+    async run({ db, env, afterCommit, vault }, { serverId, ...patch }) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       const ring = await vault();
       // Only a change to how the server is reached needs (and decrypts) its current configuration.
       const reachedDifferently = [patch.transport, patch.url, patch.headers, patch.stdio, patch.userInputs].some((part) => part !== undefined);
@@ -160,7 +163,8 @@ export const serverActions = [
     summary: "Removes a server.",
     returns: "`{serverId, deleted: true}`",
     input: z.strictObject({ serverId }),
-    async run({ db, vault, env }, data) {
+    async run({ db, env, afterCommit, vault }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       // Before the delete: a per-user server's instances are found through its users' vault records.
       const stdio = await stdioTemplateOf(db, await vault(), data.serverId);
       if (stdio) await stopServerInstances(db, env, data.serverId, stdio);

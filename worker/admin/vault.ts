@@ -5,6 +5,7 @@ import { requireServer } from "../servers/store.ts";
 import { deleteRecords, listRecordNames, putRecord } from "../vault/records.ts";
 import { rotateVault } from "../vault/rotate.ts";
 import { assertHeaderSafeValues, vaultValue } from "../vault/values.ts";
+import { pushToEveryone } from "../users/live-sessions.ts";
 import { defineAction } from "./action.ts";
 
 const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server the secret belongs to");
@@ -28,7 +29,8 @@ export const vaultActions = [
       name,
       value: vaultValue("The secret; never shown again by any API, log or audit record"),
     }),
-    async run({ db, vault }, data) {
+    async run({ db, vault, env, afterCommit }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       const server = await requireServer(db, data.serverId);
       const ring = await vault();
       await assertHeaderSafeValues(ring, server, "secret", { [data.name]: data.value }, () => "data.value");
@@ -45,7 +47,8 @@ export const vaultActions = [
     summary: "Deletes a server's secret.",
     returns: "`{serverId, name, deleted: true}`",
     input: z.strictObject({ serverId, name }),
-    async run({ db }, data) {
+    async run({ db, env, afterCommit }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       if ((await deleteRecords(db, { serverId: data.serverId, userId: null }, data.name)) === 0) {
         throw new AppError("NOT_FOUND", `Server "${data.serverId}" has no secret "${data.name}"`);
       }

@@ -9,6 +9,7 @@ import { deleteRecords, putRecord } from "../vault/records.ts";
 import { assertHeaderSafeValues, MAX_VALUE_LENGTH, vaultValue } from "../vault/values.ts";
 import { consentActions } from "./consents.ts";
 import { userIdOf } from "./user-id.ts";
+import { pushUserChange } from "../users/live-sessions.ts";
 
 const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server to configure");
 
@@ -26,7 +27,8 @@ const serverActions = [
         .refine((values) => Object.keys(values).length > 0, "must set at least one value")
         .describe(`NAME → value, for names the server declares in userInputs; each value at most ${MAX_VALUE_LENGTH} characters, and valid in a header if a header of the server refers to it`),
     }),
-    async run({ db, principal, vault }, data) {
+    async run({ db, principal, vault, env, afterCommit }, data) {
+      afterCommit(() => pushUserChange(env, userIdOf(principal), { kind: "refresh" }));
       const userId = userIdOf(principal);
       const server = await requireServer(db, data.serverId);
       const declared = new Set(server.userInputs.map((input) => input.name));
@@ -57,7 +59,8 @@ const serverActions = [
     summary: "Deletes all your personal values for a server.",
     returns: "`{serverId, removed: number}`",
     input: z.strictObject({ serverId }),
-    async run({ db, principal }, data) {
+    async run({ db, principal, env, afterCommit }, data) {
+      afterCommit(() => pushUserChange(env, userIdOf(principal), { kind: "refresh" }));
       const userId = userIdOf(principal);
       await requireServer(db, data.serverId);
       const removed = await deleteRecords(db, { serverId: data.serverId, userId });

@@ -1,4 +1,5 @@
 import type { UserChange } from "../../durable-objects/desk.ts";
+import { SESSION_DIRECTORY_NAME } from "../../durable-objects/session-directory.ts";
 import type { AppEnv } from "../env.ts";
 
 /**
@@ -8,4 +9,12 @@ import type { AppEnv } from "../env.ts";
  */
 export async function pushUserChange(env: AppEnv, userId: string, change: UserChange): Promise<void> {
   await env.DESK.getByName(userId).applyChange(change);
+}
+
+/**
+ * Pushes a committed change that concerns every session (a server added, changed or deleted, a server
+ * secret set or removed) to all of them, through the directory of desks with live sessions.
+ */
+export async function pushToEveryone(env: AppEnv, change: UserChange): Promise<void> {
+  await env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME).broadcast(change);
 }

@@ -30,10 +30,19 @@ import { failureResponse } from "./failures.ts";
 import { Calls, type InFlight } from "./calls.ts";
 import { Exchange, jsonAnswer } from "./exchange.ts";
 import { sessionNotFound, transportError } from "./responses.ts";
-import type { SessionRecord, SessionStore } from "./store.ts";
+import { type SessionRecord, type SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
 
 const PRUNE_EVERY_MS = 1000;
+
+const ENDED_BY = {
+  disabled: "the user was disabled",
+  deleted: "the user was deleted",
+  "key-revoked": "the key was revoked",
+  "grant-revoked": "the client's grant was revoked",
+} as const;
+
+const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"] as const;
 
 const LOGGING_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
@@ -129,7 +138,7 @@ export class SessionRuntime {
   }
 
   async receive(input: PostInput): Promise<Response> {
-    const caller = await this.#authorize(input);
+    const caller = this.#authorize(input);
     const record = this.#record;
     if (!caller || !record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
@@ -179,14 +188,14 @@ export class SessionRuntime {
   }
 
   /** GET: the standalone stream, or the replay of a dropped stream from `Last-Event-ID` onwards. */
-  async listen(input: ListenInput): Promise<Response> {
+  listen(input: ListenInput): Response {
     const record = this.#record;
-    if (!(await this.#authorize(input)) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
+    if (!this.#authorize(input) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
     return this.#exchange.listen(record.sessionId, input.lastEventId, (streamId) => this.#store.pendingOn(streamId).length > 0);
   }
 
   async close(input: CloseInput): Promise<Response> {
-    if (!(await this.#authorize(input))) return this.#refuse(input, [{ method: "http/DELETE" }]);
+    if (!this.#authorize(input)) return this.#refuse(input, [{ method: "http/DELETE" }]);
     await this.teardown("closed by client");
     return new Response(null, { status: 200 });
   }
@@ -209,24 +218,36 @@ export class SessionRuntime {
   }
 
   /**
-   * A change to the session's user, pushed by their Desk object: a disabled or deleted user, or a revoked
-   * key, ends the session; a new role applies from the next request. False when there is no session.
+   * A change pushed by the user's Desk object: a disabled or deleted user, or a revoked key or grant, ends
+   * the session; a new role applies from the next request; a refresh re-reads the servers now and tells
+   * the client its lists may have changed. False when there is no session.
    */
   async applyUserChange(change: UserChange): Promise<boolean> {
     const record = this.#record;
     if (!record) return false;
-    if (change.kind === "role") {
-      if (record.principal.userId !== null) record.principal = { ...record.principal, role: change.role };
-      this.#store.save(record);
-      return true;
+    switch (change.kind) {
+      case "role":
+        if (record.principal.userId !== null) record.principal = { ...record.principal, role: change.role };
+        this.#store.save(record);
+        return true;
+      case "refresh":
+        await this.#refresh();
+        return true;
+      default:
+        await this.teardown(ENDED_BY[change.kind]);
+        return true;
     }
-    const reason = { disabled: "the user was disabled", deleted: "the user was deleted", "key-revoked": "the key was revoked", "grant-revoked": "the client's grant was revoked" }[change.kind];
-    await this.teardown(reason);
-    return true;
+  }
+
+  /** Only a session that has read its servers has anything to refresh; a failed read keeps what it has. */
+  async #refresh(): Promise<void> {
+    if (!this.#bound) return;
+    await this.#bound.directory.reload().catch((error: unknown) => logEvent("session.refresh_failed", { sessionId: this.#record?.sessionId, error: errorText(error) }, "warn"));
+    for (const method of LIST_CHANGED) this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method });
   }
 
   /** Who sent a request, if it is the session's own client: the same key (or a token minted from it), on the same endpoint. */
-  async #authorize(input: { from: RequestFrom; scope: string | null }): Promise<Caller | null> {
+  #authorize(input: { from: RequestFrom; scope: string | null }): Caller | null {
     const record = this.#record;
     if (!record || record.scope !== input.scope || !sameCredential(record.credential, input.from.credential)) return null;
     return { subject: record.subject, principal: record.principal, ip: input.from.ip };

@@ -80,6 +80,12 @@ export class ServerDirectory {
     await this.#warmCatalogs([...this.#snapshot.servers.values()].map((access) => access.row));
   }
 
+  /** After a change pushed to every session: the servers read again, and no catalog kept from before it. */
+  async reload(): Promise<void> {
+    this.#catalogs.clear();
+    await this.load();
+  }
+
   async #read(): Promise<Snapshot> {
     const viewer = this.#viewer;
     const ring = await loadKeyRing(this.#env.VAULT_KEYS);
