@@ -32,6 +32,7 @@ import { CpuMeter } from "./lib/bench-cpu.ts";
 import { bundleGateway, RUNTIME_PATH, startFloors, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
 import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
 import { benchLongValue, benchRedactor, type LongValueResult, type RedactorResult } from "./lib/bench-redactor.ts";
+import { type ColdStarts, measureColdStarts, startBenchSupervisor, stdioFixtureServer, supervisorVars } from "./lib/bench-stdio.ts";
 import {
   compareRows,
   CONTRAST_LEGEND,
@@ -53,7 +54,7 @@ const CALL_TIMEOUT_MS = 30_000;
 const quick = process.argv.includes("--quick");
 const scale = (n: number) => (quick ? Math.max(10, Math.round(n / 10)) : n);
 // Enough calls for a stable p99 at each level. On a 2-CPU machine few rows come near their time cap (a
-// whole run of fourteen rows took 64-87 s); the caps keep it under about three and a half minutes even
+// whole run of fourteen rows took 64-87 s); the caps keep it under about five minutes even
 // on a slow or busy one (a capped row shows fewer calls, marked "*").
 const PLANS: LoadPlan[] = [
   { concurrency: 1, calls: scale(300), maxSeconds: 10, warmupPerSession: 30 },
@@ -66,6 +67,7 @@ const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 5, war
 const CAPPED_SECONDS = scenarios.length * (WARMUP.maxSeconds + PLANS.reduce((sum, plan) => sum + plan.maxSeconds, 0));
 const REDACTOR_SCRUBS = scale(100_000);
 const LONG_VALUE_SCRUBS = 10;
+const COLD_STARTS = quick ? 3 : 7;
 
 const cleanup = new Cleanup();
 cleanup.exitOnSignals();
@@ -90,9 +92,12 @@ try {
   // the database, so either opens what the other registered.
   const secrets = await generateSecrets();
   const bundle = await bundleGateway(cleanup);
+  // stdio servers run where `npm run dev` runs them: under the supervisor, outside workerd.
+  const supervisor = await startBenchSupervisor(cleanup);
+  const stdioVars = supervisorVars(supervisor);
   const gatewayOptions = { cleanup, bundle, hyperdriveUrl: database.hyperdriveUrl, secrets };
-  const gateway = await startGateway(gatewayOptions);
-  const auditOff = await startGateway({ ...gatewayOptions, vars: { AUDIT_ENABLED: "false" } });
+  const gateway = await startGateway({ ...gatewayOptions, vars: stdioVars });
+  const auditOff = await startGateway({ ...gatewayOptions, vars: { ...stdioVars, AUDIT_ENABLED: "false" } });
   progress("starting a third workerd with the floor Workers (fetch(), and a Durable Object by RPC)");
   const floors = await startFloors(cleanup, fixture.url);
   const meter = new CpuMeter(database.pid);
@@ -124,6 +129,9 @@ try {
   // The same fixture again, with a secret the vault injects and the redactor then scrubs from every result.
   await register(vaultServerId, { Authorization: "Bearer {{secret:BENCH_TOKEN}}" });
   await admin(2101, { serverId: vaultServerId, name: "BENCH_TOKEN", value: randomBytes(30).toString("base64url") });
+  const stdioServerId = `bench-stdio-${suffix}`;
+  await admin(2010, stdioFixtureServer(stdioServerId, FIXTURE_NAME));
+  undoOnSharedDatabase(`unregistering server ${stdioServerId}`, 2013, { serverId: stdioServerId });
   // A plain user (role "user"), whose key the API key and access token rows authenticate with.
   const user = await admin(1010, { name: `bench-${suffix}` });
   if (!isCreatedUser(user)) throw new Error("CREATE_USER answered without a userId and apiKey");
@@ -142,6 +150,7 @@ try {
       vaultServerId,
       admin,
     },
+    stdio: { serverId: stdioServerId, bridgeUrl: `${supervisor.url}/instances/${stdioServerId}/mcp`, supervisorToken: supervisor.token },
     callTimeoutMs: CALL_TIMEOUT_MS,
   };
 
@@ -171,9 +180,12 @@ try {
     }
   }
 
+  progress(`stdio cold start: ${COLD_STARTS} times STOP_SERVER, then one call`);
+  const coldStarts = cleanup.interrupted ? undefined : await measureColdStarts(context, COLD_STARTS);
+
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
-  if (!cleanup.interrupted) {
-    report(results, { database: database.description, floor, redactor, longValue, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
+  if (!cleanup.interrupted && coldStarts) {
+    report(results, { database: database.description, floor, redactor, longValue, coldStarts, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
   }
 } catch (error) {
   if (!cleanup.interrupted) {
@@ -202,7 +214,7 @@ interface Floor {
 
 function report(
   results: LoadResult[],
-  run: { database: string; floor: Floor; redactor: RedactorResult; longValue: LongValueResult; logs: Record<string, GatewayLogs> },
+  run: { database: string; floor: Floor; redactor: RedactorResult; longValue: LongValueResult; coldStarts: ColdStarts; logs: Record<string, GatewayLogs> },
 ): void {
   const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline, FLOOR_DO);
   const featureCosts = contrastRows(results, contrasts);
@@ -214,7 +226,7 @@ function report(
     `Per row: ${PLANS.map((p) => `c=${p.concurrency} ${p.calls} calls`).join(", ")}, each capped at ${PLANS[0]!.maxSeconds} s, after ${WARMUP.calls} unmeasured calls per scenario (capped at ${WARMUP.maxSeconds} s)`,
   );
   console.log(
-    `Time caps: ${CAPPED_SECONDS} s of calls at most, so the whole run stays under ~3.5 min on 2 CPUs; this one took ${(performance.now() / 1000).toFixed(0)} s before cleanup`,
+    `Time caps: ${CAPPED_SECONDS} s of calls at most, so the whole run stays under ~5 min on 2 CPUs; this one took ${(performance.now() / 1000).toFixed(0)} s before cleanup`,
   );
   console.log(
     `Runtime floor, sequential GET: 404 p50 ${run.floor.notFoundP50.toFixed(2)} ms; /health (new Postgres connection + select 1) p50 ${run.floor.healthP50.toFixed(2)} ms`,
@@ -236,6 +248,9 @@ function report(
   console.log(
     `Redactor, worst case (Node, in process): a ${l.valueLength}-character value over a ${(l.replyLength / 1000).toFixed(0)} KB reply matching it at every position: ${l.msPerScrub.toFixed(1)} ms per scrub (mean of ${l.scrubs})`,
   );
+  console.log(
+    `stdio cold start (first call after STOP_SERVER, through the gateway and the local bridge): median ${run.coldStarts.medianMs.toFixed(0)} ms of ${run.coldStarts.samplesMs.length} (${run.coldStarts.samplesMs.map((ms) => ms.toFixed(0)).join(", ")} ms)`,
+  );
   console.log("");
   for (const [instance, logs] of Object.entries(run.logs)) console.log(describeLogs(instance, logs));
   for (const row of rows) {
@@ -252,6 +267,7 @@ function report(
     database: run.database,
     plans: PLANS,
     floorMs: run.floor,
+    stdioColdStartMs: run.coldStarts,
     rows,
     featureCosts,
     redactor: run.redactor,

@@ -6,6 +6,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-pos
 import { hyperdriveLocalUrl } from "./lib/hyperdrive-local.ts";
 import { LOOPBACK_CLIENTS_FLAG, LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
 import { runMigrations } from "./lib/migrate.ts";
+import { type StdioSupervisor, startStdioSupervisor } from "./lib/stdio-supervisor.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const wranglerBin = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
@@ -13,6 +14,7 @@ const port = process.env.PORT ?? "8787";
 
 let embedded: EmbeddedPostgres | undefined;
 let wrangler: ChildProcess | undefined;
+let supervisor: StdioSupervisor | undefined;
 let stopping = false;
 
 async function shutdown(code: number): Promise<void> {
@@ -27,6 +29,7 @@ async function shutdown(code: number): Promise<void> {
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
     if (wrangler.exitCode === null && wrangler.signalCode === null) signalWrangler("SIGKILL");
   }
+  await supervisor?.stopAll().catch(() => {});
   await embedded?.stop().catch(() => {});
   process.exit(code);
 }
@@ -47,6 +50,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal
 // Last resort for any other way out (an uncaught error): the group must not outlive this process.
 process.on("exit", () => {
   if (wrangler?.exitCode === null && wrangler.signalCode === null) signalWrangler("SIGKILL");
+  supervisor?.killAll();
 });
 
 try {
@@ -68,7 +72,11 @@ try {
   // A signal during the steps above has already started stopping: wrangler must not start after it.
   if (stopping) await new Promise<never>(() => {}); // shutdown() is under way and exits the process
 
-  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, LOOPBACK_CLIENTS_FLAG, ...process.argv.slice(2)], {
+  // stdio servers run here, outside workerd, as the same bridge the Container image runs.
+  supervisor = await startStdioSupervisor();
+  const supervisorVars = ["--var", `STDIO_SUPERVISOR_URL:${supervisor.url}`, "--var", `STDIO_SUPERVISOR_TOKEN:${supervisor.token}`];
+
+  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, LOOPBACK_CLIENTS_FLAG, ...supervisorVars, ...process.argv.slice(2)], {
     cwd: root,
     stdio: "inherit",
     detached: true,

@@ -5,6 +5,7 @@ import type { AppEnv } from "./env.ts";
 export { Desk } from "../durable-objects/desk.ts";
 export { McpSession } from "../durable-objects/mcp-session.ts";
 export { SessionDirectory } from "../durable-objects/session-directory.ts";
+export { StdioContainer } from "../durable-objects/stdio-container.ts";
 
 /** Cron triggers (wrangler.toml `[triggers]`): the only one prunes the audit trail. */
 async function scheduled(_controller: ScheduledController, env: AppEnv): Promise<void> {

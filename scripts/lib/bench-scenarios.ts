@@ -28,6 +28,13 @@ export interface BenchContext {
     /** POST /admin as the owner; resolves with `data`, rejects on `success: false`. */
     admin(action: number, data: Record<string, unknown>): Promise<unknown>;
   };
+  /** The stdio fixture, run by the supervisor `npm run dev` uses, registered as `serverId`. */
+  stdio: {
+    serverId: string;
+    /** Its instance's bridge as the supervisor serves it, and the supervisor's token (a Bearer). */
+    bridgeUrl: string;
+    supervisorToken: string;
+  };
   /** A per-call timeout, so a hung call counts as an error instead of hanging the run. */
   callTimeoutMs: number;
 }
@@ -66,6 +73,8 @@ const AUDIT_OFF = "gateway /mcp, audit off";
 const VAULT_SCRUB = "gateway /mcp, vault+scrub";
 const API_KEY = "gateway /mcp, API key";
 const ACCESS_TOKEN = "gateway /mcp, access token";
+const STDIO = "gateway /mcp, stdio server";
+const STDIO_DIRECT = "direct to stdio bridge";
 
 /** Both floor Workers run in one workerd. */
 const floorsRuntime = (context: BenchContext) => context.floors.fetchOrigin;
@@ -97,6 +106,10 @@ export const scenarios: Scenario[] = [
   throughWorkerd(API_KEY, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.userApiKey)),
   // One token per session, as each real client exchanges its key for its own; minting is not timed.
   throughWorkerd(ACCESS_TOKEN, gatewayRuntime, async (context) => aggregatedEchoSession(context, await mintAccessToken(context))),
+  // The same echo from a stdio server through the local bridge: first through the gateway (whose first
+  // connection also hands the supervisor the instance's launch), then straight to the bridge, no workerd.
+  throughWorkerd(STDIO, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.ownerKey, { serverId: context.stdio.serverId })),
+  { name: STDIO_DIRECT, baseline: DIRECT, connect: (context) => echoSession(context, new URL(context.stdio.bridgeUrl), "echo", context.stdio.supervisorToken) },
 ];
 
 /** Two rows that differ in one feature, compared at each concurrency: `row` ÷ `against`. */
@@ -112,6 +125,8 @@ export const contrasts: Contrast[] = [
   { label: "vault+scrub ÷ no scrub", row: VAULT_SCRUB, against: GATEWAY_MCP },
   { label: "API key ÷ owner key", row: API_KEY, against: GATEWAY_MCP },
   { label: "access token ÷ owner key", row: ACCESS_TOKEN, against: GATEWAY_MCP },
+  { label: "stdio server ÷ HTTP server", row: STDIO, against: GATEWAY_MCP },
+  { label: "gateway ÷ bridge alone (stdio)", row: STDIO, against: STDIO_DIRECT },
 ];
 
 /** A row through workerd (the gateway or a floor): its ratios are taken against the direct call. */

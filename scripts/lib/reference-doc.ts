@@ -36,18 +36,24 @@ interface JsonSchema {
 export function renderActions(title: string, actions: readonly Action[]): string {
   const sections = actions.map((action) => {
     const schema = z.toJSONSchema(action.input, { io: "input", unrepresentable: "any" }) as JsonSchema;
-    const rows = Object.entries(schema.properties ?? {}).map(([field, prop]) => {
-      const required = schema.required?.includes(field) && prop.default === undefined ? "yes" : "no";
-      const notes = [prop.description?.replace(/\.?$/, ".") ?? "", prop.default !== undefined ? `Default: \`${JSON.stringify(prop.default)}\`.` : ""]
-        .filter(Boolean)
-        .join(" ");
-      return `| \`${field}\` | ${typeName(prop)} | ${required} | ${notes.replaceAll("|", "\\|")} |`;
-    });
+    const rows = fieldRows(schema, "");
     const table =
       rows.length > 0 ? ["| field | type | required | notes |", "|---|---|---|---|", ...rows].join("\n") : "No fields.";
     return `### ${action.code} ${action.name}\n\n${action.summary}\n\n${table}\n\nReturns: ${action.returns}`;
   });
   return `## ${title}\n\n${sections.join("\n\n")}`;
+}
+
+/** One row per field; an object field with fields of its own (such as `stdio`) is followed by a row for each, as `stdio.command`. */
+function fieldRows(schema: JsonSchema, prefix: string): string[] {
+  return Object.entries(schema.properties ?? {}).flatMap(([field, prop]) => {
+    const required = schema.required?.includes(field) && prop.default === undefined ? "yes" : "no";
+    const notes = [prop.description?.replace(/\.?$/, ".") ?? "", prop.default !== undefined ? `Default: \`${JSON.stringify(prop.default)}\`.` : ""]
+      .filter(Boolean)
+      .join(" ");
+    const row = `| \`${prefix}${field}\` | ${typeName(prop)} | ${required} | ${notes.replaceAll("|", "\\|")} |`;
+    return [row, ...fieldRows(prop, `${prefix}${field}.`)];
+  });
 }
 
 function typeName(schema: JsonSchema): string {

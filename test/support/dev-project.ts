@@ -11,7 +11,7 @@ export { freePort } from "../../scripts/lib/free-port.ts";
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** What `npm run dev` needs from the repository; everything else (.dev.vars, .data, .wrangler) is left out. */
-const PROJECT_ENTRIES = ["package.json", "wrangler.toml", "tsconfig.json", "worker", "durable-objects", "scripts", "migrations"];
+const PROJECT_ENTRIES = ["package.json", "wrangler.toml", "tsconfig.json", "worker", "durable-objects", "containers", "scripts", "migrations"];
 
 /** A fresh project directory with no .dev.vars and no .data; node_modules is a symlink to the repository's. */
 export function makeDevProject(): string {

@@ -39,7 +39,12 @@ describe("admin API: users", () => {
       [1010, { name: "x", surprise: true }, "surprise"],
       [1012, { userId: "nope" }, "data.userId"],
       [2010, { serverId: "Bad_Id", transport: "streamable-http", url: "http://127.0.0.1:1/mcp" }, "data.serverId"],
-      [2010, { serverId: "ok", transport: "stdio", url: "http://127.0.0.1:1/mcp" }, "data.transport"],
+      [2010, { serverId: "ok", transport: "carrier-pigeon", url: "http://127.0.0.1:1/mcp" }, "data.transport"],
+      // A stdio server is a command, not a URL; any other server is a URL, not a command.
+      [2010, { serverId: "ok", transport: "stdio", url: "http://127.0.0.1:1/mcp" }, "data.stdio"],
+      [2010, { serverId: "ok", transport: "sse", stdio: { command: "npx" } }, "data.url"],
+      [2010, { serverId: "ok", transport: "stdio", stdio: { command: "npx", env: { BRIDGE_PORT: "1" } } }, "data.stdio.env"],
+      [2010, { serverId: "ok", transport: "stdio", stdio: { command: "npx", env: { TOKEN: "{{user:NOPE}}" } } }, "NOPE"],
       [2010, { serverId: "ok", transport: "sse", url: "file:///etc/passwd" }, "data.url"],
       [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { Host: "x" } }, "data.headers"],
       [2010, { serverId: "ok", transport: "sse", url: "http://127.0.0.1:1/", headers: { "X-A": "a\r\nB: c" } }, "data.headers"],

@@ -26,6 +26,17 @@ describe("auditableServerInput", () => {
     expect(auditableServerInput({ url: "https://api.example.com/mcp?sk_live_0123456789abcdefghijkl&debug" }).url).toBe("https://api.example.com/mcp?[MASKED]&debug");
   });
 
+  it("keeps a stdio server's command and placeholder-only env values; masks any env value with a literal in it", () => {
+    const audited = auditableServerInput({
+      transport: "stdio",
+      stdio: { command: "npx", args: ["-y", "server-github"], env: { TOKEN: "{{user:GH}}", API_KEY: "ghp_literal9f8e", MIXED: "Bearer {{secret:K}}" } },
+    });
+    expect(audited).toEqual({
+      transport: "stdio",
+      stdio: { command: "npx", args: ["-y", "server-github"], env: { TOKEN: "{{user:GH}}", API_KEY: "[MASKED]", MIXED: "[MASKED]" } },
+    });
+  });
+
   it("leaves input without a URL or headers as it is", () => {
     expect(auditableServerInput({ serverId: "crm", enabled: false })).toEqual({ serverId: "crm", enabled: false });
   });

@@ -12,12 +12,20 @@ const PLAIN_SEGMENT = /^[A-Za-z0-9._~-]{0,24}$/;
  * otherwise sit in `audit_records` in clear. Placeholders, the origin, short path segments, query keys
  * and header names stay, so the record still says what changed.
  */
-export function auditableServerInput<T extends object & { url?: string | undefined; headers?: Record<string, string> | undefined }>(data: T): T {
+export function auditableServerInput<
+  T extends object & { url?: string | undefined; headers?: Record<string, string> | undefined; stdio?: { env: Record<string, string> } | undefined },
+>(data: T): T {
   return {
     ...data,
     ...(data.url === undefined ? {} : { url: auditableUrl(data.url) }),
     ...(data.headers === undefined ? {} : { headers: Object.fromEntries(Object.entries(data.headers).map(([name, value]) => [name, auditableHeader(value)])) }),
+    ...(data.stdio === undefined ? {} : { stdio: { ...data.stdio, env: Object.fromEntries(Object.entries(data.stdio.env).map(([name, value]) => [name, auditableEnv(value)])) } }),
   };
+}
+
+/** Any literal in a stdio server's environment may be a credential: only placeholders are kept. */
+function auditableEnv(value: string): string {
+  return literalPart(value) === "" ? value : MASK;
 }
 
 function auditableHeader(value: string): string {

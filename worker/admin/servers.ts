@@ -3,8 +3,12 @@ import { SERVER_TRANSPORTS, type UserInput } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { referencedNames } from "../vault/placeholders.ts";
 import { HEADER_VALUE, HEADER_VALUE_RULE } from "../vault/header-value.ts";
-import { createServer, deleteServer, listServers, updateServer } from "../servers/store.ts";
+import { createServer, deleteServer, listServers, stdioTemplateOf, updateServer } from "../servers/store.ts";
+import { stdioDefinition } from "../servers/stdio-definition.ts";
+import { stopServerInstances } from "../servers/stdio-instances.ts";
 import { pushToEveryone } from "../users/live-sessions.ts";
+import type { ServerTransport } from "../db/schema.ts";
+import type { StdioTemplate } from "../vault/placeholders.ts";
 import { defineAction } from "./action.ts";
 import { auditableServerInput } from "./server-audit.ts";
 
@@ -26,11 +30,11 @@ const serverId = z
   .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "must be 1-32 characters of a-z, 0-9 and '-', starting with a letter or digit")
   .describe("Stable id used in tool names (<serverId>__<tool>) and in /mcp/<serverId>");
 const name = z.string().trim().min(1).max(200).describe("Display name; defaults to serverId");
-const transport = z.enum(SERVER_TRANSPORTS).describe("How the gateway reaches the server: streamable-http, or legacy sse");
+const transport = z.enum(SERVER_TRANSPORTS).describe("How the gateway reaches the server: streamable-http, legacy sse, or stdio (a command it runs)");
 const url = z
   .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
   .max(2048)
-  .describe("The downstream MCP endpoint; may contain {{secret:NAME}} and {{user:NAME}} placeholders");
+  .describe("The downstream MCP endpoint (not for stdio); may contain {{secret:NAME}} and {{user:NAME}} placeholders");
 const headers = z
   .record(
     z
@@ -53,10 +57,16 @@ const userInputs = z
   .refine((inputs) => new Set(inputs.map((i) => i.name)).size === inputs.length, "names must be unique")
   .describe("Values each user supplies through POST /user (CONFIGURE_SERVER)");
 
+interface ConfigParts {
+  url?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  stdio?: StdioTemplate | undefined;
+}
+
 /** A `{{user:NAME}}` nobody can set would block every call: each must be a declared user input. */
-function undeclaredUserPlaceholders(config: { url?: string | undefined; headers?: Record<string, string> | undefined }, inputs: UserInput[]): string[] {
+function undeclaredUserPlaceholders(config: ConfigParts, inputs: UserInput[]): string[] {
   const declared = new Set(inputs.map((input) => input.name));
-  return referencedNames({ url: config.url ?? "", headers: config.headers ?? {} })
+  return referencedNames({ url: config.url ?? "", headers: config.headers ?? {}, stdio: config.stdio })
     .filter((ref) => ref.kind === "user" && !declared.has(ref.name))
     .map((ref) => ref.name);
 }
@@ -65,6 +75,16 @@ function assertUserPlaceholdersDeclared(config: Parameters<typeof undeclaredUser
   const undeclared = undeclaredUserPlaceholders(config, inputs);
   if (undeclared.length > 0) {
     throw new AppError("VALIDATION_FAILED", `Invalid input: data.userInputs: declare ${undeclared.join(", ")}, used as {{user:…}} placeholders`);
+  }
+}
+
+/** A stdio server is a command and nothing else; any other is a URL and nothing else. */
+function assertTransportShape(transport: ServerTransport, config: ConfigParts): void {
+  if (transport === "stdio" && (!config.stdio || config.url)) {
+    throw new AppError("VALIDATION_FAILED", 'Invalid input: data.stdio: transport "stdio" needs stdio ({command, args, env}) and no url');
+  }
+  if (transport !== "stdio" && (config.stdio || !config.url)) {
+    throw new AppError("VALIDATION_FAILED", `Invalid input: data.url: transport "${transport}" needs a url and no stdio`);
   }
 }
 
@@ -80,15 +100,17 @@ export const serverActions = [
       serverId,
       name: name.optional(),
       transport,
-      url,
+      url: url.optional(),
       headers: headers.default({}),
+      stdio: stdioDefinition.optional(),
       userInputs: userInputs.default([]),
       enabled: enabled.default(true),
     }),
     async run({ db, env, afterCommit, vault }, data) {
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
+      assertTransportShape(data.transport, data);
       assertUserPlaceholdersDeclared(data, data.userInputs);
-      return { server: await createServer(db, await vault(), data) };
+      return { server: await createServer(db, await vault(), { ...data, url: data.url ?? "" }) };
     },
   }),
   defineAction({
@@ -114,15 +136,22 @@ export const serverActions = [
       transport: transport.optional(),
       url: url.optional(),
       headers: headers.optional(),
+      stdio: stdioDefinition.optional(),
       userInputs: userInputs.optional(),
       enabled: enabled.optional(),
     }),
     async run({ db, env, afterCommit, vault }, { serverId, ...patch }) {
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       const ring = await vault();
-      if (patch.url !== undefined || patch.headers !== undefined || patch.userInputs !== undefined) {
-        const [current] = await listServers(db, ring, { serverId });
-        if (current) assertUserPlaceholdersDeclared({ url: patch.url ?? current.url, headers: patch.headers ?? current.headers }, patch.userInputs ?? current.userInputs);
+      // Only a change to how the server is reached needs (and decrypts) its current configuration.
+      const reachedDifferently = [patch.transport, patch.url, patch.headers, patch.stdio, patch.userInputs].some((part) => part !== undefined);
+      const [current] = reachedDifferently ? await listServers(db, ring, { serverId }) : [];
+      if (current) {
+        const next = { url: patch.url ?? current.url, headers: patch.headers ?? current.headers, stdio: patch.stdio ?? current.stdio };
+        assertTransportShape(patch.transport ?? current.transport, next);
+        assertUserPlaceholdersDeclared(next, patch.userInputs ?? current.userInputs);
+        // A running instance keeps the environment it started with: it is stopped, to start with the new one.
+        if (current.stdio) await stopServerInstances(db, env, serverId, current.stdio);
       }
       return { server: await updateServer(db, ring, serverId, patch) };
     },
@@ -134,8 +163,11 @@ export const serverActions = [
     summary: "Removes a server.",
     returns: "`{serverId, deleted: true}`",
     input: z.strictObject({ serverId }),
-    async run({ db, env, afterCommit }, data) {
+    async run({ db, env, afterCommit, vault }, data) {
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
+      // Before the delete: a per-user server's instances are found through its users' vault records.
+      const stdio = await stdioTemplateOf(db, await vault(), data.serverId);
+      if (stdio) await stopServerInstances(db, env, data.serverId, stdio);
       await deleteServer(db, data.serverId);
       return { serverId: data.serverId, deleted: true };
     },

@@ -8,7 +8,7 @@ export type UserRole = (typeof USER_ROLES)[number];
 export const USER_STATUSES = ["active", "disabled"] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
 
-export const SERVER_TRANSPORTS = ["streamable-http", "sse"] as const;
+export const SERVER_TRANSPORTS = ["streamable-http", "sse", "stdio"] as const;
 export type ServerTransport = (typeof SERVER_TRANSPORTS)[number];
 
 const timestamps = {
@@ -54,8 +54,8 @@ export interface UserInput {
 }
 
 /**
- * The connection settings (URL and headers, which may carry `{{secret:…}}` placeholders or literal
- * credentials) are stored only as a vault envelope in `config`. `url` and `headers` are the plaintext
+ * The connection settings (URL and headers, or a stdio server's command, arguments and environment, which
+ * may carry `{{secret:…}}` placeholders or literal credentials) are stored only as a vault envelope in `config`. `url` and `headers` are the plaintext
  * columns of rows written before the vault existed; reading still accepts them, and ROTATE_VAULT_KEY
  * encrypts them and clears them.
  */
@@ -72,7 +72,7 @@ export const servers = pgTable("servers", {
   ...timestamps,
 }, (table) => [
   check("servers_server_id_check", sql`${table.serverId} ~ '^[a-z0-9][a-z0-9-]{0,31}$'`),
-  check("servers_transport_check", sql`${table.transport} in ('streamable-http', 'sse')`),
+  check("servers_transport_check", sql`${table.transport} in ('streamable-http', 'sse', 'stdio')`),
   check("servers_config_check", sql`${table.config} is not null or ${table.url} is not null`),
 ]);
 

@@ -19,6 +19,8 @@ export interface ResolvedConnection {
   headers: Record<string, string>;
   /** Scrubs the values injected into this connection from everything the server sends back. */
   redactor: Redactor;
+  /** How requests reach `url` when not by plain fetch: a stdio server's bridge (worker/servers/stdio-connector.ts). */
+  fetch?: typeof fetch;
 }
 
 export interface DownstreamTarget {
@@ -120,7 +122,7 @@ export class DownstreamPool {
   // One retry: a server that is waking up, or a connection reset in flight, should not fail the call.
   async #connectWithRetry(target: DownstreamTarget): Promise<Connection> {
     const resolved = await target.resolve();
-    const origins = new RequestOrigins();
+    const origins = new RequestOrigins(resolved.fetch);
     const attempt = async (): Promise<Connection> => ({
       fingerprint: target.fingerprint,
       client: await this.#connect({ serverId: target.serverId, redactor: resolved.redactor }, target.transport, resolved, origins),
@@ -155,7 +157,8 @@ export class DownstreamPool {
       return await this.#open(source, streamable, origins);
     } catch (error) {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
-      if (!isHttpClientError(error)) throw error;
+      // A stdio server's bridge speaks Streamable HTTP only.
+      if (!isHttpClientError(error) || transport === "stdio") throw error;
       return this.#open(source, sseTransport(resolved), origins);
     }
   }

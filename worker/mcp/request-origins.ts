@@ -18,7 +18,13 @@ const MAX_NOTED = 256;
  */
 export class RequestOrigins {
   readonly #origins = new Map<string, RequestId>();
+  readonly #send: typeof fetch;
   #lastSent: RequestId | undefined;
+
+  /** `send` carries the requests: plain fetch (called unbound: workerd refuses another `this`), or a stdio server's bridge. */
+  constructor(send: typeof fetch = (input, init) => fetch(input, init)) {
+    this.#send = send;
+  }
 
   /** Runs `send`, which must hand one request to this connection's transport at once, and says its id. */
   sending<T>(send: () => T): { id: RequestId | undefined; result: T } {
@@ -41,7 +47,7 @@ export class RequestOrigins {
 
   /** The `fetch` for the connection's transport. */
   readonly fetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-    const response = await fetch(input, init);
+    const response = await this.#send(input, init);
     const opener = requestIdOf(init?.body);
     const isStream = response.headers.get("content-type")?.toLowerCase().startsWith("text/event-stream") ?? false;
     if (opener === undefined || !isStream || !response.body) return response;

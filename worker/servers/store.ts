@@ -5,6 +5,7 @@ import { type ServerRow, type ServerTransport, servers, type UserInput } from ".
 import { forgetCatalogs } from "../mcp/catalog.ts";
 import { AppError } from "../http/errors.ts";
 import type { KeyRing } from "../vault/keyring.ts";
+import type { StdioTemplate } from "../vault/placeholders.ts";
 import { openServerConfig, sealServerConfig } from "../vault/server-config.ts";
 
 /** What the admin API shows of a server: the configuration as entered, placeholders unresolved. */
@@ -14,6 +15,8 @@ export interface ServerView {
   transport: ServerTransport;
   url: string;
   headers: Record<string, string>;
+  /** A stdio server's command, arguments and environment, placeholders unresolved. */
+  stdio?: StdioTemplate;
   userInputs: UserInput[];
   enabled: boolean;
   createdAt: string;
@@ -26,6 +29,7 @@ export interface NewServer {
   transport: ServerTransport;
   url: string;
   headers: Record<string, string>;
+  stdio?: StdioTemplate | undefined;
   userInputs: UserInput[];
   enabled: boolean;
 }
@@ -33,13 +37,14 @@ export interface NewServer {
 export type ServerPatch = Partial<Omit<NewServer, "serverId">>;
 
 async function toServerView(ring: KeyRing, row: ServerRow): Promise<ServerView> {
-  const { url, headers } = await openServerConfig(ring, row);
+  const { url, headers, stdio } = await openServerConfig(ring, row);
   return {
     serverId: row.serverId,
     name: row.name,
     transport: row.transport,
     url,
     headers,
+    ...(stdio ? { stdio } : {}),
     userInputs: row.userInputs,
     enabled: row.enabled,
     createdAt: row.createdAt.toISOString(),
@@ -48,11 +53,11 @@ async function toServerView(ring: KeyRing, row: ServerRow): Promise<ServerView> 
 }
 
 export async function createServer(db: Database, ring: KeyRing, input: NewServer): Promise<ServerView> {
-  const { url, headers, ...rest } = input;
+  const { url, headers, stdio, ...rest } = input;
   try {
     const [row] = await db
       .insert(servers)
-      .values({ ...rest, name: input.name ?? input.serverId, ...(await sealServerConfig(ring, input.serverId, { url, headers })) })
+      .values({ ...rest, name: input.name ?? input.serverId, ...(await sealServerConfig(ring, input.serverId, { url, headers, stdio })) })
       .returning();
     if (!row) throw new AppError("INTERNAL", "Server was not created");
     return toServerView(ring, row);
@@ -73,17 +78,17 @@ export async function listServers(db: Database, ring: KeyRing, filter: { serverI
 
 /**
  * A changed server may offer different tools, so its cached catalog goes with the change. Changing the
- * URL or headers re-seals the whole configuration (the other half is read back first).
+ * URL, headers or stdio settings re-seals the whole configuration (the rest is read back first).
  */
 export async function updateServer(db: Database, ring: KeyRing, serverId: string, patch: ServerPatch): Promise<ServerView> {
-  const { url, headers, ...rest } = patch;
+  const { url, headers, stdio, ...rest } = patch;
   return db.transaction(async (tx) => {
     const [current] = await tx.select().from(servers).where(eq(servers.serverId, serverId)).for("update");
     if (!current) throw serverNotFound(serverId);
     const sealed =
-      url === undefined && headers === undefined
+      url === undefined && headers === undefined && stdio === undefined
         ? {}
-        : await reseal(ring, current, { url, headers });
+        : await reseal(ring, current, { url, headers, stdio });
     const [row] = await tx
       .update(servers)
       .set({ ...rest, ...sealed, updatedAt: new Date() })
@@ -94,11 +99,12 @@ export async function updateServer(db: Database, ring: KeyRing, serverId: string
   });
 }
 
-async function reseal(ring: KeyRing, current: ServerRow, change: { url?: string | undefined; headers?: Record<string, string> | undefined }) {
+async function reseal(ring: KeyRing, current: ServerRow, change: Pick<ServerPatch, "url" | "headers" | "stdio">) {
   const previous = await openServerConfig(ring, current);
   const sealed = await sealServerConfig(ring, current.serverId, {
     url: change.url ?? previous.url,
     headers: change.headers ?? previous.headers,
+    stdio: change.stdio ?? previous.stdio,
   });
   return { ...sealed, url: null, headers: null };
 }
@@ -106,6 +112,16 @@ async function reseal(ring: KeyRing, current: ServerRow, change: { url?: string 
 export async function deleteServer(db: Database, serverId: string): Promise<void> {
   const deleted = await db.delete(servers).where(eq(servers.serverId, serverId)).returning({ id: servers.serverId });
   if (deleted.length === 0) throw serverNotFound(serverId);
+}
+
+/**
+ * A stdio server's command and environment, or nothing for any other server. Only a stdio server's
+ * configuration is decrypted, so a remote server whose envelope no longer opens can still be deleted.
+ */
+export async function stdioTemplateOf(db: Database, ring: KeyRing, serverId: string): Promise<StdioTemplate | undefined> {
+  const [row] = await db.select().from(servers).where(eq(servers.serverId, serverId)).limit(1);
+  if (row?.transport !== "stdio") return undefined;
+  return (await openServerConfig(ring, row)).stdio;
 }
 
 export async function isServerEnabled(db: Database, serverId: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import { KEY_ID_PATTERN, type KeyRing } from "./keyring.ts";
 
 /** Where a record lives. Bound into the ciphertext, so a value copied to another place will not open. */
 export interface RecordPlace {
-  kind: "server-secret" | "user-value" | "server-config";
+  kind: "server-secret" | "user-value" | "server-config" | "instance-launch";
   owner: string;
   name: string;
 }

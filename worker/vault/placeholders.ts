@@ -3,7 +3,8 @@ import { HEADER_VALUE_RULE, isHeaderSafe } from "./header-value.ts";
 
 /**
  * `{{secret:NAME}}` is the server's own vault entry; `{{user:NAME}}` is the calling user's value for
- * that server. They may appear in a server's URL and header values, and are resolved only at connect time.
+ * that server. They may appear in a server's URL and header values, and in a stdio server's environment
+ * values, and are resolved only at connect time (for a stdio server: when its instance starts).
  */
 const PLACEHOLDER = /\{\{(secret|user):([A-Za-z0-9_.-]{1,64})\}\}/g;
 
@@ -14,9 +15,20 @@ export function literalPart(text: string): string {
   return text.replace(PLACEHOLDER, "");
 }
 
+/** How a stdio server is started, and kept (see worker/servers/stdio-definition.ts). */
+export interface StdioTemplate {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  idleSeconds: number;
+  keepWarm: boolean;
+}
+
 export interface ConnectionTemplate {
   url: string;
   headers: Record<string, string>;
+  /** Only for `transport: "stdio"`; its `url` is then empty. */
+  stdio?: StdioTemplate | undefined;
 }
 
 export interface Resolution {
@@ -27,7 +39,7 @@ export interface Resolution {
 }
 
 export function referencedNames(template: ConnectionTemplate): { kind: PlaceholderKind; name: string }[] {
-  return namesIn([template.url, ...Object.values(template.headers)]);
+  return namesIn([template.url, ...Object.values(template.headers), ...Object.values(template.stdio?.env ?? {})]);
 }
 
 /** The names of one kind that some header value refers to: their values must be header-safe. */
@@ -79,8 +91,14 @@ export function resolvePlaceholders(
     if (!isHeaderSafe(resolved)) throw new VaultError(`cannot send header ${header}: the value of ${placeholdersIn(value)} ${HEADER_VALUE_RULE}`);
     return [header, resolved] as const;
   });
+  // An environment value goes to the process as it is: no encoding, and execve takes any byte but NUL,
+  // which the definition's schema and the vault's inputs already refuse.
+  const stdio = template.stdio && {
+    ...template.stdio,
+    env: Object.fromEntries(Object.entries(template.stdio.env).map(([name, value]) => [name, substitute(value, (v) => v)])),
+  };
   return {
-    config: { url, headers: Object.fromEntries(headers) },
+    config: { url, headers: Object.fromEntries(headers), ...(stdio ? { stdio } : {}) },
     injected,
     missing,
   };

@@ -9,6 +9,7 @@ import { resolvePlaceholders } from "../../vault/placeholders.ts";
 import { connectionRecords, type SealedRecord, type SealedValues, sealValues } from "../../vault/records.ts";
 import { Redactor } from "../../vault/redactor.ts";
 import { openServerConfig } from "../../vault/server-config.ts";
+import { connectStdio } from "../../servers/stdio-connector.ts";
 import type { CatalogEntry } from "../aggregate.ts";
 import { type CatalogList, type CatalogView, catalogView, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
@@ -156,11 +157,15 @@ export class ServerDirectory {
       fingerprint: `${row.config ?? JSON.stringify([row.url, row.headers])}|${sealed.fingerprint}`,
       resolve: async () => {
         const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
-        const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open(), optional);
+        const template = await openServerConfig(ring, row);
+        const resolution = resolvePlaceholders(template, await sealed.open(), optional);
+        const { userId } = this.#viewer;
         if (resolution.missing.length > 0) {
-          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#viewer.userId === null);
+          throw new NeedsConfiguration(row.serverId, resolution.missing, userId === null);
         }
-        return { ...resolution.config, redactor: new Redactor(resolution.injected) };
+        const connection = { url: resolution.config.url, headers: resolution.config.headers, redactor: new Redactor(resolution.injected) };
+        if (row.transport !== "stdio") return connection;
+        return { ...connection, ...(await connectStdio(this.#env, row.serverId, template, resolution.config, userId)) };
       },
     };
   }

@@ -1,0 +1,2 @@
+ALTER TABLE "servers" DROP CONSTRAINT "servers_transport_check";--> statement-breakpoint
+ALTER TABLE "servers" ADD CONSTRAINT "servers_transport_check" CHECK ("servers"."transport" in ('streamable-http', 'sse', 'stdio'));
