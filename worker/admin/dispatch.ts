@@ -80,11 +80,25 @@ export function actionHandler(endpoint: ActionEndpoint) {
           ? await runAuditedInBatches(db, mutation, (batch) => action.run({ ...context, auditedTransaction: batch }, data.data))
           : await action.run(context, data.data);
     for (const work of committed) {
-      await work().catch((error: unknown) => logEvent("admin.after_commit_failed", { action: action.name, error: errorText(error) }, "error"));
+      // The change is committed whatever happens here: a push that hangs must not hold the reply.
+      await withTimeout(work(), AFTER_COMMIT_TIMEOUT_MS).catch((error: unknown) =>
+        logEvent("admin.after_commit_failed", { action: action.name, error: errorText(error) }, "error"),
+      );
     }
     if (result instanceof Response) return result;
     return c.json({ success: true, data: result ?? null });
   };
+}
+
+/** How long a reply waits for a committed change to reach open sessions before it goes anyway. */
+const AFTER_COMMIT_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done after ${ms} ms; it goes on in the background`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /** Most changes name the server they touch; recording it lets GET_LOGS find them by server. */

@@ -152,7 +152,7 @@ export class DownstreamPool {
     const answersServer = Object.keys(this.#options.capabilities).length > 0;
     const streamable = answersServer
       ? new TracedTransport(new URL(resolved.url), resolved.headers, origins)
-      : new StreamableHTTPClientTransport(new URL(resolved.url), { requestInit: { headers: resolved.headers } });
+      : new StreamableHTTPClientTransport(new URL(resolved.url), { requestInit: { headers: resolved.headers }, ...(resolved.fetch ? { fetch: resolved.fetch } : {}) });
     try {
       return await this.#open(source, streamable, origins);
     } catch (error) {
