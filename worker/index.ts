@@ -4,6 +4,7 @@ import type { AppEnv } from "./env.ts";
 
 export { Desk } from "../durable-objects/desk.ts";
 export { McpSession } from "../durable-objects/mcp-session.ts";
+export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 
 /** Cron triggers (wrangler.toml `[triggers]`): the only one prunes the audit trail. */
 async function scheduled(_controller: ScheduledController, env: AppEnv): Promise<void> {

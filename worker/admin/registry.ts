@@ -1,7 +1,20 @@
 import { auditActions } from "./audit.ts";
+import { capabilityActions } from "./capabilities.ts";
+import { ipAllowlistActions } from "./ip-allowlist.ts";
+import { permissionActions } from "./permissions.ts";
+import { policySetActions } from "./policy-sets.ts";
 import { serverActions } from "./servers.ts";
 import { userActions } from "./users.ts";
 import { vaultActions } from "./vault.ts";
 
 /** Every `POST /admin` action, in documentation order. */
-export const adminActions = [...userActions, ...serverActions, ...vaultActions, ...auditActions];
+export const adminActions = [
+  ...userActions,
+  ...permissionActions,
+  ...serverActions,
+  ...capabilityActions,
+  ...ipAllowlistActions,
+  ...vaultActions,
+  ...auditActions,
+  ...policySetActions,
+];

@@ -39,6 +39,7 @@ const headers = z
   )
   .describe("Headers sent on every downstream request; values may contain {{secret:NAME}} and {{user:NAME}}");
 const enabled = z.boolean().describe("A disabled server is hidden from every client");
+const publicAccess = z.boolean().describe("Open to every active user without a grant (UPDATE_USER_PERMISSIONS 1002)");
 const userInputs = z
   .array(
     z.strictObject({
@@ -82,6 +83,7 @@ export const serverActions = [
       headers: headers.default({}),
       userInputs: userInputs.default([]),
       enabled: enabled.default(true),
+      publicAccess: publicAccess.default(false),
     }),
     async run({ db, vault }, data) {
       assertUserPlaceholdersDeclared(data, data.userInputs);
@@ -113,6 +115,7 @@ export const serverActions = [
       headers: headers.optional(),
       userInputs: userInputs.optional(),
       enabled: enabled.optional(),
+      publicAccess: publicAccess.optional(),
     }),
     async run({ db, vault }, { serverId, ...patch }) {
       const ring = await vault();

@@ -16,6 +16,7 @@ export interface ServerView {
   headers: Record<string, string>;
   userInputs: UserInput[];
   enabled: boolean;
+  publicAccess: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -28,6 +29,7 @@ export interface NewServer {
   headers: Record<string, string>;
   userInputs: UserInput[];
   enabled: boolean;
+  publicAccess: boolean;
 }
 
 export type ServerPatch = Partial<Omit<NewServer, "serverId">>;
@@ -42,6 +44,7 @@ async function toServerView(ring: KeyRing, row: ServerRow): Promise<ServerView> 
     headers,
     userInputs: row.userInputs,
     enabled: row.enabled,
+    publicAccess: row.publicAccess,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

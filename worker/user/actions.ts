@@ -7,6 +7,7 @@ import { AppError } from "../http/errors.ts";
 import { forgetCatalogs } from "../mcp/catalog.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, putRecord } from "../vault/records.ts";
+import { capabilitySelfServiceActions } from "./capabilities.ts";
 
 const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server to configure");
 
@@ -96,6 +97,7 @@ export const selfServiceActions = [
       };
     },
   }),
+  ...capabilitySelfServiceActions,
 ];
 
 async function configuredNames(db: Parameters<typeof requireServer>[0], serverId: string, userId: string): Promise<Set<string>> {
