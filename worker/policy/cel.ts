@@ -1,4 +1,4 @@
-import { CelScalar, celEnv, celFunc, type CelEnv, isCelError, objectType, parse, plan } from "@bufbuild/cel";
+import { CelScalar, celEnv, celFunc, type CelEnv, celList, celMap, isCelError, objectType, parse, plan } from "@bufbuild/cel";
 import { RE2JS } from "@bufbuild/re2";
 import { TimestampSchema, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { cidrContains, parseCidr, parseIp } from "./cidr.ts";
@@ -66,22 +66,35 @@ function boundedRegex(pattern: string): { test(text: string): boolean } {
   };
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+interface ZoneClock {
+  format: Intl.DateTimeFormat;
+  bucket: number;
+  value: { hour: number; weekday: number };
+}
+const zoneClocks = new Map<string, ZoneClock>();
+/** Every UTC offset, and every offset change, falls on a quarter hour: within one, hour and weekday hold. */
+const QUARTER_HOUR_MS = 15 * 60_000;
 
 /** Hour (0-23) and weekday (0 = Sunday, as CEL's getDayOfWeek) of an instant in a time zone. */
 export function zonedClock(date: Date, timeZone: string): { hour: number; weekday: number } {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", { timeZone, hour: "numeric", hourCycle: "h23", weekday: "short" });
-    formatters.set(timeZone, format);
+  let clock = zoneClocks.get(timeZone);
+  if (!clock) {
+    const format = new Intl.DateTimeFormat("en-US", { timeZone, hour: "numeric", hourCycle: "h23", weekday: "short" });
+    clock = { format, bucket: Number.NaN, value: { hour: 0, weekday: 0 } };
+    zoneClocks.set(timeZone, clock);
   }
-  let hour = 0;
-  let weekday = 0;
-  for (const part of format.formatToParts(date)) {
-    if (part.type === "hour") hour = Number(part.value);
-    if (part.type === "weekday") weekday = WEEKDAYS.indexOf(part.value);
+  // Intl formatting costs microseconds; calls close in time share one answer.
+  const bucket = Math.floor(date.getTime() / QUARTER_HOUR_MS);
+  if (bucket !== clock.bucket) {
+    const value = { hour: 0, weekday: 0 };
+    for (const part of clock.format.formatToParts(date)) {
+      if (part.type === "hour") value.hour = Number(part.value);
+      if (part.type === "weekday") value.weekday = WEEKDAYS.indexOf(part.value);
+    }
+    clock.bucket = bucket;
+    clock.value = value;
   }
-  return { hour, weekday };
+  return clock.value;
 }
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
@@ -94,9 +107,16 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
+const cidrCache = new Map<string, ReturnType<typeof parseCidr>>();
+
 function inCidr(ip: string, cidr: string): boolean {
   const address = parseIp(ip);
-  const range = parseCidr(cidr);
+  let range = cidrCache.get(cidr);
+  if (range === undefined) {
+    range = parseCidr(cidr);
+    if (cidrCache.size >= REGEX_CACHE_SIZE) cidrCache.clear();
+    cidrCache.set(cidr, range);
+  }
   if (!range) throw new Error(`"${cidr}" is not a CIDR`);
   return address !== null && cidrContains(range, address);
 }
@@ -124,8 +144,25 @@ function envFor(timeZone: string): CelEnv {
   return env;
 }
 
-/** Parses and plans an expression once; throws CelCompileError with a message fit for a 400. */
+const compiledCache = new Map<string, CompiledExpression>();
+const COMPILED_CACHE_SIZE = 2048;
+
+/**
+ * Parses and plans an expression once per isolate: programs are pure, so every session (and every
+ * version of a set that keeps a rule) shares them. Throws CelCompileError with a message fit for a 400.
+ */
 export function compileExpression(source: string, timeZone: string): CompiledExpression {
+  const key = `${timeZone}\u0000${source}`;
+  let compiled = compiledCache.get(key);
+  if (!compiled) {
+    compiled = compileUncached(source, timeZone);
+    if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.delete(compiledCache.keys().next().value!);
+    compiledCache.set(key, compiled);
+  }
+  return compiled;
+}
+
+function compileUncached(source: string, timeZone: string): CompiledExpression {
   if (source.length > CEL_LIMITS.expressionLength) {
     throw new CelCompileError(`expression longer than ${CEL_LIMITS.expressionLength} characters`);
   }
@@ -195,7 +232,10 @@ function walk(expr: Expr | undefined, references: Set<string>, depth: number): n
   }
 }
 
-/** The CEL view of a call: plain JSON values, `now` as a CEL timestamp. */
+/**
+ * The CEL view of a call, built once per decision: the top-level objects are made CEL maps here, so the
+ * rules that read them do not each convert them again; `now` is a CEL timestamp.
+ */
 export function celBindings(input: {
   user: CelBindings["user"];
   client: CelBindings["client"];
@@ -207,13 +247,21 @@ export function celBindings(input: {
   now: Date;
 }): CelBindings {
   return {
-    user: input.user,
-    client: input.client,
+    user: toCelValue(input.user),
+    client: toCelValue(input.client),
     server: input.serverId,
     tool: input.name,
     kind: input.kind,
-    args: input.args,
+    args: toCelValue(input.args),
     ip: input.ip,
     now: timestampFromDate(input.now),
   };
+}
+
+function toCelValue(value: unknown): unknown {
+  if (Array.isArray(value)) return celList(value);
+  if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    return celMap(new Map(Object.entries(value)));
+  }
+  return value;
 }
