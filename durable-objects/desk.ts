@@ -1,8 +1,62 @@
 import { DurableObject } from "cloudflare:workers";
+import type { UserRole } from "../worker/db/schema.ts";
 import type { AppEnv } from "../worker/env.ts";
+import { logEvent } from "../worker/observability/log.ts";
+import { errorText } from "../worker/db/errors.ts";
+
+/** A change to a user that open sessions must act on at once, since they no longer ask the database. */
+export type UserChange =
+  | { kind: "disabled" }
+  | { kind: "deleted" }
+  /** The key (and every token minted from it) is gone; sessions opened with another key go on. */
+  | { kind: "key-revoked"; keyId: string }
+  | { kind: "role"; role: UserRole };
 
 /**
- * One instance per user for Peta Desk's channel (capability updates, approval requests, notifications).
- * Declared now so its SQLite migration ships with the first deploy; the Desk issue gives it its behaviour.
+ * One instance per user, named by the user id. Today it is the registry of the user's live MCP sessions:
+ * it caps how many a user may hold, and it carries revocations and role changes to every one of them
+ * within the admin request that made the change. (Peta Desk's channel will live here too.)
  */
-export class Desk extends DurableObject<AppEnv> {}
+export class Desk extends DurableObject<AppEnv> {
+  constructor(ctx: DurableObjectState, env: AppEnv) {
+    super(ctx, env);
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, key_id TEXT, opened_at INTEGER NOT NULL)");
+  }
+
+  /** Adds a session unless the user already holds `limit`; false means refused. */
+  register(sessionId: string, keyId: string | null, limit: number): boolean {
+    const sql = this.ctx.storage.sql;
+    const { count } = sql.exec<{ count: number }>("SELECT count(*) AS count FROM live_sessions").one();
+    if (count >= limit) return false;
+    sql.exec("INSERT OR REPLACE INTO live_sessions VALUES (?, ?, ?)", sessionId, keyId, Date.now());
+    return true;
+  }
+
+  unregister(sessionId: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM live_sessions WHERE session_id = ?", sessionId);
+  }
+
+  liveSessions(): number {
+    return this.ctx.storage.sql.exec<{ count: number }>("SELECT count(*) AS count FROM live_sessions").one().count;
+  }
+
+  /** Tells every affected session of the change; sessions that ended are forgotten. Returns how many were told. */
+  async applyChange(change: UserChange): Promise<number> {
+    const rows = this.ctx.storage.sql
+      .exec<{ session_id: string }>(
+        change.kind === "key-revoked" ? "SELECT session_id FROM live_sessions WHERE key_id = ?" : "SELECT session_id FROM live_sessions",
+        ...(change.kind === "key-revoked" ? [change.keyId] : []),
+      )
+      .toArray();
+    const results = await Promise.allSettled(rows.map(({ session_id }) => this.env.MCP_SESSION.getByName(session_id).applyUserChange(change)));
+    results.forEach((result, i) => {
+      const sessionId = rows[i]!.session_id;
+      if (result.status === "rejected") {
+        logEvent("desk.push_failed", { sessionId, change: change.kind, error: errorText(result.reason) }, "error");
+      } else if (!result.value) {
+        this.unregister(sessionId);
+      }
+    });
+    return rows.length;
+  }
+}

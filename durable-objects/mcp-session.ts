@@ -9,7 +9,9 @@ import { readMcpConfig } from "../worker/mcp/config.ts";
 import { AuditOutbox } from "../worker/mcp/session/audit-outbox.ts";
 import { SessionRuntime } from "../worker/mcp/session/runtime.ts";
 import { SessionStore } from "../worker/mcp/session/store.ts";
-import type { CloseInput, ListenInput, OpenInput, PostInput } from "../worker/mcp/session/types.ts";
+import type { CloseInput, ListenInput, OpenInput, PostInput, SessionAudit, SessionRegistry } from "../worker/mcp/session/types.ts";
+import { identifyCredential } from "../worker/auth/identify.ts";
+import type { UserChange } from "./desk.ts";
 
 /** Records per Postgres insert when draining the audit outbox. */
 const FLUSH_BATCH = 200;
@@ -39,23 +41,40 @@ export class McpSession extends DurableObject<AppEnv> {
     this.#idleMs = config.sessionIdleMs;
     this.#outbox = new AuditOutbox(ctx.storage.sql, (work) => ctx.storage.transactionSync(work));
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS idle (id INTEGER PRIMARY KEY CHECK (id = 1), deadline INTEGER NOT NULL)");
-    this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), {
-      enabled: env.AUDIT_ENABLED !== "false",
-      record: async (fields, then) => {
+    const registry: SessionRegistry = {
+      register: async (record) =>
+        record.principal.userId === null ||
+        env.DESK.getByName(record.principal.userId).register(record.sessionId, record.principal.keyId, config.maxSessionsPerUser),
+      unregister: async (record) => {
+        if (record.principal.userId !== null) await env.DESK.getByName(record.principal.userId).unregister(record.sessionId);
+      },
+      identify: async (credential) => {
+        const handle = openDatabase(env);
         try {
-          env.ANALYTICS?.writeDataPoint(analyticsPoint(fields));
+          return await identifyCredential(handle.db, credential).catch(() => ({ userId: null, role: null }));
+        } finally {
+          await handle.close().catch(() => {});
+        }
+      },
+    };
+    const audit: SessionAudit = {
+      enabled: env.AUDIT_ENABLED !== "false",
+      record: async (chainId, fields, then) => {
+        // Each session is its own hash chain, named by its session id.
+        await this.#outbox.append(chainId, fields, then);
+        try {
+          env.ANALYTICS?.writeDataPoint(analyticsPoint(await fields));
         } catch (error) {
           // A counter is optional; the audit record and the answer it carries are not.
           logEvent("analytics.write_failed", { error: errorText(error) }, "warn");
         }
-        // Each session is its own hash chain, named by its session id.
-        await this.#outbox.append(fields.sessionId ?? this.ctx.id.toString(), fields, then);
         // Records are durable in SQLite already: delivering them a second later in one insert costs
         // nothing, where an alarm per call cost a Postgres round trip per call. While Postgres is
         // failing, new records wait for the back-off like the rest of the outbox.
         await this.#alarmNoLaterThan(Date.now() + this.#retryMs);
       },
-    });
+    };
+    this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), { audit, registry });
     // Requests cut short by the eviction are answered and audited before any new request is taken.
     void ctx.blockConcurrencyWhile(() => this.#runtime.recoverInterrupted());
   }
@@ -73,7 +92,7 @@ export class McpSession extends DurableObject<AppEnv> {
   }
 
   async listen(input: ListenInput): Promise<Response> {
-    const response = this.#runtime.listen(input);
+    const response = await this.#runtime.listen(input);
     if (response.status !== 404) await this.#touch();
     return response;
   }
@@ -85,6 +104,16 @@ export class McpSession extends DurableObject<AppEnv> {
       await this.#reschedule();
     }
     return response;
+  }
+
+  /** Pushed by the user's Desk object when the user is disabled or deleted, a key revoked, or the role changed. */
+  async applyUserChange(change: UserChange): Promise<boolean> {
+    const live = await this.#runtime.applyUserChange(change);
+    if (live && !this.#runtime.record) {
+      this.#forgetDeadline();
+      await this.#reschedule();
+    }
+    return live;
   }
 
   override async alarm(): Promise<void> {

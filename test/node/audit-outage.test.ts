@@ -1,5 +1,6 @@
-// The audit trail survives a database outage: calls keep working while Postgres is down, and once it is
-// back every record arrives exactly once. Runs the real gateway under `npm run dev` against an embedded
+// A database outage: open sessions keep serving calls (owner key, API key and token alike), requests that
+// need the database get 503 with Retry-After in their own envelope, and once Postgres is back every audit
+// record arrives exactly once. Runs the real gateway under `npm run dev` against an embedded
 // Postgres that the test stops and restarts on the same port and data.
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -84,4 +85,54 @@ it("loses and duplicates no audit record across a database outage", async () => 
   expect(new Set(rows.map((r) => r.id)).size).toBe(requests);
   expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: requests }, (_, i) => i + 1));
   await client.close();
+});
+
+async function adminCall(action: number, data: unknown): Promise<Response> {
+  return fetch(`${origin}/admin`, { method: "POST", headers: { authorization: `Bearer ${ownerKey}` }, body: JSON.stringify({ action, data }) });
+}
+
+it("keeps a plain user's sessions serving through an outage, and answers what needs the database with 503", async () => {
+  const created = (await (await adminCall(1010, { name: "outage-user" })).json()) as { data: { userId: string; apiKey: string } };
+  const { apiKey } = created.data;
+  const tokenReply = await fetch(`${origin}/auth/token`, { method: "POST", headers: { authorization: `Bearer ${apiKey}` } });
+  const { access_token: token } = (await tokenReply.json()) as { access_token: string };
+  const connect = async (credential: string) => {
+    const client = new Client({ name: "outage-user", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${credential}` } } }));
+    return client;
+  };
+  const byKey = await connect(apiKey);
+  const byToken = await connect(token);
+  const echo = async (client: Client, text: string) => ((await client.callTool({ name: "outage__echo", arguments: { text } })).content as { text: string }[])[0]?.text;
+  expect(await echo(byKey, "before")).toBe("outage: before");
+
+  await database.stop();
+  try {
+    for (let i = 0; i < 3; i++) {
+      expect(await echo(byKey, `key ${i}`)).toBe(`outage: key ${i}`);
+      expect(await echo(byToken, `token ${i}`)).toBe(`outage: token ${i}`);
+    }
+    const initialize = await fetch(`${origin}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, accept: "application/json, text/event-stream", "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "x", version: "1" } } }),
+    });
+    expect(initialize.status).toBe(503);
+    expect(initialize.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await initialize.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32012 } });
+
+    const listUsers = await adminCall(1011, {});
+    expect(listUsers.status).toBe(503);
+    expect(listUsers.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await listUsers.json()).toMatchObject({ success: false, error: { code: 50301 } });
+
+    const exchange = await fetch(`${origin}/auth/token`, { method: "POST", headers: { authorization: `Bearer ${apiKey}` } });
+    expect(exchange.status).toBe(503);
+    expect(await exchange.json()).toMatchObject({ success: false, error: { code: 50301 } });
+  } finally {
+    database = await startEmbeddedPostgres({ dataDir: join(dir, ".outage-db"), port: databasePort });
+  }
+  expect(await echo(byKey, "after")).toBe("outage: after");
+  await byKey.close();
+  await byToken.close();
 });

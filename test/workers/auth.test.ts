@@ -8,10 +8,10 @@ import { accessTokenFor, admin, createUser, exchangeForToken, mcpStatus, ORIGIN,
 const signingJwk = JSON.parse(env.JWT_SIGNING_KEY) as { kid: string; alg: string };
 
 /** Signs a token with the gateway's real key, so only the claim under test is wrong. */
-async function forge(claims: { sub: string; key_id: string; aud?: string; exp?: number }) {
+async function forge(claims: { sub: string; key_id: string; aud?: string; exp?: number; typ?: string }) {
   const key = await importJWK(JSON.parse(env.JWT_SIGNING_KEY), signingJwk.alg);
   return new SignJWT({ key_id: claims.key_id })
-    .setProtectedHeader({ alg: signingJwk.alg, kid: signingJwk.kid })
+    .setProtectedHeader({ alg: signingJwk.alg, kid: signingJwk.kid, typ: claims.typ ?? "at+jwt" })
     .setIssuer(ORIGIN)
     .setAudience(claims.aud ?? `${ORIGIN}/mcp`)
     .setSubject(claims.sub)
@@ -37,7 +37,8 @@ describe("authentication", () => {
     expect(response.headers.get("www-authenticate")).toBe(
       `Bearer resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource"`,
     );
-    expect(await response.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32001 } });
+    // -32010, not -32001: that is the SDK's RequestTimeout, which a client would retry.
+    expect(await response.json()).toMatchObject({ jsonrpc: "2.0", error: { code: -32010 } });
   });
 
   it("serves the protected-resource metadata the challenge points to", async () => {
@@ -117,6 +118,15 @@ describe("authentication", () => {
     const token = await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey), aud: "https://elsewhere.example/mcp" });
     expect((await mcpStatus(token)).status).toBe(401);
     // The same forge with the right audience passes, so the audience alone made the difference.
+    expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey) }))).status).toBe(200);
+  });
+
+  it("refuses a token signed with our key that we would never issue: too long-lived, or not an access token", async () => {
+    const farFuture = Math.floor(Date.now() / 1000) + 100 * 365 * 24 * 3600;
+    expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey), exp: farFuture }))).status).toBe(401);
+    expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey), typ: "JWT" }))).status).toBe(401);
+    // An ID token or any other JWT type signed by the same key is no access token either.
+    expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey), typ: "id+jwt" }))).status).toBe(401);
     expect((await mcpStatus(await forge({ sub: alice.userId, key_id: keyIdOf(alice.apiKey) }))).status).toBe(200);
   });
 

@@ -19,6 +19,11 @@ export interface ActionContext {
    * `mutates: true` action it is part of the one transaction the action already runs in.
    */
   auditedTransaction: AuditedTransaction;
+  /**
+   * Runs `work` once the change has committed, before the reply: how a change reaches open sessions
+   * (which no longer ask the database). A failure there is logged, not reported as the change failing.
+   */
+  afterCommit(work: () => Promise<unknown>): void;
 }
 
 /** One numbered action of `POST /admin` (or `/user`): its zod schema is the single source of truth for `data`. */

@@ -9,6 +9,8 @@ import { loadKeyRing } from "../vault/keyring.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { unstorableInput } from "../http/storable-input.ts";
 import { clientIp } from "../policy/ip-allowlist-middleware.ts";
+import { errorText } from "../db/errors.ts";
+import { logEvent } from "../observability/log.ts";
 
 const envelopeSchema = z.strictObject({
   action: z.number().int().describe("The numeric action code"),
@@ -64,6 +66,7 @@ export function actionHandler(endpoint: ActionEndpoint) {
       ip,
       arguments: auditArguments(action.auditInput ? action.auditInput(data.data) : data.data),
     };
+    const committed: (() => Promise<unknown>)[] = [];
     const context: ActionContext = {
       db,
       principal,
@@ -71,6 +74,7 @@ export function actionHandler(endpoint: ActionEndpoint) {
       env: c.env,
       vault: () => loadKeyRing(c.env.VAULT_KEYS),
       auditedTransaction: (work) => runAudited(db, mutation, work),
+      afterCommit: (work) => void committed.push(work),
     };
     const result =
       action.mutates === true
@@ -78,6 +82,9 @@ export function actionHandler(endpoint: ActionEndpoint) {
         : action.mutates === "in-batches"
           ? await runAuditedInBatches(db, mutation, (batch) => action.run({ ...context, auditedTransaction: batch }, data.data))
           : await action.run(context, data.data);
+    for (const work of committed) {
+      await work().catch((error: unknown) => logEvent("admin.after_commit_failed", { action: action.name, error: errorText(error) }, "error"));
+    }
     if (result instanceof Response) return result;
     return c.json({ success: true, data: result ?? null });
   };

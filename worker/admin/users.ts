@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Principal } from "../auth/principal.ts";
 import { USER_ROLES, USER_STATUSES, type UserRole } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
+import { pushUserChange } from "../users/live-sessions.ts";
 import { createUser, deleteUser, getUser, listUsers, rotateUserKey, updateUser } from "../users/store.ts";
 import { defineAction } from "./action.ts";
 
@@ -73,10 +74,13 @@ export const userActions = [
         .optional()
         .describe("Calls per minute across all the user's sessions; null: the gateway default (RATE_LIMIT_PER_MINUTE)"),
     }),
-    async run({ db, principal }, { userId, ...patch }) {
+    async run({ db, principal, env, afterCommit }, { userId, ...patch }) {
       const current = await getUser(db, userId, { forUpdate: true });
       assertMayManage(principal, current.role, patch.role);
-      return { user: await updateUser(db, userId, patch) };
+      const user = await updateUser(db, userId, patch);
+      if (user.status === "disabled" && current.status !== "disabled") afterCommit(() => pushUserChange(env, userId, { kind: "disabled" }));
+      else if (user.role !== current.role) afterCommit(() => pushUserChange(env, userId, { kind: "role", role: user.role }));
+      return { user };
     },
   }),
   defineAction({
@@ -86,9 +90,10 @@ export const userActions = [
     summary: "Deletes a user and its keys; its tokens stop working at once.",
     returns: "`{userId, deleted: true}`",
     input: z.strictObject({ userId }),
-    async run({ db, principal }, data) {
+    async run({ db, principal, env, afterCommit }, data) {
       assertMayManage(principal, (await getUser(db, data.userId, { forUpdate: true })).role);
       await deleteUser(db, data.userId);
+      afterCommit(() => pushUserChange(env, data.userId, { kind: "deleted" }));
       return { userId: data.userId, deleted: true };
     },
   }),
@@ -99,9 +104,11 @@ export const userActions = [
     summary: "Disables a user; its key and tokens are refused at once. UPDATE_USER with status \"active\" re-enables.",
     returns: "`{user}`",
     input: z.strictObject({ userId }),
-    async run({ db, principal }, data) {
+    async run({ db, principal, env, afterCommit }, data) {
       assertMayManage(principal, (await getUser(db, data.userId, { forUpdate: true })).role);
-      return { user: await updateUser(db, data.userId, { status: "disabled" }) };
+      const user = await updateUser(db, data.userId, { status: "disabled" });
+      afterCommit(() => pushUserChange(env, data.userId, { kind: "disabled" }));
+      return { user };
     },
   }),
   defineAction({
@@ -111,9 +118,11 @@ export const userActions = [
     summary: "Issues a new API key (shown once); the old key and every token minted from it stop working.",
     returns: "`{userId, apiKey}`",
     input: z.strictObject({ userId }),
-    async run({ db, principal }, data) {
+    async run({ db, principal, env, afterCommit }, data) {
       assertMayManage(principal, (await getUser(db, data.userId, { forUpdate: true })).role);
-      return { userId: data.userId, apiKey: await rotateUserKey(db, data.userId) };
+      const rotated = await rotateUserKey(db, data.userId);
+      for (const keyId of rotated.revokedKeyIds) afterCommit(() => pushUserChange(env, data.userId, { kind: "key-revoked", keyId }));
+      return { userId: data.userId, apiKey: rotated.apiKey };
     },
   }),
 ];

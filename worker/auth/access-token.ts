@@ -1,8 +1,10 @@
 import { decodeProtectedHeader, errors, jwtVerify, SignJWT } from "jose";
 import { loadSigningKeys } from "./signing-keys.ts";
 
-/** Short enough that a stolen token is worth little; the user and key are re-checked on every request anyway. */
+/** Short enough that a stolen token is worth little; the key and its user are checked when a session opens. */
 export const ACCESS_TOKEN_TTL_SECONDS = 900;
+/** Tolerated difference between the clocks of the isolate that minted a token and the one that checks it. */
+const CLOCK_SKEW_SECONDS = 60;
 
 export interface TokenAudience {
   issuer: string;
@@ -53,9 +55,12 @@ export async function verifyAccessToken(
       algorithms: [verifier.alg],
       issuer: where.issuer,
       audience: where.audience,
-      requiredClaims: ["sub", "exp", "key_id"],
+      requiredClaims: ["sub", "exp", "iat", "key_id"],
+      typ: "at+jwt",
     });
     if (typeof payload.sub !== "string" || typeof payload.key_id !== "string") return null;
+    // We never issue a longer-lived token, so one that claims to be was not minted here as it stands.
+    if (payload.exp! - payload.iat! > ACCESS_TOKEN_TTL_SECONDS || payload.exp! - Date.now() / 1000 > ACCESS_TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS) return null;
     return { userId: payload.sub, keyId: payload.key_id };
   } catch (error) {
     if (error instanceof errors.JOSEError) return null;

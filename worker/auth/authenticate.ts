@@ -3,44 +3,29 @@ import type { Database } from "../db/client.ts";
 import { NEVER_CACHED } from "../db/never-cached.ts";
 import { apiKeys, users } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
-import { type TokenAudience, verifyAccessToken } from "./access-token.ts";
-import { looksLikeApiKey, parseApiKey } from "./api-key.ts";
+import type { TokenAudience } from "./access-token.ts";
+import { parseApiKey } from "./api-key.ts";
+import { type AuthFailure, type PresentedCredential, presentCredential } from "./credential.ts";
 import { secretsEqual, sha256Hex } from "./crypto.ts";
 import type { Principal, UserPrincipal } from "./principal.ts";
 
-/** A guessable owner key would be worse than none: a shorter one authenticates nobody (fail closed). */
-export const MIN_OWNER_KEY_LENGTH = 32;
-
-export type AuthFailure = "missing" | "invalid";
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: AuthFailure };
-
-export function bearerToken(authorization: string | null | undefined): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-  return match?.[1] ?? null;
-}
+export type AuthResult = { ok: true; principal: Principal; credential: PresentedCredential } | { ok: false; reason: AuthFailure };
 
 /**
- * Accepts the owner key, a user's API key, or an access token minted from one. Users and keys are
- * looked up on every request, so disabling a user or rotating a key takes effect at once.
+ * Accepts the owner key, a user's API key, or an access token minted from one. The key is looked up
+ * with its user, so a disabled user or a rotated key is refused at once; open sessions are told of such
+ * changes instead (worker/users/live-sessions.ts), so their requests need not ask the database.
  */
-export async function authenticate(
-  env: AppEnv,
-  db: () => Database,
-  where: TokenAudience,
-  authorization: string | null | undefined,
-): Promise<AuthResult> {
-  const token = bearerToken(authorization);
-  if (!token) return { ok: false, reason: "missing" };
-
-  // A missing or short owner key authenticates nobody; it must not break every other credential either.
-  const ownerKey = env.OWNER_KEY ?? "";
-  if (ownerKey.length >= MIN_OWNER_KEY_LENGTH && (await secretsEqual(token, ownerKey))) {
-    return { ok: true, principal: { via: "owner-key", role: "owner", userId: null } };
-  }
-  const principal = looksLikeApiKey(token)
-    ? await authenticateApiKey(db(), token)
-    : await authenticateAccessToken(env, db, where, token);
-  return principal ? { ok: true, principal } : { ok: false, reason: "invalid" };
+export async function authenticate(env: AppEnv, db: () => Database, where: TokenAudience, authorization: string | null | undefined): Promise<AuthResult> {
+  const presented = await presentCredential(env, where, authorization);
+  if (!presented.ok) return presented;
+  const { credential } = presented;
+  if (credential.via === "owner-key") return { ok: true, principal: { via: "owner-key", role: "owner", userId: null }, credential };
+  const row = await findActiveKey(db(), credential.keyId);
+  const valid =
+    row !== undefined && (credential.via === "api-key" ? await secretsEqual(credential.secretHash, row.secretHash) : row.userId === credential.userId);
+  if (!valid) return { ok: false, reason: "invalid" };
+  return { ok: true, principal: { via: credential.via, role: row.role, userId: row.userId, keyId: credential.keyId }, credential };
 }
 
 /** Verifies an API key and returns its active user, or null. */
@@ -50,19 +35,6 @@ export async function authenticateApiKey(db: Database, token: string): Promise<U
   const row = await findActiveKey(db, parsed.keyId);
   if (!row || !(await secretsEqual(await sha256Hex(parsed.secret), row.secretHash))) return null;
   return { via: "api-key", role: row.role, userId: row.userId, keyId: parsed.keyId };
-}
-
-async function authenticateAccessToken(
-  env: AppEnv,
-  db: () => Database,
-  where: TokenAudience,
-  token: string,
-): Promise<UserPrincipal | null> {
-  const claims = await verifyAccessToken(env.JWT_SIGNING_KEY, where, token);
-  if (!claims) return null;
-  const row = await findActiveKey(db(), claims.keyId);
-  if (!row || row.userId !== claims.userId) return null;
-  return { via: "access-token", role: row.role, userId: row.userId, keyId: claims.keyId };
 }
 
 async function findActiveKey(db: Database, keyId: string) {

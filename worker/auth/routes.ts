@@ -2,7 +2,8 @@ import { Hono } from "hono";
 import type { HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { ACCESS_TOKEN_TTL_SECONDS, mintAccessToken } from "./access-token.ts";
-import { authenticateApiKey, bearerToken } from "./authenticate.ts";
+import { authenticateApiKey } from "./authenticate.ts";
+import { bearerToken } from "./credential.ts";
 import { tokenAudience } from "./token-audience.ts";
 
 /** `POST /auth/token`: exchanges a user's API key (as the bearer credential) for a short-lived access token. */

@@ -19,3 +19,24 @@ export function errorText(error: unknown): string {
   if (error instanceof DrizzleQueryError) return error.cause instanceof Error ? error.cause.message : "database query failed";
   return error instanceof Error ? error.message : String(error);
 }
+
+/** What a client is told to wait before retrying a request that needed the database while it was down. */
+export const RETRY_AFTER_SECONDS = 5;
+
+// SQLSTATE classes that mean "the database is not there right now", not "this query is wrong":
+// 08 connection exception, 57P01-57P03 shutdown or starting up, 53300 too many connections.
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+const UNAVAILABLE_NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH"]);
+const UNAVAILABLE_MESSAGE = /connection terminated|connection attempt failed|failed to connect|connect(ion)? (refused|timeout)|timeout exceeded when trying to connect|socket (has been )?closed|network connection lost|hyperdrive/i;
+
+/** Whether a failure is the database being unreachable (worth a 503 and a retry) rather than a fault in the request. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 5 && typeof current === "object" && current !== null; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown };
+    if (typeof code === "string" && (UNAVAILABLE_SQLSTATE.test(code) || UNAVAILABLE_NODE_CODES.has(code))) return true;
+    if (typeof message === "string" && UNAVAILABLE_MESSAGE.test(message)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -7,6 +7,8 @@ export interface AppVariables {
   /** Opens the request's database connection on first use. */
   db: () => Database;
   principal: Principal;
+  /** Why the request's Host or Origin is refused (null: it is not), once checked; see originRefusal(). */
+  originRefusal?: string | null;
 }
 
 export interface HonoEnv {

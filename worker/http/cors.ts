@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import { refuseRequestOrigin } from "../mcp/origin.ts";
+import { originRefusal } from "../mcp/origin.ts";
 import type { HonoEnv } from "./context.ts";
 
 // What a browser MCP client sends beyond the safelisted headers. The SDK sends MCP-Protocol-Version on its
@@ -13,7 +13,7 @@ const MAX_AGE_SECONDS = "7200";
 
 /**
  * CORS for the routes a browser MCP client calls. A browser origin is allowed exactly when the
- * DNS-rebinding check (`refuseRequestOrigin`) lets it through, so listing an origin in
+ * DNS-rebinding check (`originRefusal`) lets it through, so listing an origin in
  * MCP_ALLOWED_ORIGINS both admits it and lets its pages read the answers. A refused origin gets no CORS
  * headers, and its preflight falls through to the route, which refuses it as before. No
  * Allow-Credentials: the credential is a bearer header, never a cookie.
@@ -21,7 +21,7 @@ const MAX_AGE_SECONDS = "7200";
 export function cors(methods: readonly string[]) {
   return createMiddleware<HonoEnv>(async (c, next) => {
     const origin = c.req.header("origin");
-    const allowed = origin !== undefined && refuseRequestOrigin(c.req.raw, c.env) === null;
+    const allowed = origin !== undefined && originRefusal(c) === null;
 
     if (allowed && c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
       return new Response(null, {

@@ -3,7 +3,7 @@ import type { HonoEnv } from "./context.ts";
 import { VaultError } from "../vault/errors.ts";
 import { AppError } from "./errors.ts";
 import { logEvent } from "../observability/log.ts";
-import { errorText } from "../db/errors.ts";
+import { errorText, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/errors.ts";
 
 /** Typed failures become the API envelope; anything else is logged and reported without its stack. */
 export const onError: ErrorHandler<HonoEnv> = (error, c) => {
@@ -13,6 +13,11 @@ export const onError: ErrorHandler<HonoEnv> = (error, c) => {
   }
   // Vault failures are built to name what failed and never key material or plaintext, so they are shown.
   if (error instanceof VaultError) return c.json(new AppError("INTERNAL", error.message).toBody(), 500);
+  if (isDatabaseUnavailable(error)) {
+    logEvent("database.unreachable", { path: c.req.path, error: errorText(error) }, "warn");
+    const body = new AppError("SERVICE_UNAVAILABLE", "The database is unreachable; retry shortly").toBody();
+    return c.json(body, 503, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+  }
   logEvent("request.unhandled_error", { path: c.req.path, error: errorText(error) }, "error");
   return c.json(new AppError("INTERNAL", "Internal error").toBody(), 500);
 };

@@ -13,7 +13,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: 41301,
   RATE_LIMITED: 42901,
   INTERNAL: 50001,
-  UNAVAILABLE: 50301,
+  /** The database is unreachable (the reply carries Retry-After), or the IP allow-list was never read. */
+  SERVICE_UNAVAILABLE: 50301,
 } as const;
 
 export type ErrorKind = keyof typeof ERROR_CODES;

@@ -6,7 +6,12 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * Reads a JSON body without trusting Content-Length: the stream is counted as it arrives, so a lying
  * or chunked client cannot make us buffer more than the limit.
  */
-export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
+/**
+ * `maxDepth` refuses deeper nesting before parsing, for bodies whose values are walked recursively
+ * later (an MCP message is scrubbed, validated and sent over RPC); the admin API checks depth itself,
+ * naming the field.
+ */
+export async function readJsonBody(request: Request, { maxBytes = MAX_BODY_BYTES, maxDepth = Number.POSITIVE_INFINITY } = {}): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
@@ -27,11 +32,35 @@ export async function readJsonBody(request: Request, maxBytes = MAX_BODY_BYTES):
 
   const text = new TextDecoder().decode(concat(chunks, total));
   if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
+  if (maxDepth !== Number.POSITIVE_INFINITY && nestingExceeds(text, maxDepth)) throw new AppError("VALIDATION_FAILED", `Request body is nested deeper than ${maxDepth} levels`);
   try {
     return JSON.parse(text);
   } catch {
     throw new AppError("INVALID_JSON", "Request body is not valid JSON");
   }
+}
+
+/**
+ * Counts brackets outside strings, without parsing: the check itself must not recurse, and it runs
+ * before anything else (a validator, a scrubber, an RPC's serialiser) walks the value.
+ */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 function tooLarge(maxBytes: number): AppError {

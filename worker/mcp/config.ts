@@ -13,9 +13,27 @@ export interface McpConfig {
   eventRetentionCount: number;
   eventRetentionMs: number;
   listPageSize: number;
+  /** Messages in one JSON-RPC batch (2025-03-26 only): each may be a downstream call. */
+  maxBatch: number;
+  /** Requests one session may have in flight at once. */
+  maxCallsInFlight: number;
+  /** Open sessions one user may hold; the owner key has no user and no cap. */
+  maxSessionsPerUser: number;
 }
 
+// The bindings object lives as long as the isolate: the variables are parsed once, not on every request.
+const parsed = new WeakMap<AppEnv, McpConfig>();
+
 export function readMcpConfig(env: AppEnv): McpConfig {
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseMcpConfig(env);
+    parsed.set(env, config);
+  }
+  return config;
+}
+
+function parseMcpConfig(env: AppEnv): McpConfig {
   return {
     allowedOrigins: list(env.MCP_ALLOWED_ORIGINS),
     allowedHosts: list(env.MCP_ALLOWED_HOSTS),
@@ -27,6 +45,9 @@ export function readMcpConfig(env: AppEnv): McpConfig {
     eventRetentionCount: positive(env.MCP_EVENT_RETENTION_COUNT, 1000),
     eventRetentionMs: positive(env.MCP_EVENT_RETENTION_SECONDS, 3600) * 1000,
     listPageSize: positive(env.MCP_LIST_PAGE_SIZE, 500),
+    maxBatch: positive(env.MCP_MAX_BATCH, 50),
+    maxCallsInFlight: positive(env.MCP_MAX_CALLS_IN_FLIGHT, 64),
+    maxSessionsPerUser: positive(env.MCP_MAX_SESSIONS_PER_USER, 50),
   };
 }
 

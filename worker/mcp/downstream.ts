@@ -29,14 +29,20 @@ export interface DownstreamTarget {
   resolve(): Promise<ResolvedConnection>;
 }
 
+/** Which connection an event came from: its server, and the scrubber of the values injected into it. */
+export interface EventSource {
+  serverId: string;
+  redactor: Redactor;
+}
+
 export interface DownstreamEvents {
   /** list_changed, notifications/message, resources/updated: everything a server says outside a reply. */
-  onNotification(serverId: string, notification: Notification): void;
+  onNotification(source: EventSource, notification: Notification): void;
   /**
    * elicitation/create, sampling/createMessage, roots/list: requests the server makes of the client.
    * `origin` is the id of our request on whose stream it came, when the transport can tell.
    */
-  onReverseRequest(serverId: string, request: JSONRPCRequest, signal: AbortSignal, origin: RequestId | undefined): Promise<Result>;
+  onReverseRequest(source: EventSource, request: JSONRPCRequest, signal: AbortSignal, origin: RequestId | undefined): Promise<Result>;
   /** A new connection is ready: the place to replay session settings such as the logging level. */
   onConnect(serverId: string, client: Client): Promise<void>;
 }
@@ -73,10 +79,6 @@ export class DownstreamPool {
     return this.#options.capabilities;
   }
 
-  async client(target: DownstreamTarget): Promise<Client> {
-    return (await this.connection(target)).client;
-  }
-
   async connection(target: DownstreamTarget): Promise<Connection> {
     let pending = this.#connections.get(target.serverId);
     if (pending) {
@@ -96,7 +98,7 @@ export class DownstreamPool {
     return settled.filter((connection) => connection !== undefined).map((connection) => connection.client);
   }
 
-  /** The redactor of a server's current connection; empty when it has none. */
+  /** The redactor of a server's current connection, for a log line about it; empty when it has none. */
   async redactor(serverId: string): Promise<Redactor> {
     const connection = await this.#connections.get(serverId)?.catch(() => undefined);
     return connection?.redactor ?? NO_SECRETS;
@@ -120,7 +122,7 @@ export class DownstreamPool {
     const origins = new RequestOrigins();
     const attempt = async (): Promise<Connection> => ({
       fingerprint: target.fingerprint,
-      client: await this.#connect(target, resolved, origins),
+      client: await this.#connect({ serverId: target.serverId, redactor: resolved.redactor }, target.transport, resolved, origins),
       redactor: resolved.redactor,
       origins,
     });
@@ -139,26 +141,27 @@ export class DownstreamPool {
     }
   }
 
-  async #connect(target: DownstreamTarget, resolved: ResolvedConnection, origins: RequestOrigins): Promise<Client> {
+  async #connect(source: EventSource, transport: ServerTransport, resolved: ResolvedConnection, origins: RequestOrigins): Promise<Client> {
     // The older SSE transport carries the server's requests on one stream for all calls: no origins there.
-    if (target.transport === "sse") return this.#open(target.serverId, sseTransport(resolved), origins);
+    if (transport === "sse") return this.#open(source, sseTransport(resolved), origins);
     try {
-      return await this.#open(target.serverId, new TracedTransport(new URL(resolved.url), resolved.headers, origins), origins);
+      return await this.#open(source, new TracedTransport(new URL(resolved.url), resolved.headers, origins), origins);
     } catch (error) {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
       if (!isHttpClientError(error)) throw error;
-      return this.#open(target.serverId, sseTransport(resolved), origins);
+      return this.#open(source, sseTransport(resolved), origins);
     }
   }
 
-  async #open(serverId: string, transport: Transport, origins: RequestOrigins): Promise<Client> {
+  async #open(source: EventSource, transport: Transport, origins: RequestOrigins): Promise<Client> {
+    const { serverId } = source;
     const client = new Client(
       { name: "peta-core", version: packageJson.version },
       { capabilities: this.#options.capabilities, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
     );
     const { events } = this.#options;
-    client.fallbackNotificationHandler = async (notification) => events.onNotification(serverId, notification);
-    client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(serverId, request, extra.signal, origins.take(request.id));
+    client.fallbackNotificationHandler = async (notification) => events.onNotification(source, notification);
+    client.fallbackRequestHandler = (request, extra) => events.onReverseRequest(source, request, extra.signal, origins.take(request.id));
     client.onerror = (error) => {
       // A stream cut under a call leaves the SDK waiting for a reply that cannot come; closing the client
       // fails those calls at once ("Connection closed"), and the next call reconnects.

@@ -1,4 +1,5 @@
 import type { AppEnv } from "../env.ts";
+import type { AppContext } from "../http/context.ts";
 import { readMcpConfig } from "./config.ts";
 
 export interface OriginPolicy {
@@ -35,4 +36,14 @@ export function refuseRequestOrigin(request: Request, env: AppEnv): string | nul
     { url: request.url, host: request.headers.get("host"), origin: request.headers.get("origin") },
     { allowedOrigins, allowedHosts, publicUrl: env.PUBLIC_URL },
   );
+}
+
+/** The request's origin verdict, worked out once however many middlewares ask (CORS, then the route). */
+export function originRefusal(c: AppContext): string | null {
+  let verdict = c.get("originRefusal");
+  if (verdict === undefined) {
+    verdict = refuseRequestOrigin(c.req.raw, c.env);
+    c.set("originRefusal", verdict);
+  }
+  return verdict;
 }

@@ -1,3 +1,5 @@
+import type { JSONRPCErrorResponse, JSONRPCNotification, JSONRPCRequest, JSONRPCResultResponse, RequestId } from "@modelcontextprotocol/sdk/types.js";
+
 /** The protocol versions this gateway speaks upstream, oldest first; the last is preferred. */
 export const SUPPORTED_PROTOCOL_VERSIONS = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"] as const;
 export type ProtocolVersion = (typeof SUPPORTED_PROTOCOL_VERSIONS)[number];
@@ -21,41 +23,28 @@ export const JSONRPC_ERRORS = {
   METHOD_NOT_FOUND: -32601,
   INVALID_PARAMS: -32602,
   INTERNAL_ERROR: -32603,
-  /** Server-defined range: the caller's credential is missing or not valid. */
-  UNAUTHORIZED: -32001,
+  /** Server-defined range: the caller's credential is missing or not valid (not -32001: the SDK's RequestTimeout). */
+  UNAUTHORIZED: -32010,
   /** Server-defined range: the session id is unknown, expired, or belongs to someone else. */
   SESSION_NOT_FOUND: -32002,
   /** Server-defined range: a downstream server failed or timed out. */
   DOWNSTREAM_ERROR: -32003,
+  /** Server-defined range: policy refused the call; the message names the layer or rule and the reason. */
+  POLICY_DENIED: -32011,
+  /** Server-defined range: the database is unreachable and the request needs it; retry after `data.retryAfterMs`. */
+  SERVICE_UNAVAILABLE: -32012,
+  /** Server-defined range: a safety cap (batch size, calls in flight, sessions per user) was reached. */
+  LIMIT_EXCEEDED: -32013,
   /** Server-defined range, audit only: the client cancelled the request, so it got no response. */
   REQUEST_CANCELLED: -32800,
 } as const;
 
-export type RequestId = string | number;
-
-export interface JsonRpcRequest {
-  jsonrpc: "2.0";
-  id: RequestId;
-  method: string;
-  params?: Record<string, unknown>;
-}
-
-export interface JsonRpcNotification {
-  jsonrpc: "2.0";
-  method: string;
-  params?: Record<string, unknown>;
-}
-
-export interface JsonRpcError {
-  code: number;
-  message: string;
-  data?: unknown;
-}
-
-export type JsonRpcResponse =
-  | { jsonrpc: "2.0"; id: RequestId; result: Record<string, unknown> }
-  | { jsonrpc: "2.0"; id: RequestId | null; error: JsonRpcError };
-
+// The SDK's own JSON-RPC types: the wire shapes are defined once, where the protocol is.
+export type { RequestId } from "@modelcontextprotocol/sdk/types.js";
+export type JsonRpcRequest = JSONRPCRequest;
+export type JsonRpcNotification = JSONRPCNotification;
+/** An error about a request whose id could not be read carries `id: null`, as JSON-RPC 2.0 prescribes. */
+export type JsonRpcResponse = JSONRPCResultResponse | (Omit<JSONRPCErrorResponse, "id"> & { id: RequestId | null });
 export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
 
 export function isRequest(message: JsonRpcMessage): message is JsonRpcRequest {
@@ -77,10 +66,13 @@ export function errorResponse(id: RequestId | null, code: number, message: strin
 /** A failure that becomes a JSON-RPC error response, never a stack trace. */
 export class RpcFailure extends Error {
   readonly code: number;
-  constructor(code: number, message: string) {
+  /** The error's `data`, passed to the client as it is (a downstream's, already scrubbed). */
+  readonly data: unknown;
+  constructor(code: number, message: string, data?: unknown) {
     super(message);
     this.name = "RpcFailure";
     this.code = code;
+    this.data = data;
   }
 }
 

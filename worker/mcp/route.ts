@@ -1,29 +1,38 @@
 import { Hono } from "hono";
 import type { McpSession } from "../../durable-objects/mcp-session.ts";
-import { requireAuth } from "../auth/middleware.ts";
+import { authenticate } from "../auth/authenticate.ts";
+import { type PresentedCredential, presentCredential } from "../auth/credential.ts";
 import { principalSubject } from "../auth/principal.ts";
-import { randomBase64Url } from "../auth/crypto.ts";
 import { tokenAudience } from "../auth/token-audience.ts";
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/errors.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
-import { SERVER_ID_PATTERN } from "./names.ts";
-import { refuseRequestOrigin } from "./origin.ts";
-import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, validateMessage } from "./protocol.ts";
-import { SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
-import type { Caller } from "./session/types.ts";
+import { logEvent } from "../observability/log.ts";
+import { errorText } from "../db/errors.ts";
 import { isServerEnabled } from "../servers/store.ts";
+import { readMcpConfig } from "./config.ts";
+import { SERVER_ID_PATTERN } from "./names.ts";
+import { originRefusal } from "./origin.ts";
+import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, validateMessage } from "./protocol.ts";
+import { isIssuedSessionId, newSessionId } from "./session-id.ts";
+import { SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
+import type { RequestFrom } from "./session/types.ts";
 import { mcpUnauthorized } from "./unauthorized.ts";
 
 /**
  * Streamable HTTP at `/mcp` (every server the caller may use, aggregated) and `/mcp/<serverId>` (one
- * server, original names). The Worker authenticates, checks Origin and the message shapes, then hands
- * the session's Durable Object exactly what it needs.
+ * server, original names). The Worker checks Host and Origin, the credential and the message shapes,
+ * then hands the session's Durable Object exactly what it needs. Only `initialize` asks the database
+ * who the caller is; inside a session, the credential is compared with the one that opened it.
  */
 export const mcpRoute = new Hono<HonoEnv>();
 
+/** Deeper than this is no real MCP message, and deep enough to overflow the stack of what walks it. */
+const MAX_MESSAGE_DEPTH = 64;
+
 mcpRoute.use(async (c, next) => {
-  const refused = refuseRequestOrigin(c.req.raw, c.env);
+  const refused = originRefusal(c);
   if (refused) return transportError(403, JSONRPC_ERRORS.INVALID_REQUEST, `Forbidden: ${refused}`);
   const version = c.req.header("mcp-protocol-version");
   if (version && !isSupportedVersion(version)) {
@@ -32,55 +41,69 @@ mcpRoute.use(async (c, next) => {
   await next();
 });
 
-mcpRoute.use(
-  requireAuth({
-    onFailure: (reason, requestUrl, env) => mcpUnauthorized(reason, tokenAudience(env, requestUrl).issuer),
-  }),
-);
-
 for (const path of ["/", "/:serverId"]) {
-  mcpRoute.post(path, (c) => withScope(c, (scope) => post(c, scope)));
-  mcpRoute.get(path, (c) => withScope(c, (scope) => get(c, scope)));
-  mcpRoute.delete(path, (c) => withScope(c, (scope) => remove(c, scope)));
+  mcpRoute.post(path, (c) => handle(c, post));
+  mcpRoute.get(path, (c) => handle(c, get));
+  mcpRoute.delete(path, (c) => handle(c, remove));
 }
 mcpRoute.all("/*", () => transportError(405, JSONRPC_ERRORS.INVALID_REQUEST, "Method not allowed: use POST, GET or DELETE"));
 
-function withScope(c: AppContext, handler: (scope: string | null) => Promise<Response>): Promise<Response> {
+type Handler = (c: AppContext, scope: string | null, credential: PresentedCredential) => Promise<Response>;
+
+/** Scope and credential first; every failure after that is a JSON-RPC error, never the /admin envelope. */
+async function handle(c: AppContext, handler: Handler): Promise<Response> {
   const serverId = c.req.param("serverId");
   if (serverId !== undefined && !SERVER_ID_PATTERN.test(serverId)) {
-    return Promise.resolve(transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No MCP endpoint for "${serverId}"`));
+    return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No MCP endpoint for "${serverId}"`);
   }
-  return handler(serverId ?? null);
+  try {
+    const presented = await presentCredential(c.env, tokenAudience(c.env, c.req.url), c.req.header("authorization"));
+    if (!presented.ok) return mcpUnauthorized(presented.reason, tokenAudience(c.env, c.req.url).issuer);
+    return await handler(c, serverId ?? null, presented.credential);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) return databaseUnavailable();
+    logEvent("request.unhandled_error", { path: c.req.path, error: errorText(error) }, "error");
+    return transportError(500, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
+  }
 }
 
-function caller(c: AppContext): Caller {
-  const principal = c.get("principal");
-  return { subject: principalSubject(principal), principal, ip: c.req.header("cf-connecting-ip") ?? null };
+/** The request needs the database and it is down: worth retrying soon, unlike a 500. */
+function databaseUnavailable(): Response {
+  const response = transportError(503, JSONRPC_ERRORS.SERVICE_UNAVAILABLE, "The gateway's database is unreachable; open sessions keep working, retry this shortly");
+  response.headers.set("Retry-After", String(RETRY_AFTER_SECONDS));
+  return response;
+}
+
+function requestFrom(c: AppContext, credential: PresentedCredential): RequestFrom {
+  return { credential, ip: c.req.header("cf-connecting-ip") ?? null };
 }
 
 /** The session named by the request's header, or the error response that ends the request. */
-function existingSession(c: AppContext): DurableObjectStub<McpSession> | Response {
+async function existingSession(c: AppContext): Promise<DurableObjectStub<McpSession> | Response> {
   const sessionId = c.req.header(SESSION_HEADER);
   if (!sessionId) return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Bad Request: the ${SESSION_HEADER} header is required`);
-  // Our ids are 43 base64url characters; anything else cannot name a session, so no DO is woken for it.
-  if (!/^[A-Za-z0-9_-]{43}$/.test(sessionId)) return sessionNotFound();
+  // Ids carry a MAC only this deployment can make: a forged one wakes no object and creates no storage.
+  if (!(await isIssuedSessionId(c.env.JWT_SIGNING_KEY, sessionId))) return sessionNotFound();
   return c.env.MCP_SESSION.getByName(sessionId);
 }
 
-async function post(c: AppContext, scope: string | null): Promise<Response> {
+async function post(c: AppContext, scope: string | null, credential: PresentedCredential): Promise<Response> {
   let body: unknown;
   try {
-    body = await readJsonBody(c.req.raw);
+    body = await readJsonBody(c.req.raw, { maxDepth: MAX_MESSAGE_DEPTH });
   } catch (error) {
-    if (error instanceof AppError && error.kind === "PAYLOAD_TOO_LARGE") {
-      return transportError(413, JSONRPC_ERRORS.INVALID_REQUEST, error.message);
-    }
+    if (error instanceof AppError && error.kind === "PAYLOAD_TOO_LARGE") return transportError(413, JSONRPC_ERRORS.INVALID_REQUEST, error.message);
+    if (error instanceof AppError && error.kind === "VALIDATION_FAILED") return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Invalid Request: ${error.message}`);
     return transportError(400, JSONRPC_ERRORS.PARSE_ERROR, "Parse error: the body is not valid JSON");
   }
 
   const batch = Array.isArray(body);
   const raw = batch ? (body as unknown[]) : [body];
   if (raw.length === 0) return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, "Invalid Request: empty batch");
+  const { maxBatch } = readMcpConfig(c.env);
+  if (raw.length > maxBatch) {
+    return transportError(400, JSONRPC_ERRORS.LIMIT_EXCEEDED, `Invalid Request: a batch may hold at most ${maxBatch} messages (MCP_MAX_BATCH); this one has ${raw.length}`);
+  }
   const messages: JsonRpcMessage[] = [];
   for (const item of raw) {
     const checked = validateMessage(item);
@@ -90,39 +113,35 @@ async function post(c: AppContext, scope: string | null): Promise<Response> {
 
   const initialize = messages.find((m) => isRequest(m) && m.method === "initialize");
   if (initialize && isRequest(initialize)) {
-    if (messages.length > 1) {
-      return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, "Invalid Request: initialize must be sent alone");
-    }
+    if (messages.length > 1) return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, "Invalid Request: initialize must be sent alone");
+    // The one read of who the caller is: the session records it, and is told when it changes.
+    const auth = await authenticate(c.env, c.get("db"), tokenAudience(c.env, c.req.url), c.req.header("authorization"));
+    if (!auth.ok) return mcpUnauthorized(auth.reason, tokenAudience(c.env, c.req.url).issuer);
     if (scope && !(await isServerEnabled(c.get("db")(), scope))) {
       return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No enabled server "${scope}"`);
     }
-    const sessionId = randomBase64Url(32);
-    return c.env.MCP_SESSION.getByName(sessionId).open({ sessionId, caller: caller(c), scope, initialize });
+    const sessionId = await newSessionId(c.env.JWT_SIGNING_KEY);
+    const caller = { subject: principalSubject(auth.principal), principal: auth.principal, ip: c.req.header("cf-connecting-ip") ?? null };
+    return c.env.MCP_SESSION.getByName(sessionId).open({ sessionId, caller, credential: auth.credential, scope, initialize });
   }
 
-  const stub = existingSession(c);
+  const stub = await existingSession(c);
   if (stub instanceof Response) return stub;
   const accept = c.req.header("accept") ?? "";
-  return stub.receive({
-    caller: caller(c),
-    scope,
-    messages,
-    batch,
-    acceptsSse: accept.includes("text/event-stream"),
-  });
+  return stub.receive({ from: requestFrom(c, credential), scope, messages, batch, acceptsSse: accept.includes("text/event-stream") });
 }
 
-async function get(c: AppContext, scope: string | null): Promise<Response> {
+async function get(c: AppContext, scope: string | null, credential: PresentedCredential): Promise<Response> {
   if (!(c.req.header("accept") ?? "").includes("text/event-stream")) {
     return transportError(406, JSONRPC_ERRORS.INVALID_REQUEST, "Not Acceptable: GET opens an SSE stream; accept text/event-stream");
   }
-  const stub = existingSession(c);
+  const stub = await existingSession(c);
   if (stub instanceof Response) return stub;
-  return stub.listen({ caller: caller(c), scope, lastEventId: c.req.header("last-event-id") ?? null });
+  return stub.listen({ from: requestFrom(c, credential), scope, lastEventId: c.req.header("last-event-id") ?? null });
 }
 
-async function remove(c: AppContext, scope: string | null): Promise<Response> {
-  const stub = existingSession(c);
+async function remove(c: AppContext, scope: string | null, credential: PresentedCredential): Promise<Response> {
+  const stub = await existingSession(c);
   if (stub instanceof Response) return stub;
-  return stub.close({ caller: caller(c), scope });
+  return stub.close({ from: requestFrom(c, credential), scope });
 }

@@ -1,4 +1,5 @@
 import { resourceMetadataUrl } from "../auth/well-known.ts";
+import { JSONRPC_ERRORS } from "./protocol.ts";
 
 /** MCP's 401: a JSON-RPC error body plus the RFC 9728 challenge that tells clients where to discover auth. */
 export function mcpUnauthorized(reason: "missing" | "invalid", issuer: string): Response {
@@ -8,7 +9,7 @@ export function mcpUnauthorized(reason: "missing" | "invalid", issuer: string): 
       ? `Bearer resource_metadata="${resourceMetadataUrl(issuer)}"`
       : `Bearer error="invalid_token", resource_metadata="${resourceMetadataUrl(issuer)}"`;
   return Response.json(
-    { jsonrpc: "2.0", id: null, error: { code: -32001, message } },
+    { jsonrpc: "2.0", id: null, error: { code: JSONRPC_ERRORS.UNAUTHORIZED, message } },
     { status: 401, headers: { "WWW-Authenticate": challenge } },
   );
 }

@@ -39,7 +39,7 @@ export function clientIp(c: AppContext): string | null {
 async function listsOrRefuse(c: AppContext): Promise<IpLists> {
   const { lists, refresh } = await cacheFor(c.env).current();
   if (refresh) c.executionCtx.waitUntil(refresh);
-  if (!lists) throw new AppError("UNAVAILABLE", "The IP allow-list cannot be read; refusing until it can");
+  if (!lists) throw new AppError("SERVICE_UNAVAILABLE", "The IP allow-list cannot be read; refusing until it can");
   return lists;
 }
 

@@ -103,16 +103,20 @@ export async function deleteUser(db: Database, userId: string): Promise<void> {
   if (deleted.length === 0) throw userNotFound(userId);
 }
 
-/** Replaces every key the user has with a new one, atomically: the old key and its tokens stop working. */
-export async function rotateUserKey(db: Database, userId: string): Promise<string> {
+/**
+ * Replaces every key the user has with a new one, atomically: the old key and its tokens stop working.
+ * Returns the new key and the ids of the keys it replaced, whose open sessions must end.
+ */
+export async function rotateUserKey(db: Database, userId: string): Promise<{ apiKey: string; revokedKeyIds: string[] }> {
   const key = await issueApiKey();
-  await db.transaction(async (tx) => {
+  const revoked = await db.transaction(async (tx) => {
     const [row] = await tx.select({ id: users.id }).from(users).where(eq(users.id, userId)).for("update");
     if (!row) throw userNotFound(userId);
-    await tx.delete(apiKeys).where(eq(apiKeys.userId, userId));
+    const removed = await tx.delete(apiKeys).where(eq(apiKeys.userId, userId)).returning({ id: apiKeys.id });
     await tx.insert(apiKeys).values({ id: key.keyId, userId, secretHash: key.secretHash });
+    return removed.map((r) => r.id);
   });
-  return key.apiKey;
+  return { apiKey: key.apiKey, revokedKeyIds: revoked };
 }
 
 function userNotFound(userId: string): AppError {

@@ -25,10 +25,12 @@ export class AuditOutbox {
    * Seals the record as the next link of `chainId` and stores it; resolves once it is durable. `then`
    * runs in the record's transaction: if it throws, neither is stored.
    */
-  append(chainId: string, fields: AuditFields, then: () => void = () => {}): Promise<void> {
+  append(chainId: string, fields: AuditFields | Promise<AuditFields>, then: () => void = () => {}): Promise<void> {
     const next = this.#queue.then(async () => {
+      // Awaited in the queue, so a record whose fields take a moment keeps its place in the chain.
+      const complete = await fields;
       const head = this.#sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_head WHERE chain_id = ?", chainId).toArray()[0];
-      const record = await sealAuditRecord(fields, { chainId, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? null });
+      const record = await sealAuditRecord(complete, { chainId, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? null });
       this.#transaction(() => {
         this.#sql.exec("INSERT INTO audit_outbox (seq, record) VALUES (?, ?)", record.seq, JSON.stringify(record));
         this.#sql.exec("INSERT OR REPLACE INTO audit_head (chain_id, seq, hash) VALUES (?, ?, ?)", chainId, record.seq, record.hash);

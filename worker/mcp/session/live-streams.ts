@@ -1,17 +1,11 @@
-import type { JsonRpcMessage } from "../protocol.ts";
-
 const encoder = new TextEncoder();
 
 /** How long a client should wait before reconnecting a dropped stream (SSE `retry`). */
 const RECONNECT_AFTER_MS = 1000;
 
-export function sseEvent(id: string, message: JsonRpcMessage | null): Uint8Array {
-  // A null message is the priming event: an id the client can resume from, a retry hint, and no data.
-  return encoder.encode(
-    message === null
-      ? `id: ${id}\nretry: ${RECONNECT_AFTER_MS}\ndata: \n\n`
-      : `id: ${id}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`,
-  );
+/** `message` is the serialised JSON-RPC message; null is the priming event: an id to resume from, a retry hint, no data. */
+export function sseEvent(id: string, message: string | null): Uint8Array {
+  return encoder.encode(message === null ? `id: ${id}\nretry: ${RECONNECT_AFTER_MS}\ndata: \n\n` : `id: ${id}\nevent: message\ndata: ${message}\n\n`);
 }
 
 export const SSE_HEADERS = {

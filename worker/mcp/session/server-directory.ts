@@ -6,7 +6,7 @@ import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
 import { loadKeyRing } from "../../vault/keyring.ts";
 import { resolvePlaceholders } from "../../vault/placeholders.ts";
-import { connectionRecords, type SealedValues, sealValues } from "../../vault/records.ts";
+import { connectionRecords, type SealedRecord, type SealedValues, sealValues } from "../../vault/records.ts";
 import { Redactor } from "../../vault/redactor.ts";
 import { openServerConfig } from "../../vault/server-config.ts";
 import type { CatalogEntry } from "../aggregate.ts";
@@ -15,12 +15,23 @@ import type { McpConfig } from "../config.ts";
 import { type DownstreamPool, type DownstreamTarget } from "../downstream.ts";
 import { errorText } from "../../db/errors.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
-import type { SessionRecord } from "./store.ts";
 
 /** A server row with the sealed vault records its connection needs for this session's user. */
 export interface ServerAccess {
   row: ServerRow;
   sealed: SealedValues;
+}
+
+interface Snapshot {
+  servers: Map<string, ServerAccess>;
+  readAt: number;
+}
+
+/** Whose servers these are: the user (null for the owner key), the endpoint, and a label for log lines. */
+export interface DirectoryViewer {
+  userId: string | null;
+  scope: string | null;
+  sessionId: string | null;
 }
 
 /**
@@ -31,17 +42,17 @@ export interface ServerAccess {
 export class ServerDirectory {
   readonly #env: AppEnv;
   readonly #config: McpConfig;
-  readonly #session: () => SessionRecord;
-  readonly #pool: () => DownstreamPool;
+  readonly #viewer: DirectoryViewer;
+  readonly #pool: DownstreamPool;
   readonly #catalogs = new Map<string, { catalog: ServerCatalogData; fetchedAt: number }>();
-  readonly #lastKnownServers = new Map<string, ServerRow>();
-  readonly #lastKnown = new Map<string, { access: ServerAccess; readAt: number }>();
+  #snapshot: Snapshot | null = null;
+  #refreshing: Promise<Snapshot | null> | null = null;
   #database: DatabaseHandle | null = null;
 
-  constructor(env: AppEnv, config: McpConfig, session: () => SessionRecord, pool: () => DownstreamPool) {
+  constructor(env: AppEnv, config: McpConfig, viewer: DirectoryViewer, pool: DownstreamPool) {
     this.#env = env;
     this.#config = config;
-    this.#session = session;
+    this.#viewer = viewer;
     this.#pool = pool;
   }
 
@@ -57,67 +68,73 @@ export class ServerDirectory {
     return this.#database.db;
   }
 
-  /** The enabled servers this session may use (one, for `/mcp/<serverId>`). */
-  async servers(only?: string): Promise<ServerRow[]> {
-    const scope = this.#session().scope;
-    const filters = [eq(servers.enabled, true)];
-    if (scope) filters.push(eq(servers.serverId, scope));
-    if (only) filters.push(eq(servers.serverId, only));
-    try {
-      const rows = await this.db().select().from(servers).where(and(...filters)).orderBy(servers.serverId);
-      if (!only) this.#lastKnownServers.clear();
-      for (const row of rows) this.#lastKnownServers.set(row.serverId, row);
-      if (only && rows.length === 0) this.#lastKnownServers.delete(only);
-      return rows;
-    } catch (error) {
-      // Postgres is down: serve what this session last saw rather than failing every call.
-      const known = [...this.#lastKnownServers.values()].filter((row) => (!scope || row.serverId === scope) && (!only || row.serverId === only));
-      if (known.length === 0) throw error;
-      logEvent("database.unreachable", { sessionId: this.#session().sessionId, using: "last known servers", error: errorText(error) }, "warn");
-      return known;
+  /**
+   * Reads, in one query, every enabled server this session may use with the vault records its
+   * connections need, and their cached catalogs in a second: the reads a session makes when it opens.
+   * Later requests use this snapshot, which is refreshed in the background once it is older than
+   * `MCP_SERVER_RECHECK_SECONDS`, so no request waits on Postgres and an outage leaves it as it was.
+   */
+  async load(): Promise<void> {
+    this.#snapshot = await this.#read();
+    await this.#warmCatalogs([...this.#snapshot.servers.values()].map((access) => access.row));
+  }
+
+  async #read(): Promise<Snapshot> {
+    const viewer = this.#viewer;
+    const ring = await loadKeyRing(this.#env.VAULT_KEYS);
+    const rows = await this.db()
+      // Flat columns: a nested object here came back null whenever user_id was null (a server secret).
+      .select({ server: servers, userId: vaultRecords.userId, name: vaultRecords.name, ciphertext: vaultRecords.ciphertext })
+      .from(servers)
+      .leftJoin(vaultRecords, connectionRecords(servers.serverId, viewer.userId))
+      .where(and(eq(servers.enabled, true), viewer.scope ? eq(servers.serverId, viewer.scope) : undefined, NEVER_CACHED))
+      .orderBy(servers.serverId);
+    const grouped = new Map<string, { row: ServerRow; records: SealedRecord[] }>();
+    for (const { server, userId, name, ciphertext } of rows) {
+      const entry = grouped.get(server.serverId) ?? { row: server, records: [] };
+      if (name !== null && ciphertext !== null) entry.records.push({ userId, name, ciphertext });
+      grouped.set(server.serverId, entry);
     }
+    const snapshot = new Map<string, ServerAccess>();
+    for (const [serverId, { row, records }] of grouped) snapshot.set(serverId, { row, sealed: sealValues(ring, serverId, records) });
+    return { servers: snapshot, readAt: Date.now() };
+  }
+
+  /** The snapshot, refreshed in the background when stale; read now only if there is none (after an eviction). */
+  async #current(): Promise<Snapshot> {
+    if (!this.#snapshot) {
+      await this.load();
+      return this.#snapshot!;
+    }
+    if (Date.now() - this.#snapshot.readAt >= this.#config.serverRecheckMs) void this.#refresh();
+    return this.#snapshot;
+  }
+
+  /** One refresh at a time; a failed one keeps the old snapshot, so an outage changes nothing for calls. */
+  #refresh(): Promise<Snapshot | null> {
+    this.#refreshing ??= this.#read()
+      .then((snapshot) => (this.#snapshot = snapshot))
+      .catch((error: unknown) => {
+        logEvent("database.unreachable", { sessionId: this.#viewer.sessionId, using: "last known servers", error: errorText(error) }, "warn");
+        return null;
+      })
+      .finally(() => (this.#refreshing = null));
+    return this.#refreshing;
+  }
+
+  /** The enabled servers this session may use (one, for `/mcp/<serverId>`), in serverId order. */
+  async servers(): Promise<ServerRow[]> {
+    return [...(await this.#current()).servers.values()].map((access) => access.row);
   }
 
   /**
-   * One server this session may use, with the vault records its connection needs, in one query. This is
-   * the hot path of every call, and Postgres may be a continent away: a read is reused for
-   * `MCP_SERVER_RECHECK_SECONDS`, so a disabled server or a changed value reaches an open session that
-   * much later. Cached in `cache` for the rest of the request, and remembered for outages.
+   * One server this session may use, with the vault records its connection needs. A server the snapshot
+   * lacks may be newer than it: that case alone (a name no call has succeeded with) waits for a fresh read.
    */
-  async server(serverId: string, cache?: Map<string, ServerAccess>): Promise<ServerAccess> {
-    const known = cache?.get(serverId);
-    if (known) return known;
-    const recent = this.#lastKnown.get(serverId);
-    if (recent && Date.now() - recent.readAt < this.#config.serverRecheckMs) {
-      cache?.set(serverId, recent.access);
-      return recent.access;
-    }
-    const session = this.#session();
-    const ring = await loadKeyRing(this.#env.VAULT_KEYS);
-    let access: ServerAccess | undefined;
-    try {
-      const rows = await this.db()
-        // Flat columns: a nested object here came back null whenever user_id was null (a server secret).
-        .select({ server: servers, userId: vaultRecords.userId, name: vaultRecords.name, ciphertext: vaultRecords.ciphertext })
-        .from(servers)
-        .leftJoin(vaultRecords, connectionRecords(servers.serverId, session.principal.userId))
-        .where(and(eq(servers.enabled, true), eq(servers.serverId, serverId), session.scope ? eq(servers.serverId, session.scope) : undefined, NEVER_CACHED));
-      const row = rows[0]?.server;
-      if (row) {
-        const records = rows.flatMap(({ userId, name, ciphertext }) => (name !== null && ciphertext !== null ? [{ userId, name, ciphertext }] : []));
-        access = { row, sealed: sealValues(ring, serverId, records) };
-        this.#lastKnown.set(serverId, { access, readAt: Date.now() });
-      } else {
-        this.#lastKnown.delete(serverId);
-      }
-    } catch (error) {
-      // Postgres is down: serve what this session last saw rather than failing every call.
-      access = this.#lastKnown.get(serverId)?.access;
-      if (!access) throw error;
-      logEvent("database.unreachable", { sessionId: session.sessionId, using: "last known server", error: errorText(error) }, "warn");
-    }
+  async server(serverId: string): Promise<ServerAccess> {
+    let access = (await this.#current()).servers.get(serverId);
+    if (!access) access = (await this.#refresh())?.servers.get(serverId);
     if (!access) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Server "${serverId}" does not exist, is disabled, or is not available here`);
-    cache?.set(serverId, access);
     return access;
   }
 
@@ -135,7 +152,7 @@ export class ServerDirectory {
         const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
         const resolution = resolvePlaceholders(await openServerConfig(ring, row), await sealed.open(), optional);
         if (resolution.missing.length > 0) {
-          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#session().principal.userId === null);
+          throw new NeedsConfiguration(row.serverId, resolution.missing, this.#viewer.userId === null);
         }
         return { ...resolution.config, redactor: new Redactor(resolution.injected) };
       },
@@ -152,8 +169,8 @@ export class ServerDirectory {
     const entries = await Promise.all(
       list.map((server) =>
         this.#catalogOf(server).catch(async (error: unknown) => {
-          const message = (await this.#pool().redactor(server.serverId)).scrubText(errorText(error));
-          logEvent("catalog.skip", { sessionId: this.#session().sessionId, serverId: server.serverId, error: message }, "warn");
+          const message = (await this.#pool.redactor(server.serverId)).scrubText(errorText(error));
+          logEvent("catalog.skip", { sessionId: this.#viewer.sessionId, serverId: server.serverId, error: message }, "warn");
           return null;
         }),
       ),
@@ -162,15 +179,15 @@ export class ServerDirectory {
   }
 
   /** One server's catalog, or the reason it cannot be had: routing a call must say why, not "unknown". */
-  async entry(serverId: string, forceRefresh = false, cache?: Map<string, ServerAccess>): Promise<CatalogEntry> {
-    const server = (await this.server(serverId, cache)).row;
+  async entry(serverId: string, forceRefresh = false): Promise<CatalogEntry> {
+    const server = (await this.server(serverId)).row;
     if (!forceRefresh) await this.#warmCatalogs([server]);
     return this.#catalogOf(server, forceRefresh);
   }
 
   /** A session has one user and one client, so its memo needs no view key; Postgres does. */
   #view(server: ServerRow): CatalogView {
-    return catalogView(server, this.#session().principal.userId, this.#pool().declaredCapabilities);
+    return catalogView(server, this.#viewer.userId, this.#pool.declaredCapabilities);
   }
 
   #isFresh(fetchedAt: number): boolean {
@@ -197,9 +214,8 @@ export class ServerDirectory {
   }
 
   async refreshCatalog(server: ServerRow, lists?: CatalogList[]): Promise<ServerCatalogData> {
-    const client = await this.#pool().client(await this.target(await this.server(server.serverId)));
     // A catalog goes to clients and may be shared by every user: nothing injected may stay in it.
-    const redactor = await this.#pool().redactor(server.serverId);
+    const { client, redactor } = await this.#pool.connection(await this.target(await this.server(server.serverId)));
     const timeout = this.#config.connectTimeoutMs;
     let catalog: ServerCatalogData;
     const previous = this.#catalogs.get(server.serverId)?.catalog;
@@ -210,7 +226,8 @@ export class ServerDirectory {
       catalog = redactor.scrub(await fetchCatalog(client, timeout));
     }
     this.#catalogs.set(server.serverId, { catalog, fetchedAt: Date.now() });
-    await saveCatalog(this.db(), server.serverId, this.#view(server), catalog).catch((error: unknown) =>
+    // Shared with other sessions through Postgres, but no request waits for the write.
+    void saveCatalog(this.db(), server.serverId, this.#view(server), catalog).catch((error: unknown) =>
       logEvent("catalog.save_failed", { serverId: server.serverId, error: errorText(error) }, "warn"),
     );
     return catalog;

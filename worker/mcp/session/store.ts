@@ -1,6 +1,7 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
+import type { PresentedCredential } from "../../auth/credential.ts";
 import type { Principal } from "../../auth/principal.ts";
-import type { JsonRpcMessage, JsonRpcRequest, ProtocolVersion, RequestId } from "../protocol.ts";
+import type { JsonRpcRequest, ProtocolVersion, RequestId } from "../protocol.ts";
 import type { Caller } from "./types.ts";
 
 /** What a session remembers across Durable Object eviction. */
@@ -9,6 +10,8 @@ export interface SessionRecord {
   /** The identity that opened the session; any other identity is told the session does not exist. */
   subject: string;
   principal: Principal;
+  /** What the opener presented: later requests must present the same key, or a token minted from it. */
+  credential: PresentedCredential;
   ip: string | null;
   /** null for the aggregated endpoint, else the one server of `/mcp/<serverId>`. */
   scope: string | null;
@@ -20,7 +23,8 @@ export interface SessionRecord {
 
 export interface StoredEvent {
   id: string;
-  message: JsonRpcMessage | null;
+  /** The message as serialised when it was sent; null for a priming event. */
+  message: string | null;
 }
 
 /** The standalone stream a client opens with GET; POST streams get random ids. */
@@ -79,13 +83,13 @@ export class SessionStore {
     this.#sql.exec("INSERT OR REPLACE INTO session (id, record) VALUES (1, ?)", JSON.stringify(record));
   }
 
-  /** Stores an event and returns its id. A null message is SSE's priming event: an id with empty data. */
-  append(streamId: string, message: JsonRpcMessage | null, now: number): string {
+  /** Stores a serialised message and returns its event id. A null message is SSE's priming event: an id with empty data. */
+  append(streamId: string, message: string | null, now: number): string {
     const row = this.#sql
       .exec<{ seq: number }>(
         "INSERT INTO events (stream_id, message, created_at) VALUES (?, ?, ?) RETURNING seq",
         streamId,
-        message === null ? null : JSON.stringify(message),
+        message,
         now,
       )
       .one();
@@ -105,7 +109,7 @@ export class SessionStore {
         seq,
       )
       .toArray()
-      .map((row) => ({ id: String(row.seq), message: row.message === null ? null : (JSON.parse(row.message) as JsonRpcMessage) }));
+      .map((row) => ({ id: String(row.seq), message: row.message }));
     return { streamId: anchor.stream_id, events };
   }
 

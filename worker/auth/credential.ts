@@ -1,0 +1,50 @@
+import type { AppEnv } from "../env.ts";
+import { type TokenAudience, verifyAccessToken } from "./access-token.ts";
+import { looksLikeApiKey, parseApiKey } from "./api-key.ts";
+import { secretsEqual, sha256Hex } from "./crypto.ts";
+
+/** A guessable owner key would be worse than none: a shorter one authenticates nobody (fail closed). */
+export const MIN_OWNER_KEY_LENGTH = 32;
+
+/**
+ * A credential as far as it can be checked without the database: the owner key compared, an API key
+ * parsed and its secret hashed, a token's signature, audience, type and lifetime verified. Whether the
+ * key still exists and its user is active is the database's to say, once, when a session opens; an open
+ * session compares what is presented with what it recorded then.
+ */
+export type PresentedCredential =
+  | { via: "owner-key" }
+  | { via: "api-key"; keyId: string; secretHash: string }
+  | { via: "access-token"; keyId: string; userId: string };
+
+export type AuthFailure = "missing" | "invalid";
+export type Presented = { ok: true; credential: PresentedCredential } | { ok: false; reason: AuthFailure };
+
+export function bearerToken(authorization: string | null | undefined): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  return match?.[1] ?? null;
+}
+
+export async function presentCredential(env: AppEnv, where: TokenAudience, authorization: string | null | undefined): Promise<Presented> {
+  const token = bearerToken(authorization);
+  if (!token) return { ok: false, reason: "missing" };
+  // A missing or short owner key authenticates nobody; it must not break every other credential either.
+  const ownerKey = env.OWNER_KEY ?? "";
+  if (ownerKey.length >= MIN_OWNER_KEY_LENGTH && (await secretsEqual(token, ownerKey))) return { ok: true, credential: { via: "owner-key" } };
+  if (looksLikeApiKey(token)) {
+    const parsed = parseApiKey(token);
+    return parsed ? { ok: true, credential: { via: "api-key", keyId: parsed.keyId, secretHash: await sha256Hex(parsed.secret) } } : { ok: false, reason: "invalid" };
+  }
+  const claims = await verifyAccessToken(env.JWT_SIGNING_KEY, where, token);
+  return claims ? { ok: true, credential: { via: "access-token", ...claims } } : { ok: false, reason: "invalid" };
+}
+
+/** Whether a credential presented in an open session is the one that opened it (a new token from the same key is). */
+export async function sameCredential(recorded: PresentedCredential, presented: PresentedCredential): Promise<boolean> {
+  if (recorded.via === "owner-key" || presented.via === "owner-key") return recorded.via === presented.via;
+  if (recorded.keyId !== presented.keyId) return false;
+  if (recorded.via === "api-key" && presented.via === "api-key") return secretsEqual(recorded.secretHash, presented.secretHash);
+  if (recorded.via === "access-token" && presented.via === "access-token") return recorded.userId === presented.userId;
+  // A session opened with a key may go on with a token minted from that key, and the reverse: both name the key.
+  return true;
+}

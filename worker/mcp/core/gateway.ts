@@ -1,0 +1,135 @@
+import type { Progress, ProgressToken, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import packageJson from "../../../package.json" with { type: "json" };
+import { logEvent } from "../../observability/log.ts";
+import { listPrompts, listResources, listResourceTemplates, listTools, paginate } from "../aggregate.ts";
+import type { McpConfig } from "../config.ts";
+import type { DownstreamPool } from "../downstream.ts";
+import type { Redactor } from "../../vault/redactor.ts";
+import { JSONRPC_ERRORS, type JsonRpcRequest, RpcFailure } from "../protocol.ts";
+import { NeedsConfiguration, type ServerDirectory } from "../session/server-directory.ts";
+import type { CallContext } from "./context.ts";
+import type { DecideHook, Decision } from "./decide.ts";
+import { BrokenConnection, forwardCall } from "./forward.ts";
+import { presentResult } from "./present.ts";
+import { type CallTarget, resolveTarget, type Subject } from "./resolve.ts";
+
+const LISTS = {
+  "tools/list": { key: "tools", list: listTools },
+  "prompts/list": { key: "prompts", list: listPrompts },
+  "resources/list": { key: "resources", list: listResources },
+  "resources/templates/list": { key: "resourceTemplates", list: listResourceTemplates },
+} as const;
+
+export type ListMethod = keyof typeof LISTS;
+
+export function isListMethod(method: string): method is ListMethod {
+  return Object.hasOwn(LISTS, method);
+}
+
+/** One routed request as it runs: what the caller knows of it, and the hooks into its transport. */
+export interface CallRun {
+  /** Filled in as the request is resolved and decided: its audit record reads it, whatever the outcome. */
+  subject: Subject;
+  decision: Decision | null;
+  /** The scrubber of the connection the request went over, once it got that far: its audit record uses it too. */
+  redactor?: Redactor;
+  signal: AbortSignal;
+  /** Set when the transport can deliver progress; called only if the client sent a progress token, which it carries. */
+  onProgress?: (progress: Progress & { progressToken: ProgressToken }) => void;
+  onSent?: (downstreamId: RequestId | undefined) => void;
+}
+
+export interface GatewayDeps {
+  config: McpConfig;
+  directory: ServerDirectory;
+  pool: DownstreamPool;
+  decide: DecideHook;
+}
+
+/**
+ * The call pipeline, free of HTTP and of sessions: `resolve` (which server, which original name or URI,
+ * which params), `decide` (the policy hook), `forward` (the vault-injected connection) and `present`
+ * (names and URIs as the endpoint shows them). A session is one caller of it; a stateless request another.
+ */
+export class GatewayCore {
+  readonly #deps: GatewayDeps;
+
+  constructor(deps: GatewayDeps) {
+    this.#deps = deps;
+  }
+
+  /** The session's one read of the servers it may use happens here, with the answer to initialize. */
+  async initializeResult(context: CallContext, protocolVersion: string): Promise<Record<string, unknown>> {
+    await this.#deps.directory.load();
+    const base = { protocolVersion };
+    if (context.scope) {
+      // The single-server endpoint presents the downstream server as it is.
+      const { serverInfo, instructions, capabilities } = (await this.#deps.directory.entry(context.scope, true)).catalog;
+      return { ...base, capabilities, serverInfo, ...(instructions ? { instructions } : {}) };
+    }
+    return {
+      ...base,
+      capabilities: {
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { subscribe: true, listChanged: true },
+        logging: {},
+        completions: {},
+      },
+      serverInfo: { name: "peta-core", title: "Peta Core", version: packageJson.version },
+      instructions: "Tools and prompts are named <serverId>__<name>; resources are peta://<serverId>/<uri>.",
+    };
+  }
+
+  async list(context: CallContext, method: ListMethod, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const { key, list } = LISTS[method];
+    const items = list({ scope: context.scope }, await this.#deps.directory.entries());
+    const { page, nextCursor } = paginate(items, params.cursor, this.#deps.config.listPageSize);
+    return nextCursor ? { [key]: page, nextCursor } : { [key]: page };
+  }
+
+  /** resolve → decide → forward → present, for one routed request. */
+  async call(context: CallContext, request: JsonRpcRequest, run: CallRun): Promise<Record<string, unknown>> {
+    const { directory } = this.#deps;
+    try {
+      const target = await resolveTarget(request, context.scope, (serverId, fresh) => directory.entry(serverId, fresh), run.subject);
+      run.decision = await this.#deps.decide(context, target);
+      if (run.decision.effect !== "allow") throw refusal(run.decision);
+      const result = await this.#forward(context, target, run);
+      return presentResult(context.scope, target, result);
+    } catch (error) {
+      // The model calling the tool should read what to do, so this is a tool result, not a protocol error.
+      if (error instanceof NeedsConfiguration && request.method === "tools/call") return { isError: true, content: [{ type: "text", text: error.message }] };
+      throw error;
+    }
+  }
+
+  async #forward(context: CallContext, target: CallTarget, run: CallRun): Promise<Record<string, unknown>> {
+    const { directory, pool, config } = this.#deps;
+    const connection = await pool.connection(await directory.target(await directory.server(target.serverId)));
+    run.redactor = connection.redactor;
+    const { onProgress } = run;
+    const { progressToken } = target;
+    try {
+      return await forwardCall(connection, target, {
+        signal: run.signal,
+        timeoutMs: config.callTimeoutMs,
+        ...(progressToken !== undefined && onProgress ? { onProgress: (progress) => onProgress({ ...progress, progressToken }) } : {}),
+        ...(run.onSent ? { onSent: run.onSent } : {}),
+      });
+    } catch (error) {
+      if (error instanceof BrokenConnection) {
+        await pool.drop(target.serverId);
+        logEvent("downstream.error", { sessionId: context.sessionId, serverId: target.serverId, error: error.message }, "warn");
+      }
+      throw error;
+    }
+  }
+}
+
+function refusal(decision: Decision): RpcFailure {
+  const reason = decision.reason ?? "refused by policy";
+  return decision.effect === "require_approval"
+    ? new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `This call needs a human's approval, which this gateway cannot wait for yet: ${reason}`)
+    : new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `Refused by policy: ${reason}`);
+}

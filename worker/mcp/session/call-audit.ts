@@ -1,0 +1,72 @@
+import { auditArguments } from "../../audit/arguments.ts";
+import type { AuditFields } from "../../audit/record.ts";
+import type { Redactor } from "../../vault/redactor.ts";
+import type { Decision } from "../core/decide.ts";
+import type { Subject } from "../core/resolve.ts";
+import { JSONRPC_ERRORS, type JsonRpcResponse } from "../protocol.ts";
+import type { SessionRecord } from "./store.ts";
+import type { Caller } from "./types.ts";
+
+/** Who a record names: a session's caller, or whoever presented someone else's session id. */
+export interface AuditedParty {
+  userId: string | null;
+  role: string | null;
+  ip: string | null;
+}
+
+export function partyOf(caller: Caller): AuditedParty {
+  return { userId: caller.principal.userId, role: caller.principal.role, ip: caller.ip };
+}
+
+/** One request's audit record, as far as it got: its answer, or null when the client cancelled it. */
+export interface CallOutcome {
+  method: string;
+  who: AuditedParty;
+  subject: Subject;
+  decision: Decision | null;
+  started: number;
+  response: JsonRpcResponse | null;
+  /** The answer's serialised length; the caller measured it when it serialised the answer. */
+  responseBytes: number;
+  /** The scrubber of the connection the request went over, if it got that far. */
+  redactor: Redactor | undefined;
+  /** Set for a request refused before it ran, by someone who is not the session's client. */
+  denial?: string;
+}
+
+export function callAuditFields(record: SessionRecord, outcome: CallOutcome): AuditFields {
+  const { response, redactor, denial, decision } = outcome;
+  const error = response && "error" in response ? response.error : null;
+  // A tool that reports failure in its result answered fine as far as JSON-RPC goes, but it failed.
+  const toolFailed = response !== null && "result" in response && response.result.isError === true;
+  const refused = denial ?? (decision && decision.effect !== "allow" ? decision.reason : null);
+  return {
+    ts: new Date(outcome.started).toISOString(),
+    userId: outcome.who.userId,
+    role: outcome.who.role,
+    clientName: denial ? null : (record.clientInfo.name ?? null),
+    clientVersion: denial ? null : (record.clientInfo.version ?? null),
+    sessionId: record.sessionId,
+    ip: outcome.who.ip,
+    serverId: outcome.subject.serverId,
+    method: outcome.method,
+    name: outcome.subject.name,
+    arguments: auditArguments(outcome.subject.arguments, redactor),
+    decision: refused ? "deny" : "allow",
+    decisionReason: refused ?? decision?.reason ?? null,
+    policyId: decision?.policyId ?? null,
+    approvalId: null,
+    outcome: response === null || error || toolFailed ? "error" : "ok",
+    errorCode: response === null ? JSONRPC_ERRORS.REQUEST_CANCELLED : (error?.code ?? null),
+    errorMessage:
+      response === null
+        ? "cancelled by the client"
+        : error
+          ? (redactor?.scrubText(error.message) ?? error.message)
+          : toolFailed
+            ? "the tool reported an error (isError)"
+            : null,
+    latencyMs: Date.now() - outcome.started,
+    responseBytes: outcome.responseBytes,
+  };
+}
