@@ -1,0 +1,75 @@
+import type { CallContext } from "../mcp/core/context.ts";
+import type { Decision as CoreDecision, DecideHook } from "../mcp/core/decide.ts";
+import type { CallTarget } from "../mcp/core/resolve.ts";
+import type { CompiledPolicy } from "./compile.ts";
+import { decide, listVerdict } from "./decide.ts";
+import { effectiveRateLimit, type TakeResult } from "./rate-limit.ts";
+import type { Decision, ItemAnnotations, ItemRef, PolicyCaller } from "./types.ts";
+
+/** The core's decision, plus what the audit record and the approval flow need to know of it. */
+export type PolicyDecision = CoreDecision &
+  Pick<Decision, "layer" | "policyVersion" | "ruleId" | "dangerLevel" | "approvers" | "ttlSeconds"> & { retryAfterMs?: number };
+
+export interface PolicyHookDeps {
+  /** The session's compiled policy, as last refreshed; read on every call, so a pushed change applies at once. */
+  policy(): CompiledPolicy;
+  /** The user's rate-limit object (durable-objects/rate-limiter.ts); omitted: no rate limit. */
+  limiter?: { take(key: string, limitPerMinute: number): Promise<TakeResult> };
+  /** RATE_LIMIT_PER_MINUTE, for users without a limit of their own. */
+  defaultRateLimit?: string | undefined;
+  now?: () => Date;
+}
+
+/** The text a refused caller (and the model behind it) reads: the refusing layer or rule, and why. */
+export function refusalMessage(decision: Pick<Decision, "effect" | "layer" | "ruleId" | "reason">): string {
+  const by = decision.layer === "rule" ? `rule "${decision.ruleId}"` : decision.layer === "danger" ? "danger level" : `the ${decision.layer} layer`;
+  return `${decision.effect === "require_approval" ? "Needs approval" : "Refused"} by ${by}: ${decision.reason}`;
+}
+
+export function callerOfContext(context: CallContext, policy: CompiledPolicy): PolicyCaller {
+  const { id, role, email, attributes } = policy.snapshot.user;
+  return { user: { id, role, email, attributes }, client: { name: context.client.name, version: context.client.version } };
+}
+
+/** What a target names for the policy: a completion is about the prompt or resource it completes. */
+export function itemOfTarget(target: CallTarget): ItemRef {
+  const kind = target.kind !== "completion" ? target.kind : (target.params.ref as { type?: string } | undefined)?.type === "ref/prompt" ? "prompt" : "resource";
+  const annotations = (target.item?.annotations ?? undefined) as ItemAnnotations | undefined;
+  return { serverId: target.serverId, kind, name: target.name, annotations };
+}
+
+/**
+ * The policy as the gateway core's `decide` hook. A completion carries no call arguments, so it is
+ * allowed exactly when its prompt or resource is listed. An allowed (or approval-bound) call then
+ * counts against the user's per-minute limit; over it, the call is denied with reason `rate_limited`.
+ */
+export function policyDecideHook(deps: PolicyHookDeps): DecideHook {
+  return async (context, target): Promise<PolicyDecision> => {
+    const policy = deps.policy();
+    const caller = callerOfContext(context, policy);
+    const item = itemOfTarget(target);
+    const decision = target.kind === "completion" ? completionDecision(policy, caller, item) : decide(policy, {
+      ...caller,
+      ...item,
+      args: typeof target.arguments === "object" && target.arguments !== null && !Array.isArray(target.arguments) ? (target.arguments as Record<string, unknown>) : {},
+      ip: context.ip,
+      now: (deps.now ?? (() => new Date()))(),
+    });
+    if (decision.effect === "deny") return { ...decision, effect: "deny", reason: refusalMessage(decision) };
+    const limit = deps.limiter ? effectiveRateLimit(policy.snapshot.user, deps.defaultRateLimit) : null;
+    if (deps.limiter && limit !== null) {
+      const taken = await deps.limiter.take("calls", limit);
+      if (!taken.ok) {
+        return { ...decision, effect: "deny", layer: null, reason: "rate_limited", policyId: null, policyVersion: null, ruleId: null, retryAfterMs: taken.retryAfterMs };
+      }
+    }
+    if (decision.effect === "require_approval") return { ...decision, effect: "require_approval", reason: refusalMessage(decision) };
+    return { ...decision, effect: "allow" };
+  };
+}
+
+function completionDecision(policy: CompiledPolicy, caller: PolicyCaller, item: ItemRef): Decision {
+  const hidden = listVerdict(policy, { ...caller, ...item });
+  const base = { policyId: null, policyVersion: null, ruleId: hidden?.ruleId ?? null, dangerLevel: 0 as const };
+  return hidden ? { effect: "deny", layer: hidden.layer, reason: hidden.reason, ...base } : { effect: "allow", layer: null, reason: null, ...base };
+}
