@@ -57,4 +57,5 @@ ALTER TABLE "permission_grants" ADD CONSTRAINT "permission_grants_server_id_serv
 ALTER TABLE "policy_sets" ADD CONSTRAINT "policy_sets_server_id_servers_server_id_fk" FOREIGN KEY ("server_id") REFERENCES "public"."servers"("server_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "server_capabilities" ADD CONSTRAINT "server_capabilities_server_id_servers_server_id_fk" FOREIGN KEY ("server_id") REFERENCES "public"."servers"("server_id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "user_narrowings" ADD CONSTRAINT "user_narrowings_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "policy_sets_server_idx" ON "policy_sets" USING btree ("server_id");
+CREATE INDEX "policy_sets_server_idx" ON "policy_sets" USING btree ("server_id");--> statement-breakpoint
+CREATE INDEX "audit_records_policy_idx" ON "audit_records" USING btree ("policy_id","id");

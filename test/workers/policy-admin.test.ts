@@ -172,6 +172,11 @@ describe("policy sets", () => {
     expect(simulated.body.data!.evaluated).toBeGreaterThanOrEqual(3);
     expect(simulated.body.data!.examples[0]).toMatchObject({ name: "echo", current: { effect: "allow" }, draft: { effect: "deny", ruleId: "secrets" } });
 
+    const policyId = uniqueId("set");
+    await insertChain(uniqueId("logs"), [{ ...call("a"), decision: "deny", decisionReason: "no", policyId }, call("b")]);
+    const logs = await admin<{ entries: { policyId: string; decision: string }[] }>(7002, { policyId });
+    expect(logs.body.data!.entries).toEqual([expect.objectContaining({ policyId, decision: "deny" })]);
+
     await expect400(9106, { rules: [{ id: "bad", effect: "deny", when: "1 +" }] }, 'rule "bad"');
     await expect400(9106, { rules: [], limit: 0 }, "data.limit");
     expect((await admin(9106, { policySetId: "00000000-0000-4000-8000-000000000000", rules: [] })).status).toBe(404);

@@ -180,6 +180,7 @@ export const auditRecords = pgTable(
     index("audit_records_server_idx").on(table.serverId, table.id),
     index("audit_records_name_idx").on(table.name, table.id),
     index("audit_records_decision_idx").on(table.decision, table.id),
+    index("audit_records_policy_idx").on(table.policyId, table.id),
     index("audit_records_outcome_idx").on(table.outcome, table.id),
   ],
 );
@@ -277,6 +278,8 @@ export interface PolicyRule {
   reason?: string | undefined;
   approvers?: string[] | undefined;
   ttlSeconds?: number | undefined;
+  /** Calls per minute per user, server and item while this rule decides (allow or require_approval). */
+  rateLimitPerMinute?: number | undefined;
 }
 
 /**

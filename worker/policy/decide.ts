@@ -19,7 +19,7 @@ export function decide(compiled: CompiledPolicy, input: DecideInput): Decision {
     if (outcome === "no-match") continue;
     const from = { layer: "rule" as const, policyId: rule.policyId, policyVersion: rule.policyVersion, ruleId: rule.rule.id, dangerLevel };
     if (outcome !== "match") return { effect: "deny", reason: outcome.failed, ...from };
-    return { effect: rule.rule.effect, reason: rule.rule.reason ?? `rule "${rule.rule.id}"`, ...from, ...approval(rule) };
+    return { effect: rule.rule.effect, reason: rule.rule.reason ?? `rule "${rule.rule.id}"`, ...from, ...approval(rule), ...ruleLimit(rule, input) };
   }
   if (dangerLevel === 2) {
     return { effect: "require_approval", layer: "danger", reason: `${input.kind} "${input.name}" needs approval (danger level 2)`, ...noRule, dangerLevel };
@@ -35,6 +35,13 @@ function approval(rule: CompiledRule): Pick<Decision, "approvers" | "ttlSeconds"
     ...(rule.rule.approvers ? { approvers: rule.rule.approvers } : {}),
     ...(rule.rule.ttlSeconds !== undefined ? { ttlSeconds: rule.rule.ttlSeconds } : {}),
   };
+}
+
+/** Per user (the limiter is the user's), per rule, and per server and item: a `*` rule limits each tool apart. */
+function ruleLimit(rule: CompiledRule, input: DecideInput): Pick<Decision, "rateLimit"> {
+  const limitPerMinute = rule.rule.rateLimitPerMinute;
+  if (limitPerMinute === undefined || rule.rule.effect === "deny") return {};
+  return { rateLimit: { key: `rule:${rule.policyId}:${rule.rule.id}:${input.serverId}:${input.kind}:${input.name}`, limitPerMinute } };
 }
 
 function ruleOutcome(rule: CompiledRule, bindings: () => CelBindings): "match" | "no-match" | { failed: string } {

@@ -56,12 +56,11 @@ export function policyDecideHook(deps: PolicyHookDeps): DecideHook {
       now: (deps.now ?? (() => new Date()))(),
     });
     if (decision.effect === "deny") return { ...decision, effect: "deny", reason: refusalMessage(decision) };
-    const limit = deps.limiter ? effectiveRateLimit(policy.snapshot.user, deps.defaultRateLimit) : null;
-    if (deps.limiter && limit !== null) {
-      const taken = await deps.limiter.take("calls", limit);
-      if (!taken.ok) {
-        return { ...decision, effect: "deny", layer: null, reason: "rate_limited", policyId: null, policyVersion: null, ruleId: null, retryAfterMs: taken.retryAfterMs };
-      }
+    const limit = effectiveRateLimit(policy.snapshot.user, deps.defaultRateLimit);
+    const limits = [...(limit === null ? [] : [{ key: "calls", limitPerMinute: limit }]), ...(decision.rateLimit ? [decision.rateLimit] : [])];
+    for (const { key, limitPerMinute } of deps.limiter ? limits : []) {
+      const taken = await deps.limiter!.take(key, limitPerMinute);
+      if (!taken.ok) return { ...decision, effect: "deny", reason: "rate_limited", retryAfterMs: taken.retryAfterMs };
     }
     if (decision.effect === "require_approval") return { ...decision, effect: "require_approval", reason: refusalMessage(decision) };
     return { ...decision, effect: "allow" };

@@ -28,6 +28,13 @@ export const ruleSchema = z.strictObject({
     .optional()
     .describe("require_approval only: roles, user ids, or \"self\""),
   ttlSeconds: z.number().int().min(1).max(7 * 86_400).optional().describe("require_approval only: how long the approval request stays open"),
+  rateLimitPerMinute: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .optional()
+    .describe("allow or require_approval only: calls per minute per user, server and tool (or prompt, or URI) that this rule lets through"),
 });
 
 export const rulesSchema = z
@@ -40,6 +47,9 @@ export const rulesSchema = z
       seen.add(rule.id);
       if (rule.effect !== "require_approval" && (rule.approvers !== undefined || rule.ttlSeconds !== undefined)) {
         ctx.addIssue({ code: "custom", path: [index, "effect"], message: `rule "${rule.id}": approvers and ttlSeconds need effect require_approval` });
+      }
+      if (rule.effect === "deny" && rule.rateLimitPerMinute !== undefined) {
+        ctx.addIssue({ code: "custom", path: [index, "rateLimitPerMinute"], message: `rule "${rule.id}": a deny rule lets nothing through to limit` });
       }
     });
   })

@@ -94,4 +94,6 @@ export interface Decision {
   dangerLevel: DangerLevel;
   approvers?: string[];
   ttlSeconds?: number;
+  /** The deciding rule's limit: the pipeline counts the call under `key` in the user's rate limiter. */
+  rateLimit?: { key: string; limitPerMinute: number };
 }
