@@ -146,6 +146,7 @@ describe("policy sets", () => {
     await expect400(9101, { name: "x", rules: [rule, rule] }, 'duplicate rule id "r"');
     await expect400(9101, { name: "x", rules: [{ ...rule, approvers: ["admin"] }] }, "need effect require_approval");
     await expect400(9101, { name: "x", rules: [{ ...rule, effect: "maybe" }] }, "data.rules.0.effect");
+    await expect400(9101, { name: "x", rules: [{ ...rule, rateLimitPerMinute: 5 }] }, "a deny rule lets nothing through");
     await expect400(9101, { name: "x", timeZone: "Mars/Olympus", rules: [] }, "data.timeZone");
     await expect400(9101, { name: "x", rules: [{ ...rule, id: "has space" }] }, "data.rules.0.id");
     await expect400(9103, { policySetId: "nope" }, "data.policySetId");

@@ -27,6 +27,7 @@ const compiled = compilePolicy(
         { id: "no-prod", match: { tool: "deploy" }, when: "args.env == 'prod'", effect: "deny", reason: "no prod deploys" },
         { id: "wipe", match: { tool: "wipe" }, effect: "require_approval", approvers: ["self"], reason: "wiping needs a second look" },
         { id: "lan", match: { tool: "lan_only" }, when: "!inCidr(ip, '10.0.0.0/8')", effect: "deny", reason: "office only" },
+        { id: "slow", match: { tool: "search_*" }, effect: "allow", rateLimitPerMinute: 2 },
       ]),
     ],
   }),
@@ -66,6 +67,27 @@ describe("policyDecideHook", () => {
     // A call the policy refuses never counts.
     await hook(context, target({ name: "deploy", arguments: { env: "prod" } }));
     expect(taken).toEqual([["calls", 7], ["calls", 7]]);
+  });
+
+  it("applies a rule's own limit per server and item, after the user's", async () => {
+    const taken: string[] = [];
+    const counts = new Map<string, number>();
+    const limiter = {
+      async take(key: string, limit: number): Promise<TakeResult> {
+        taken.push(key);
+        const used = (counts.get(key) ?? 0) + 1;
+        counts.set(key, used);
+        return used <= limit ? { ok: true, remaining: limit - used } : { ok: false, retryAfterMs: 500 };
+      },
+    };
+    const hook = policyDecideHook({ policy: () => compiled, limiter, defaultRateLimit: "100" });
+    const search = (name: string) => hook(context, target({ name }));
+    expect((await search("search_code")).effect).toBe("allow");
+    expect((await search("search_code")).effect).toBe("allow");
+    expect(await search("search_code")).toMatchObject({ effect: "deny", reason: "rate_limited", ruleId: "slow", retryAfterMs: 500 });
+    expect((await search("search_issues")).effect).toBe("allow");
+    expect(taken.filter((k) => k === "calls")).toHaveLength(4);
+    expect(taken).toContain("rule:set-1:slow:github:tool:search_issues");
   });
 
   it("names the layer in refusal texts", () => {

@@ -56,19 +56,27 @@ export function policyDecideHook(deps: PolicyHookDeps): DecideHook {
       now: (deps.now ?? (() => new Date()))(),
     });
     if (decision.effect === "deny") return { ...decision, effect: "deny", reason: refusalMessage(decision) };
-    const limit = effectiveRateLimit(policy.snapshot.user, deps.defaultRateLimit);
-    const limits = [...(limit === null ? [] : [{ key: "calls", limitPerMinute: limit }]), ...(decision.rateLimit ? [decision.rateLimit] : [])];
-    for (const { key, limitPerMinute } of deps.limiter ? limits : []) {
-      const taken = await deps.limiter!.take(key, limitPerMinute);
-      if (!taken.ok) return { ...decision, effect: "deny", reason: "rate_limited", retryAfterMs: taken.retryAfterMs };
+    if (deps.limiter) {
+      const limit = effectiveRateLimit(policy.snapshot.user, deps.defaultRateLimit);
+      if (limit !== null) {
+        const taken = await deps.limiter.take("calls", limit);
+        if (!taken.ok) return { ...decision, ...noRule, effect: "deny", layer: null, reason: "rate_limited", retryAfterMs: taken.retryAfterMs };
+      }
+      // The rule's own limit: the refusal keeps naming the rule, whose limit it is.
+      if (decision.rateLimit) {
+        const taken = await deps.limiter.take(decision.rateLimit.key, decision.rateLimit.limitPerMinute);
+        if (!taken.ok) return { ...decision, effect: "deny", reason: "rate_limited", retryAfterMs: taken.retryAfterMs };
+      }
     }
     if (decision.effect === "require_approval") return { ...decision, effect: "require_approval", reason: refusalMessage(decision) };
     return { ...decision, effect: "allow" };
   };
 }
 
+const noRule = { policyId: null, policyVersion: null, ruleId: null };
+
 function completionDecision(policy: CompiledPolicy, caller: PolicyCaller, item: ItemRef): Decision {
   const hidden = listVerdict(policy, { ...caller, ...item });
-  const base = { policyId: null, policyVersion: null, ruleId: hidden?.ruleId ?? null, dangerLevel: 0 as const };
+  const base = { ...noRule, ruleId: hidden?.ruleId ?? null, dangerLevel: 0 as const };
   return hidden ? { effect: "deny", layer: hidden.layer, reason: hidden.reason, ...base } : { effect: "allow", layer: null, reason: null, ...base };
 }
