@@ -9,7 +9,7 @@ import { effectiveCapabilities } from "../policy/effective.ts";
 import { dangerLevelOf, layerRefusal } from "../policy/layers.ts";
 import { OWNER_PRINCIPAL, principalOfUser } from "../policy/principal-of.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
-import type { PolicySnapshot } from "../policy/types.ts";
+import { callerOf } from "../policy/types.ts";
 import { defineAction } from "./action.ts";
 
 export const serverIdField = z
@@ -125,7 +125,7 @@ export const capabilityActions = [
       const principal = await principalOfUser(db, data.userId);
       const snapshot = await loadPolicySnapshot(db, principal, null);
       const catalogs = await loadCatalogItems(db, { userId: data.userId, serverIds: Object.keys(snapshot.servers).sort() });
-      return { userId: data.userId, clientName: data.clientName, servers: effectiveCapabilities(compilePolicy(snapshot), callerOf(snapshot, data.clientName), catalogs) };
+      return { userId: data.userId, clientName: data.clientName, servers: effectiveCapabilities(compilePolicy(snapshot), callerOf(snapshot, { name: data.clientName, version: "" }), catalogs) };
     },
   }),
   defineAction({
@@ -160,9 +160,3 @@ export const capabilityActions = [
     },
   }),
 ];
-
-/** The caller a user's snapshot describes, for list-time questions (no arguments, no address). */
-export function callerOf(snapshot: PolicySnapshot, clientName: string) {
-  const { id, role, email, attributes } = snapshot.user;
-  return { user: { id, role, email, attributes }, client: { name: clientName, version: "" } };
-}

@@ -48,18 +48,24 @@ async function writeList(ctx: ActionContext, next: ListState): Promise<ListState
 
 const listReturns = "`{userId, mode, cidrs}` (userId null: the gateway-wide list)";
 
-export const ipAllowlistActions = [
-  defineAction({
-    code: 4001,
-    name: "REPLACE_IP_ALLOWLIST",
+/** REPLACE and APPEND differ only in how the given CIDRs combine with the list's. */
+function cidrAction(code: number, name: string, summary: string, combine: (current: string[], given: string[]) => string[]) {
+  return defineAction({
+    code,
+    name,
     mutates: true,
-    summary: "Replaces the CIDRs of the gateway-wide list, or of one user's. They apply while the list's mode is allow-list (4005).",
+    summary,
     returns: listReturns,
     input: z.strictObject({ userId, cidrs }),
     async run(ctx, data) {
-      return writeList(ctx, { ...(await readList(ctx, data.userId)), cidrs: data.cidrs });
+      const current = await readList(ctx, data.userId);
+      return writeList(ctx, { ...current, cidrs: combine(current.cidrs, data.cidrs) });
     },
-  }),
+  });
+}
+
+export const ipAllowlistActions = [
+  cidrAction(4001, "REPLACE_IP_ALLOWLIST", "Replaces the CIDRs of the gateway-wide list, or of one user's. They apply while the list's mode is allow-list (4005).", (_current, given) => given),
   defineAction({
     code: 4002,
     name: "GET_IP_ALLOWLIST",
@@ -84,18 +90,7 @@ export const ipAllowlistActions = [
       return { userId: data.userId ?? null, deleted: true };
     },
   }),
-  defineAction({
-    code: 4004,
-    name: "APPEND_IP_ALLOWLIST",
-    mutates: true,
-    summary: "Adds CIDRs to a list (duplicates are dropped).",
-    returns: listReturns,
-    input: z.strictObject({ userId, cidrs }),
-    async run(ctx, data) {
-      const current = await readList(ctx, data.userId);
-      return writeList(ctx, { ...current, cidrs: [...current.cidrs, ...data.cidrs] });
-    },
-  }),
+  cidrAction(4004, "APPEND_IP_ALLOWLIST", "Adds CIDRs to a list (duplicates are dropped).", (current, given) => [...current, ...given]),
   defineAction({
     code: 4005,
     name: "SET_IP_ALLOWLIST_MODE",

@@ -53,9 +53,6 @@ function addConfigured(items: { tool: Map<string, ItemAnnotations | undefined>; 
 
 function annotationsOf(value: unknown): ItemAnnotations | undefined {
   if (typeof value !== "object" || value === null) return undefined;
-  const { destructiveHint, readOnlyHint } = value as Record<string, unknown>;
-  return {
-    ...(typeof destructiveHint === "boolean" ? { destructiveHint } : {}),
-    ...(typeof readOnlyHint === "boolean" ? { readOnlyHint } : {}),
-  };
+  const { destructiveHint } = value as Record<string, unknown>;
+  return typeof destructiveHint === "boolean" ? { destructiveHint } : {};
 }

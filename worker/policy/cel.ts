@@ -29,8 +29,7 @@ const VARIABLES = {
   now: TIMESTAMP,
 } as const;
 
-export type CelVariable = keyof typeof VARIABLES;
-export type CelBindings = Record<CelVariable, unknown>;
+export type CelBindings = Record<keyof typeof VARIABLES, unknown>;
 type Expr = ReturnType<typeof parse>["expr"];
 type Program = (bindings: CelBindings) => unknown;
 

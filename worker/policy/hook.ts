@@ -1,10 +1,9 @@
-import type { CallContext } from "../mcp/core/context.ts";
 import type { Decision as CoreDecision, DecideHook } from "../mcp/core/decide.ts";
 import type { CallTarget } from "../mcp/core/resolve.ts";
 import type { CompiledPolicy } from "./compile.ts";
 import { decide, listVerdict } from "./decide.ts";
 import { effectiveRateLimit, type TakeResult } from "./rate-limit.ts";
-import type { Decision, ItemAnnotations, ItemRef, PolicyCaller } from "./types.ts";
+import { callerOf, type Decision, type ItemAnnotations, type ItemRef, type PolicyCaller } from "./types.ts";
 
 /** The core's decision, plus what the audit record and the approval flow need to know of it. */
 export type PolicyDecision = CoreDecision &
@@ -26,11 +25,6 @@ export function refusalMessage(decision: Pick<Decision, "effect" | "layer" | "ru
   return `${decision.effect === "require_approval" ? "Needs approval" : "Refused"} by ${by}: ${decision.reason}`;
 }
 
-export function callerOfContext(context: CallContext, policy: CompiledPolicy): PolicyCaller {
-  const { id, role, email, attributes } = policy.snapshot.user;
-  return { user: { id, role, email, attributes }, client: { name: context.client.name, version: context.client.version } };
-}
-
 /** What a target names for the policy: a completion is about the prompt or resource it completes. */
 export function itemOfTarget(target: CallTarget): ItemRef {
   const kind = target.kind !== "completion" ? target.kind : (target.params.ref as { type?: string } | undefined)?.type === "ref/prompt" ? "prompt" : "resource";
@@ -46,7 +40,7 @@ export function itemOfTarget(target: CallTarget): ItemRef {
 export function policyDecideHook(deps: PolicyHookDeps): DecideHook {
   return async (context, target): Promise<PolicyDecision> => {
     const policy = deps.policy();
-    const caller = callerOfContext(context, policy);
+    const caller = callerOf(policy.snapshot, context.client);
     const item = itemOfTarget(target);
     const decision = target.kind === "completion" ? completionDecision(policy, caller, item) : decide(policy, {
       ...caller,

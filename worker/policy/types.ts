@@ -59,7 +59,6 @@ export interface PolicySnapshot {
 /** The catalog item's MCP annotations, for the danger level's default. */
 export interface ItemAnnotations {
   destructiveHint?: boolean | undefined;
-  readOnlyHint?: boolean | undefined;
 }
 
 export interface PolicyCaller {
@@ -82,6 +81,12 @@ export interface DecideInput extends PolicyCaller, ItemRef {
 }
 
 export type VisibilityInput = PolicyCaller & ItemRef;
+
+/** The caller a snapshot describes, through one client: what list-time questions and the hook evaluate as. */
+export function callerOf(snapshot: PolicySnapshot, client: { name: string; version: string }): PolicyCaller {
+  const { id, role, email, attributes } = snapshot.user;
+  return { user: { id, role, email, attributes }, client: { name: client.name, version: client.version } };
+}
 
 export interface Decision {
   effect: Effect;

@@ -62,36 +62,32 @@ function* cases(base: DecideInput) {
   for (const serverId of SERVERS) for (const [kind, name] of ITEMS) yield { ...base, serverId, kind, name };
 }
 
+/** Every caller and item of 300 configurations generated from `seed`. */
+function* generatedCases(seed: number, withCallDependentRules: boolean) {
+  const random = prng(seed);
+  for (let round = 0; round < 300; round++) {
+    const { config, callers } = generate(random, withCallDependentRules);
+    const compiled = compilePolicy(config);
+    for (const caller of callers) for (const item of cases(caller)) yield { round, compiled, item };
+  }
+}
+
 describe("lists equal calls", () => {
   it("without call-dependent rules: listed exactly when a call is not denied", () => {
-    const random = prng(20261201);
-    for (let round = 0; round < 300; round++) {
-      const { config, callers } = generate(random, false);
-      const compiled = compilePolicy(config);
-      for (const caller of callers) {
-        for (const item of cases(caller)) {
-          const decision = decide(compiled, item);
-          expect(isVisible(compiled, item), `round ${round}: ${JSON.stringify({ item, decision })}`).toBe(decision.effect !== "deny");
-        }
-      }
+    for (const { round, compiled, item } of generatedCases(20261201, false)) {
+      const decision = decide(compiled, item);
+      expect(isVisible(compiled, item), `round ${round}: ${JSON.stringify({ item, decision })}`).toBe(decision.effect !== "deny");
     }
   });
 
   it("with rules over args, ip and time: every callable item is listed, and no listed item is refused by a layer", () => {
-    const random = prng(42);
-    for (let round = 0; round < 300; round++) {
-      const { config, callers } = generate(random, true);
-      const compiled = compilePolicy(config);
-      for (const caller of callers) {
-        for (const item of cases(caller)) {
-          const visible = isVisible(compiled, item);
-          for (const args of ARGS) for (const ip of IPS) for (const now of TIMES) {
-            const decision = decide(compiled, { ...item, args, ip, now });
-            const context = `round ${round}: ${JSON.stringify({ item, args, ip, decision })}`;
-            if (decision.effect !== "deny") expect(visible, context).toBe(true);
-            if (visible) expect(["server", "grant", "user"], context).not.toContain(decision.layer);
-          }
-        }
+    for (const { round, compiled, item } of generatedCases(42, true)) {
+      const visible = isVisible(compiled, item);
+      for (const args of ARGS) for (const ip of IPS) for (const now of TIMES) {
+        const decision = decide(compiled, { ...item, args, ip, now });
+        const context = `round ${round}: ${JSON.stringify({ item, args, ip, decision })}`;
+        if (decision.effect !== "deny") expect(visible, context).toBe(true);
+        if (visible) expect(["server", "grant", "user"], context).not.toContain(decision.layer);
       }
     }
   });

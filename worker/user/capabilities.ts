@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
-import { callerOf, serverIdField } from "../admin/capabilities.ts";
+import { serverIdField } from "../admin/capabilities.ts";
 import { defineAction } from "../admin/action.ts";
 import type { Principal } from "../auth/principal.ts";
 import { userNarrowings } from "../db/schema.ts";
@@ -9,6 +9,7 @@ import { loadCatalogItems } from "../policy/catalog-items.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import { effectiveCapabilities } from "../policy/effective.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
+import { callerOf } from "../policy/types.ts";
 
 const clientName = z.string().max(200).default("").describe("A client's clientInfo.name, for a narrowing of that client only; empty: every client");
 const switches = z.record(z.string().min(1).max(1024), z.boolean());
@@ -32,7 +33,7 @@ export const capabilitySelfServiceActions = [
       return {
         clientName: data.clientName,
         narrowing: snapshot.narrowings[data.clientName] ?? {},
-        servers: effectiveCapabilities(compilePolicy(snapshot), callerOf(snapshot, data.clientName), catalogs),
+        servers: effectiveCapabilities(compilePolicy(snapshot), callerOf(snapshot, { name: data.clientName, version: "" }), catalogs),
       };
     },
   }),
