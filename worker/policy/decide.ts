@@ -6,7 +6,7 @@ import type { Decision, DecideInput, DecisionLayer, VisibilityInput } from "./ty
 /**
  * One call's decision. Order: the capability layers (server, grant, user), AND-ed; then the rules that
  * match the item, first match wins; with no match the danger level (2: approval). Fails closed: a rule
- * whose condition errors, times out or is not a boolean denies, and its error is the reason.
+ * whose condition errors or is not a boolean denies, and its error is the reason.
  */
 export function decide(compiled: CompiledPolicy, input: DecideInput): Decision {
   const dangerLevel = dangerLevelOf(compiled.snapshot, input);
@@ -27,7 +27,8 @@ export function decide(compiled: CompiledPolicy, input: DecideInput): Decision {
   return { effect: "allow", layer: null, reason: null, ...noRule, dangerLevel };
 }
 
-const noRule = { policyId: null, policyVersion: null, ruleId: null };
+/** The rule fields of a decision no rule made. */
+export const noRule = { policyId: null, policyVersion: null, ruleId: null } as const;
 
 function approval(rule: CompiledRule): Pick<Decision, "approvers" | "ttlSeconds"> {
   if (rule.rule.effect !== "require_approval") return {};

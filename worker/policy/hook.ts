@@ -1,7 +1,7 @@
 import type { Decision as CoreDecision, DecideHook } from "../mcp/core/decide.ts";
 import type { CallTarget } from "../mcp/core/resolve.ts";
 import type { CompiledPolicy } from "./compile.ts";
-import { decide, listVerdict } from "./decide.ts";
+import { decide, listVerdict, noRule } from "./decide.ts";
 import { effectiveRateLimit, type TakeResult } from "./rate-limit.ts";
 import { callerOf, type Decision, type ItemAnnotations, type ItemRef, type PolicyCaller } from "./types.ts";
 
@@ -66,8 +66,6 @@ export function policyDecideHook(deps: PolicyHookDeps): DecideHook {
     return { ...decision, effect: "allow" };
   };
 }
-
-const noRule = { policyId: null, policyVersion: null, ruleId: null };
 
 function completionDecision(policy: CompiledPolicy, caller: PolicyCaller, item: ItemRef): Decision {
   const hidden = listVerdict(policy, { ...caller, ...item });
