@@ -27,6 +27,8 @@ export default defineConfig({
                 MCP_LIST_PAGE_SIZE: "10",
                 // A browser client on another origin (the MCP Inspector's UI), for the CORS tests.
                 MCP_ALLOWED_ORIGINS: "http://localhost:6274",
+                // The client metadata documents of the OAuth tests are served on loopback, as under `npm run dev`.
+                OAUTH_ALLOW_LOOPBACK_CLIENTS: "true",
               },
             },
           })),

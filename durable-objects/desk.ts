@@ -8,8 +8,10 @@ import { errorText } from "../worker/db/errors.ts";
 export type UserChange =
   | { kind: "disabled" }
   | { kind: "deleted" }
-  /** The key (and every token minted from it) is gone; sessions opened with another key go on. */
+  /** The key (and every token and grant made with it) is gone; sessions opened with another key go on. */
   | { kind: "key-revoked"; keyId: string }
+  /** An OAuth client's grant was revoked (by the user, the client, or reuse detection). */
+  | { kind: "grant-revoked"; grantId: string }
   | { kind: "role"; role: UserRole };
 
 /**
@@ -20,15 +22,18 @@ export type UserChange =
 export class Desk extends DurableObject<AppEnv> {
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, key_id TEXT, opened_at INTEGER NOT NULL)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, key_id TEXT, grant_id TEXT, opened_at INTEGER NOT NULL)");
   }
 
-  /** Adds a session unless the user already holds `limit`; false means refused. */
-  register(sessionId: string, keyId: string | null, limit: number): boolean {
+  /**
+   * Adds a session unless the user already holds `limit`; false means refused. `keyId` is the API key
+   * behind its credential (also for an OAuth grant made with one), `grantId` the grant of an OAuth client.
+   */
+  register(sessionId: string, credential: { keyId: string | null; grantId: string | null }, limit: number): boolean {
     const sql = this.ctx.storage.sql;
     const { count } = sql.exec<{ count: number }>("SELECT count(*) AS count FROM live_sessions").one();
     if (count >= limit) return false;
-    sql.exec("INSERT OR REPLACE INTO live_sessions VALUES (?, ?, ?)", sessionId, keyId, Date.now());
+    sql.exec("INSERT OR REPLACE INTO live_sessions VALUES (?, ?, ?, ?)", sessionId, credential.keyId, credential.grantId, Date.now());
     return true;
   }
 
@@ -42,12 +47,14 @@ export class Desk extends DurableObject<AppEnv> {
 
   /** Tells every affected session of the change; sessions that ended are forgotten. Returns how many were told. */
   async applyChange(change: UserChange): Promise<number> {
-    const rows = this.ctx.storage.sql
-      .exec<{ session_id: string }>(
-        change.kind === "key-revoked" ? "SELECT session_id FROM live_sessions WHERE key_id = ?" : "SELECT session_id FROM live_sessions",
-        ...(change.kind === "key-revoked" ? [change.keyId] : []),
-      )
-      .toArray();
+    const sql = this.ctx.storage.sql;
+    const rows = (
+      change.kind === "key-revoked"
+        ? sql.exec<{ session_id: string }>("SELECT session_id FROM live_sessions WHERE key_id = ?", change.keyId)
+        : change.kind === "grant-revoked"
+          ? sql.exec<{ session_id: string }>("SELECT session_id FROM live_sessions WHERE grant_id = ?", change.grantId)
+          : sql.exec<{ session_id: string }>("SELECT session_id FROM live_sessions")
+    ).toArray();
     const results = await Promise.allSettled(rows.map(({ session_id }) => this.env.MCP_SESSION.getByName(session_id).applyUserChange(change)));
     results.forEach((result, i) => {
       const sessionId = rows[i]!.session_id;

@@ -11,6 +11,7 @@ import { SessionRuntime } from "../worker/mcp/session/runtime.ts";
 import { SessionStore } from "../worker/mcp/session/store.ts";
 import type { CloseInput, ListenInput, OpenInput, PostInput, SessionAudit, SessionRegistry } from "../worker/mcp/session/types.ts";
 import { identifyCredential } from "../worker/auth/identify.ts";
+import type { UserPrincipal } from "../worker/auth/principal.ts";
 import type { UserChange } from "./desk.ts";
 
 /** Records per Postgres insert when draining the audit outbox. */
@@ -44,7 +45,7 @@ export class McpSession extends DurableObject<AppEnv> {
     const registry: SessionRegistry = {
       register: async (record) =>
         record.principal.userId === null ||
-        env.DESK.getByName(record.principal.userId).register(record.sessionId, record.principal.keyId, config.maxSessionsPerUser),
+        env.DESK.getByName(record.principal.userId).register(record.sessionId, credentialIds(record.principal), config.maxSessionsPerUser),
       unregister: async (record) => {
         if (record.principal.userId !== null) await env.DESK.getByName(record.principal.userId).unregister(record.sessionId);
       },
@@ -92,7 +93,7 @@ export class McpSession extends DurableObject<AppEnv> {
   }
 
   async listen(input: ListenInput): Promise<Response> {
-    const response = await this.#runtime.listen(input);
+    const response = this.#runtime.listen(input);
     if (response.status !== 404) await this.#touch();
     return response;
   }
@@ -178,4 +179,9 @@ export class McpSession extends DurableObject<AppEnv> {
     if (next.length === 0) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(Math.min(...next));
   }
+}
+
+/** What a revocation can name of a session's credential: the API key behind it, and an OAuth client's grant. */
+function credentialIds(principal: UserPrincipal): { keyId: string | null; grantId: string | null } {
+  return principal.via === "oauth" ? { keyId: principal.keyId ?? null, grantId: principal.grantId } : { keyId: principal.keyId, grantId: null };
 }

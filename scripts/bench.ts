@@ -3,6 +3,11 @@
 // the official SDK client directly and through the gateway, at concurrency 1 and 32. It prints a table
 // with ratios against the direct call and writes .bench/results.json. Nothing here asserts a timing.
 //
+// Two floor rows run in a workerd of their own (scripts/bench-floors/floors.js): a Worker that forwards
+// with fetch(), and one that forwards through a Durable Object by RPC, the least any Worker with a DO per
+// session can cost; every row is also compared with the latter. Each row shows the CPU that workerd and
+// the embedded database used per call, read from /proc over the measured calls.
+//
 // Features are measured by rows that differ from "gateway /mcp" in that feature alone: auditing (a
 // second workerd with AUDIT_ENABLED="false"), vault injection with result scrubbing (the fixture
 // registered again with a {{secret:…}} header), and authenticating as a plain user instead of the owner
@@ -23,9 +28,10 @@ import { fileURLToPath } from "node:url";
 import { startFixtureServer } from "../test/support/downstream-servers.ts";
 import { Cleanup } from "./lib/bench-cleanup.ts";
 import { startBenchDatabase } from "./lib/bench-database.ts";
-import { bundleGateway, RUNTIME_PATH, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
+import { CpuMeter } from "./lib/bench-cpu.ts";
+import { bundleGateway, RUNTIME_PATH, startFloors, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
 import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
-import { benchRedactor, type RedactorResult } from "./lib/bench-redactor.ts";
+import { benchLongValue, benchRedactor, type LongValueResult, type RedactorResult } from "./lib/bench-redactor.ts";
 import {
   compareRows,
   CONTRAST_LEGEND,
@@ -35,7 +41,7 @@ import {
   TABLE_LEGEND,
   writeJson,
 } from "./lib/bench-report.ts";
-import { type BenchContext, contrasts, scenarios } from "./lib/bench-scenarios.ts";
+import { type BenchContext, contrasts, FLOOR_DO, scenarios } from "./lib/bench-scenarios.ts";
 import { generateSecrets } from "./lib/dev-vars.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
@@ -59,6 +65,7 @@ const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 5, war
 // The most that the time caps allow all measured and warm-up calls together, for the report's header.
 const CAPPED_SECONDS = scenarios.length * (WARMUP.maxSeconds + PLANS.reduce((sum, plan) => sum + plan.maxSeconds, 0));
 const REDACTOR_SCRUBS = scale(100_000);
+const LONG_VALUE_SCRUBS = 10;
 
 const cleanup = new Cleanup();
 cleanup.exitOnSignals();
@@ -68,6 +75,7 @@ try {
   // First, while nothing else runs: it measures one function, and the load rows would only add noise.
   progress(`redactor alone, in this process: ${REDACTOR_SCRUBS} scrubs`);
   const redactor = benchRedactor(REDACTOR_SCRUBS);
+  const longValue = benchLongValue(LONG_VALUE_SCRUBS);
 
   progress("starting the downstream fixture server");
   const fixture = await startFixtureServer(FIXTURE_NAME);
@@ -85,6 +93,9 @@ try {
   const gatewayOptions = { cleanup, bundle, hyperdriveUrl: database.hyperdriveUrl, secrets };
   const gateway = await startGateway(gatewayOptions);
   const auditOff = await startGateway({ ...gatewayOptions, vars: { AUDIT_ENABLED: "false" } });
+  progress("starting a third workerd with the floor Workers (fetch(), and a Durable Object by RPC)");
+  const floors = await startFloors(cleanup, fixture.url);
+  const meter = new CpuMeter(database.pid);
 
   const admin = async (action: number, data: Record<string, unknown>): Promise<unknown> => {
     const response = await fetch(`${gateway.origin}/admin`, {
@@ -121,6 +132,7 @@ try {
 
   const context: BenchContext = {
     fixture: { name: FIXTURE_NAME, url: fixture.url },
+    floors,
     gateway: {
       origin: gateway.origin,
       auditOffOrigin: auditOff.origin,
@@ -152,7 +164,7 @@ try {
     for (const scenario of scenarios) {
       if (cleanup.interrupted) break;
       progress(`${scenario.name}, concurrency ${plan.concurrency}: ${plan.calls} calls (at most ${plan.maxSeconds} s)`);
-      const result = await runLoad(scenario, context, plan);
+      const result = await runLoad(scenario, context, plan, meter);
       if (result.failure) progress(`  failed: ${result.failure}`);
       else if (result.errors) progress(`  ${result.errors} errors, first: ${result.errorSamples[0]}`);
       results.push(result);
@@ -161,7 +173,7 @@ try {
 
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
   if (!cleanup.interrupted) {
-    report(results, { database: database.description, floor, redactor, logs: { "audit on": gateway.logs, "audit off": auditOff.logs } });
+    report(results, { database: database.description, floor, redactor, longValue, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
   }
 } catch (error) {
   if (!cleanup.interrupted) {
@@ -190,9 +202,9 @@ interface Floor {
 
 function report(
   results: LoadResult[],
-  run: { database: string; floor: Floor; redactor: RedactorResult; logs: Record<string, GatewayLogs> },
+  run: { database: string; floor: Floor; redactor: RedactorResult; longValue: LongValueResult; logs: Record<string, GatewayLogs> },
 ): void {
-  const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline);
+  const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline, FLOOR_DO);
   const featureCosts = contrastRows(results, contrasts);
   console.log("");
   console.log(`Gateway runtime: ${RUNTIME_PATH}`);
@@ -220,6 +232,10 @@ function report(
   console.log(
     `Redactor alone (Node, in process): ${r.secrets} secrets, echo result with a ${r.textLength}-character text, ${r.scrubs} scrubs in ${r.totalMs.toFixed(0)} ms: ${r.microsecondsPerScrub.toFixed(2)} µs per scrub`,
   );
+  const l = run.longValue;
+  console.log(
+    `Redactor, worst case (Node, in process): a ${l.valueLength}-character value over a ${(l.replyLength / 1000).toFixed(0)} KB reply matching it at every position: ${l.msPerScrub.toFixed(1)} ms per scrub (mean of ${l.scrubs})`,
+  );
   console.log("");
   for (const [instance, logs] of Object.entries(run.logs)) console.log(describeLogs(instance, logs));
   for (const row of rows) {
@@ -239,6 +255,7 @@ function report(
     rows,
     featureCosts,
     redactor: run.redactor,
+    redactorLongValue: run.longValue,
     gatewayLogs: run.logs,
   });
   console.log(`\nWrote ${RESULTS_PATH}`);
@@ -260,5 +277,5 @@ function describeLogs(instance: string, logs: GatewayLogs): string {
     .map(([level, n]) => `${level} ${n}`)
     .join(", ");
   const samples = logs.samples.map((s) => `\n  ${s}`).join("");
-  return `Gateway (${instance}) console output during the run: ${counts || "none"}${samples}`;
+  return `workerd (${instance}) console output during the run: ${counts || "none"}${samples}`;
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ensureDevVars } from "./lib/dev-vars.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
 import { hyperdriveLocalUrl } from "./lib/hyperdrive-local.ts";
-import { LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
+import { LOOPBACK_CLIENTS_FLAG, LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -68,7 +68,7 @@ try {
   // A signal during the steps above has already started stopping: wrangler must not start after it.
   if (stopping) await new Promise<never>(() => {}); // shutdown() is under way and exits the process
 
-  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, ...process.argv.slice(2)], {
+  wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, LOOPBACK_CLIENTS_FLAG, ...process.argv.slice(2)], {
     cwd: root,
     stdio: "inherit",
     detached: true,

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { TestProject } from "vitest/node";
 import { type DevSecrets, generateSecrets } from "../scripts/lib/dev-vars.ts";
+import { startClientMetadataServer } from "./support/client-metadata-server.ts";
 import { startEverythingServer, startFixtureServer, stopServer } from "./support/downstream-servers.ts";
 import { hyperdriveLocalUrl } from "../scripts/lib/hyperdrive-local.ts";
 import { createTestDatabase } from "./support/test-database.ts";
@@ -17,6 +18,8 @@ declare module "vitest" {
     vaultKeys: { id: string; key: string }[];
     /** Downstream MCP servers on loopback: the reference server and fixtures written with the SDK. */
     downstream: { everything: string; alpha: string; beta: string; mortal: string };
+    /** Origin of a loopback site publishing OAuth Client ID Metadata Documents. */
+    clientMetadataOrigin: string;
   }
 }
 
@@ -47,7 +50,10 @@ export default async function setup(project: TestProject) {
     beta: servers.beta.url,
     mortal: servers.mortal.url,
   });
+  const metadataServer = await startClientMetadataServer();
+  project.provide("clientMetadataOrigin", metadataServer.origin);
   return async () => {
+    await metadataServer.close();
     for (const server of Object.values(servers)) stopServer(server);
     await relay.stop();
     await database.drop();

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { adminRoute } from "./admin/route.ts";
+import { oauthRoutes } from "./auth/oauth/routes.ts";
 import { tokenRoute } from "./auth/routes.ts";
 import { wellKnownRoutes } from "./auth/well-known.ts";
 import { databaseMiddleware } from "./db/middleware.ts";
@@ -18,6 +19,10 @@ export const app = new Hono<HonoEnv>()
   // Only what a browser MCP client calls: discovery, the token exchange and MCP itself, not /admin or /user.
   .use("/.well-known/*", cors(["GET"]))
   .use("/auth/token", cors(["POST"]))
+  // A browser-based client registers and redeems its code from its own origin; /authorize is navigated to.
+  .use("/token", cors(["POST"]))
+  .use("/register", cors(["POST"]))
+  .use("/revoke", cors(["POST"]))
   .use("/mcp/*", cors(["GET", "POST", "DELETE"]))
   // The gateway-wide IP allow-list, before authentication and any other work; /health and discovery stay open.
   .use("/mcp/*", ipAllowlist)
@@ -27,6 +32,7 @@ export const app = new Hono<HonoEnv>()
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)
   .route("/auth/token", tokenRoute)
+  .route("/", oauthRoutes)
   .route("/admin", adminRoute)
   .route("/user", userRoute)
   .route("/mcp", mcpRoute)

@@ -12,6 +12,8 @@ export type AppEnv = Omit<Env, "HYPERDRIVE"> & {
    * against a plain Postgres, as Neon documents. Never set in production.
    */
   NEON_WS_PROXY?: string;
+  /** The client secret of the owner's OIDC provider (a Worker secret); sign-in through it is offered only when set. */
+  OIDC_CLIENT_SECRET?: string;
   /** Optional Workers Analytics Engine dataset for per-call counters (docs/deployment.md). */
   ANALYTICS?: AnalyticsEngineDataset;
 };

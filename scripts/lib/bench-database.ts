@@ -14,6 +14,8 @@ export interface BenchDatabase {
   description: string;
   /** True for DATABASE_URL: what the run writes there outlives it, so it must be removed again. */
   persistent: boolean;
+  /** The embedded PGlite server's process, whose CPU the report shows; none for DATABASE_URL. */
+  pid?: number;
 }
 
 /** `DATABASE_URL` when set (as `npm run dev` does), otherwise a throwaway PGlite in a child process. */
@@ -43,6 +45,7 @@ export async function startBenchDatabase(cleanup: Cleanup): Promise<BenchDatabas
     hyperdriveUrl: hyperdriveOrigin(url),
     description: `embedded PGlite, in memory (${new URL(url).host})`,
     persistent: false,
+    ...(child.pid === undefined ? {} : { pid: child.pid }),
   };
 }
 

@@ -70,6 +70,8 @@ export async function startGateway(options: {
   hyperdriveUrl: string;
   secrets: DevSecrets;
   vars?: Record<string, string>;
+  /** Opens workerd's DevTools inspector on this port (npm run profile). */
+  inspectorPort?: number;
 }): Promise<RunningGateway> {
   const { workerOptions } = quietly(() =>
     unstable_getMiniflareWorkerOptions(CONFIG_PATH, undefined, { overrides: { enableContainers: false } }),
@@ -81,12 +83,72 @@ export async function startGateway(options: {
   // Miniflare 5 refuses v4 options that carry rules.
   const { modulesRules: _rules, ...bundledOptions } = workerOptions;
 
+  const { miniflare, logs } = await startWorkerd(options.cleanup, options.inspectorPort, {
+    ...bundledOptions,
+    name: WORKER_NAME,
+    scriptPath: options.bundle.scriptPath,
+    modules: true,
+    modulesRoot: options.bundle.modulesRoot,
+    hyperdrives: { ...configured.hyperdrives, HYPERDRIVE: options.hyperdriveUrl },
+    bindings: { ...configured.bindings, ...options.vars, ...options.secrets },
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  });
+  const origin = (await miniflare.unsafeGetDirectURL(WORKER_NAME)).origin;
+  await expectHealthy(origin);
+  return { origin, logs };
+}
+
+export interface RunningFloors {
+  /** The Worker that forwards each request to the fixture with one fetch(). */
+  fetchOrigin: string;
+  /** The Worker that forwards each request through a Durable Object (one per MCP session) by RPC. */
+  durableObjectOrigin: string;
+  logs: GatewayLogs;
+}
+
+const FLOORS_NAME = "peta-bench-floors";
+const FLOORS_SCRIPT = join(ROOT, "scripts/bench-floors/floors.js");
+
+/**
+ * The two floor Workers (scripts/bench-floors/floors.js) in a workerd of their own, on direct sockets
+ * like the gateway's, with the gateway's compatibility date and flags: what any Worker pays to forward.
+ */
+export async function startFloors(cleanup: Cleanup, fixtureUrl: string): Promise<RunningFloors> {
+  const { workerOptions } = quietly(() => unstable_getMiniflareWorkerOptions(CONFIG_PATH, undefined, { overrides: { enableContainers: false } }));
+  const { compatibilityDate, compatibilityFlags } = workerOptions as Pick<MiniflareModule.V4WorkerOptions, "compatibilityDate" | "compatibilityFlags">;
+  const { miniflare, logs } = await startWorkerd(cleanup, undefined, {
+    name: FLOORS_NAME,
+    scriptPath: FLOORS_SCRIPT,
+    modules: true,
+    compatibilityDate,
+    compatibilityFlags,
+    bindings: { FIXTURE_ORIGIN: new URL(fixtureUrl).origin },
+    durableObjects: { FORWARDER: "Forwarder" },
+    unsafeDirectSockets: [
+      { host: "127.0.0.1", port: 0 },
+      { host: "127.0.0.1", port: 0, entrypoint: "ViaDurableObject" },
+    ],
+  });
+  return {
+    fetchOrigin: (await miniflare.unsafeGetDirectURL(FLOORS_NAME)).origin,
+    durableObjectOrigin: (await miniflare.unsafeGetDirectURL(FLOORS_NAME, "ViaDurableObject")).origin,
+    logs,
+  };
+}
+
+/** One Miniflare (one workerd process) running `worker`, stopped by the cleanup; its console goes to `logs`. */
+async function startWorkerd(
+  cleanup: Cleanup,
+  inspectorPort: number | undefined,
+  worker: MiniflareModule.V4WorkerOptions,
+): Promise<{ miniflare: MiniflareModule.Miniflare; logs: GatewayLogs }> {
   const logs: GatewayLogs = { counts: {}, samples: [] };
   const signalsBefore = signalListeners();
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: 0,
+      ...(inspectorPort === undefined ? {} : { inspectorPort }),
       // Workerd's output arrives here instead of on our stdout, where it would interleave with the table.
       handleStructuredLogs: ({ level, message }) => {
         logs.counts[level] = (logs.counts[level] ?? 0) + 1;
@@ -94,18 +156,7 @@ export async function startGateway(options: {
           logs.samples.push(`${level}: ${message.slice(0, 300)}`);
         }
       },
-      workers: [
-        {
-          ...bundledOptions,
-          name: WORKER_NAME,
-          scriptPath: options.bundle.scriptPath,
-          modules: true,
-          modulesRoot: options.bundle.modulesRoot,
-          hyperdrives: { ...configured.hyperdrives, HYPERDRIVE: options.hyperdriveUrl },
-          bindings: { ...configured.bindings, ...options.vars, ...options.secrets },
-          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-        },
-      ],
+      workers: [worker],
     }),
   );
   // Miniflare's exit hook answers Ctrl-C by killing workerd and exiting at once, which would cut short the
@@ -114,11 +165,9 @@ export async function startGateway(options: {
   for (const [signal, listener] of signalListeners()) {
     if (!signalsBefore.some(([s, l]) => s === signal && l === listener)) process.removeListener(signal, listener);
   }
-  options.cleanup.add("workerd (Miniflare)", () => miniflare.dispose());
+  cleanup.add("workerd (Miniflare)", () => miniflare.dispose());
   await miniflare.ready;
-  const origin = (await miniflare.unsafeGetDirectURL(WORKER_NAME)).origin;
-  await expectHealthy(origin);
-  return { origin, logs };
+  return { miniflare, logs };
 }
 
 /** `wrangler deploy --dry-run`: the same bundle a deploy uploads, built without an account or network. */

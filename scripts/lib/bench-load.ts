@@ -1,3 +1,4 @@
+import type { CpuMeter, CpuUsage } from "./bench-cpu.ts";
 import type { BenchContext, Scenario, ScenarioSession } from "./bench-scenarios.ts";
 
 export interface LoadPlan {
@@ -23,14 +24,19 @@ export interface LoadResult {
   durationMs: number;
   callsPerSecond: number;
   latencyMs: { p50: number; p99: number; mean: number; min: number; max: number } | null;
+  /** CPU per successful call over the measured window, when a meter was given. */
+  cpuMsPerCall: CpuUsage | null;
   /** Set when the run could not take place at all (setup or a session failed to open). */
   failure?: string;
 }
 
 const MAX_ERROR_SAMPLES = 5;
 
-/** Opens `concurrency` sessions, warms each, then has them share `calls` calls as fast as each answers. */
-export async function runLoad(scenario: Scenario, context: BenchContext, plan: LoadPlan): Promise<LoadResult> {
+/**
+ * Opens `concurrency` sessions, warms each, then has them share `calls` calls as fast as each answers.
+ * With a `meter`, the CPU of workerd and the database over the measured calls is taken too.
+ */
+export async function runLoad(scenario: Scenario, context: BenchContext, plan: LoadPlan, meter?: CpuMeter): Promise<LoadResult> {
   const result: LoadResult = {
     scenario: scenario.name,
     concurrency: plan.concurrency,
@@ -42,6 +48,7 @@ export async function runLoad(scenario: Scenario, context: BenchContext, plan: L
     durationMs: 0,
     callsPerSecond: 0,
     latencyMs: null,
+    cpuMsPerCall: null,
   };
   const noteError = (error: unknown) => {
     result.errors++;
@@ -74,6 +81,8 @@ export async function runLoad(scenario: Scenario, context: BenchContext, plan: L
     );
 
     const latencies: number[] = [];
+    const origin = scenario.runtime?.(context);
+    const cpuBefore = meter?.sample(origin);
     const started = performance.now();
     const deadline = started + plan.maxSeconds * 1000;
     await Promise.all(
@@ -91,10 +100,15 @@ export async function runLoad(scenario: Scenario, context: BenchContext, plan: L
       }),
     );
     result.durationMs = performance.now() - started;
+    const cpu = cpuBefore && meter ? meter.since(cpuBefore, origin) : null;
     result.capped = result.calls < plan.calls;
     result.ok = latencies.length;
     result.callsPerSecond = (result.ok / result.durationMs) * 1000;
     result.latencyMs = summarize(latencies);
+    if (cpu && result.ok > 0) {
+      const perCall = (ms: number | null) => (ms === null ? null : ms / result.ok);
+      result.cpuMsPerCall = { workerdMs: perCall(cpu.workerdMs), postgresMs: perCall(cpu.postgresMs) };
+    }
   } catch (error) {
     result.failure = errorMessage(error);
   } finally {

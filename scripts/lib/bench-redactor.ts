@@ -1,6 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { Redactor } from "../../worker/vault/redactor.ts";
 
+export interface LongValueResult {
+  valueLength: number;
+  replyLength: number;
+  scrubs: number;
+  msPerScrub: number;
+}
+
 export interface RedactorResult {
   secrets: number;
   /** Length of the result's text, the string the redactor scans. */
@@ -14,7 +21,7 @@ export interface RedactorResult {
 const POOL = 256;
 
 /**
- * The gateway's result scrubbing alone, in this Node process (V8 and its regex engine, as in workerd):
+ * The gateway's result scrubbing alone, in this Node process (V8, as in workerd):
  * a Redactor holding 3 secrets scrubs the echo tool result the gateway rows receive, `scrubs` times,
  * after an unmeasured warm-up. No gateway, network or database noise; no timing is asserted.
  */
@@ -52,4 +59,21 @@ export function benchRedactor(scrubs: number): RedactorResult {
     totalMs,
     microsecondsPerScrub: (totalMs * 1000) / scrubs,
   };
+}
+
+/**
+ * The case that took 17-18 s per reply while scrubbing was a regex: a 12,000-character value of one
+ * repeated character and a 900 KB reply of that character, so a match starts at each of ~888,000
+ * positions and anything that compares or copies the value per match does 12,000 steps at each.
+ */
+export function benchLongValue(scrubs: number): LongValueResult {
+  const value = "a".repeat(12_000);
+  const redactor = new Redactor({ LONG: value });
+  const reply = { content: [{ type: "text", text: `x${"a".repeat(900_000)}` }] };
+  let text = "";
+  const started = performance.now();
+  for (let i = 0; i < scrubs; i++) text = redactor.scrub(reply).content[0]!.text;
+  const totalMs = performance.now() - started;
+  if (text !== "x[REDACTED:LONG]") throw new Error("the redactor did not redact the long value");
+  return { valueLength: value.length, replyLength: reply.content[0]!.text.length, scrubs, msPerScrub: totalMs / scrubs };
 }

@@ -14,15 +14,22 @@ export interface Comparison {
 
 export interface ReportRow extends LoadResult {
   comparison: Comparison | null;
+  /** The floor's calls/s ÷ this row's, same concurrency: how far above the Worker+DO floor it runs. */
+  floorThroughputRatio: number | null;
 }
 
-/** Pairs each row with its scenario's baseline at the same concurrency. */
-export function compareRows(results: LoadResult[], baselineOf: (scenario: string) => string | undefined): ReportRow[] {
+/** Pairs each row with its scenario's baseline, and with `floor`, at the same concurrency. */
+export function compareRows(results: LoadResult[], baselineOf: (scenario: string) => string | undefined, floor: string): ReportRow[] {
+  const at = (scenario: string | undefined, concurrency: number) =>
+    scenario === undefined ? undefined : results.find((r) => r.scenario === scenario && r.concurrency === concurrency && !r.failure);
   return results.map((row) => {
-    const baselineName = baselineOf(row.scenario);
-    const base = baselineName ? results.find((r) => r.scenario === baselineName && r.concurrency === row.concurrency) : undefined;
-    if (!baselineName || !base) return { ...row, comparison: null };
-    return { ...row, comparison: compare(row, base) };
+    const base = at(baselineOf(row.scenario), row.concurrency);
+    const floorRow = at(floor, row.concurrency);
+    return {
+      ...row,
+      comparison: base ? compare(row, base) : null,
+      floorThroughputRatio: floorRow && !row.failure ? compare(row, floorRow).throughputRatio : null,
+    };
   });
 }
 
@@ -68,7 +75,7 @@ function linesByConcurrency<T extends { concurrency: number }>(rows: T[], cells:
 
 /** A fixed-width table: one block per concurrency, ratios against each row's baseline. */
 export function formatTable(rows: ReportRow[]): string {
-  const header = ["scenario", "conc", "calls", "errors", "calls/s", "p50 ms", "p99 ms", "p50 ×", "p99 ×", "thru ÷"];
+  const header = ["scenario", "conc", "calls", "errors", "calls/s", "p50 ms", "p99 ms", "p50 ×", "p99 ×", "thru ÷", "÷ floor", "wd ms", "pg ms"];
   const lines = linesByConcurrency(rows, (row) => {
     const c = row.comparison;
     return [
@@ -82,6 +89,9 @@ export function formatTable(rows: ReportRow[]): string {
       times(c?.p50LatencyRatio),
       times(c?.p99LatencyRatio),
       times(c?.throughputRatio),
+      times(row.floorThroughputRatio),
+      fixed(row.cpuMsPerCall?.workerdMs ?? undefined),
+      fixed(row.cpuMsPerCall?.postgresMs ?? undefined),
     ];
   });
   return renderTable(header, lines);
@@ -107,6 +117,13 @@ function renderTable(header: string[], lines: string[][]): string {
 
 export const TABLE_LEGEND = [
   "p50 × / p99 ×: latency as a multiple of the row's baseline (direct); thru ÷: baseline calls/s divided by this row's.",
+  "÷ floor: the \"floor: Worker → DO (RPC)\" row's calls/s divided by this row's, same concurrency (1.00 is the floor itself).",
+  "floor rows: scripts/bench-floors/floors.js in a workerd of its own, forwarding to the fixture with one fetch(), or by RPC to a",
+  "Durable Object per MCP session that fetches.",
+  "wd ms: CPU (user+system, /proc/<pid>/stat) of the row's workerd process tree per call, over the measured calls; workerd runs a",
+  "Worker and its Durable Objects on one thread, so 1000 ÷ wd ms bounds calls/s. It includes the instance's background work in that",
+  "window, such as alarms delivering earlier rows' audit records. pg ms: the embedded PGlite server's CPU per call (- with",
+  "DATABASE_URL, whose server is not a process of this run).",
   "calls*: the time cap ended the run before all planned calls were made.",
 ].join("\n");
 

@@ -4,6 +4,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 /** What every scenario can reach: the downstream fixture and the gateway with that fixture registered. */
 export interface BenchContext {
   fixture: { name: string; url: string };
+  /** The floor Workers (scripts/bench-floors/floors.js), each forwarding to the fixture. */
+  floors: { fetchOrigin: string; durableObjectOrigin: string };
   gateway: {
     /** The gateway as configured in wrangler.toml (auditing on). */
     origin: string;
@@ -51,14 +53,23 @@ export interface Scenario {
   teardown?(context: BenchContext): Promise<void>;
   /** Opens one session, initialized, ready for `call`. */
   connect(context: BenchContext): Promise<ScenarioSession>;
+  /** The origin of the workerd the row goes through, whose CPU is metered; none for the direct call. */
+  runtime?(context: BenchContext): string;
 }
 
 export const DIRECT = "direct to fixture";
+const FLOOR_FETCH = "floor: Worker fetch()";
+/** What every row is also compared with: the least a Worker with a Durable Object per session costs. */
+export const FLOOR_DO = "floor: Worker → DO (RPC)";
 const GATEWAY_MCP = "gateway /mcp";
 const AUDIT_OFF = "gateway /mcp, audit off";
 const VAULT_SCRUB = "gateway /mcp, vault+scrub";
 const API_KEY = "gateway /mcp, API key";
 const ACCESS_TOKEN = "gateway /mcp, access token";
+
+/** Both floor Workers run in one workerd. */
+const floorsRuntime = (context: BenchContext) => context.floors.fetchOrigin;
+const gatewayRuntime = (context: BenchContext) => context.gateway.origin;
 
 /**
  * The rows of `npm run bench`, in table order, which is also the order they run in at each concurrency.
@@ -71,19 +82,21 @@ export const scenarios: Scenario[] = [
     name: DIRECT,
     connect: (context) => echoSession(context, new URL(context.fixture.url), "echo"),
   },
-  throughGateway("gateway /mcp/<serverId>", (context) =>
+  throughWorkerd(FLOOR_FETCH, floorsRuntime, (context) => echoSession(context, new URL("/mcp", context.floors.fetchOrigin), "echo")),
+  throughWorkerd(FLOOR_DO, floorsRuntime, (context) => echoSession(context, new URL("/mcp", context.floors.durableObjectOrigin), "echo")),
+  throughWorkerd("gateway /mcp/<serverId>", gatewayRuntime, (context) =>
     echoSession(context, new URL(`/mcp/${context.gateway.serverId}`, context.gateway.origin), "echo", context.gateway.ownerKey),
   ),
-  throughGateway(AUDIT_OFF, (context) =>
+  throughWorkerd(AUDIT_OFF, (context) => context.gateway.auditOffOrigin, (context) =>
     aggregatedEchoSession(context, context.gateway.ownerKey, { origin: context.gateway.auditOffOrigin }),
   ),
-  throughGateway(GATEWAY_MCP, (context) => aggregatedEchoSession(context, context.gateway.ownerKey)),
-  throughGateway(VAULT_SCRUB, (context) =>
+  throughWorkerd(GATEWAY_MCP, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.ownerKey)),
+  throughWorkerd(VAULT_SCRUB, gatewayRuntime, (context) =>
     aggregatedEchoSession(context, context.gateway.ownerKey, { serverId: context.gateway.vaultServerId }),
   ),
-  throughGateway(API_KEY, (context) => aggregatedEchoSession(context, context.gateway.userApiKey)),
+  throughWorkerd(API_KEY, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.userApiKey)),
   // One token per session, as each real client exchanges its key for its own; minting is not timed.
-  throughGateway(ACCESS_TOKEN, async (context) => aggregatedEchoSession(context, await mintAccessToken(context))),
+  throughWorkerd(ACCESS_TOKEN, gatewayRuntime, async (context) => aggregatedEchoSession(context, await mintAccessToken(context))),
 ];
 
 /** Two rows that differ in one feature, compared at each concurrency: `row` ÷ `against`. */
@@ -101,9 +114,9 @@ export const contrasts: Contrast[] = [
   { label: "access token ÷ owner key", row: ACCESS_TOKEN, against: GATEWAY_MCP },
 ];
 
-/** A row through the gateway: its ratios are taken against the direct call. */
-function throughGateway(name: string, connect: Scenario["connect"]): Scenario {
-  return { name, baseline: DIRECT, connect };
+/** A row through workerd (the gateway or a floor): its ratios are taken against the direct call. */
+function throughWorkerd(name: string, runtime: (context: BenchContext) => string, connect: Scenario["connect"]): Scenario {
+  return { name, baseline: DIRECT, connect, runtime };
 }
 
 /**

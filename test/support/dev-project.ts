@@ -41,7 +41,7 @@ export interface DevProcess {
  * Starts `node scripts/dev.ts` in `dir` as a user would from a clean shell: no DATABASE_URL, nothing
  * from the test runner's own environment that a user would not have.
  */
-export function startDev(dir: string, port: number, extraEnv: Record<string, string> = {}): DevProcess {
+export function startDev(dir: string, port: number, extraEnv: Record<string, string> = {}, args: string[] = []): DevProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of Object.keys(env)) {
     if (name === "DATABASE_URL" || name === "NODE_ENV" || name.startsWith("VITEST") || name.startsWith("CLOUDFLARE_")) delete env[name];
@@ -50,7 +50,7 @@ export function startDev(dir: string, port: number, extraEnv: Record<string, str
   env.PORT = String(port);
   env.WRANGLER_SEND_METRICS = "false";
   // The absolute script path puts the project directory into the launcher's command line.
-  const child = spawn(process.execPath, [join(dir, "scripts", "dev.ts")], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(dir, "scripts", "dev.ts"), ...args], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));

@@ -74,4 +74,20 @@ describe("the audit trail of an MCP session", () => {
     expect(rows[4]).toMatchObject({ arguments: { text: "after" } });
     expect((await admin<{ ok: boolean }>(7004, { sessionId })).body.data).toMatchObject({ ok: true, checked: 5 });
   });
+
+  it("stores arguments sent as a JSON-looking string exactly, so the chain still verifies", async () => {
+    const looksLikeJson = ['{"a":1}', "123", "null"];
+    const { client, transport } = await connectClient();
+    // The SDK client only sends object arguments; any client can send a string, so this goes to the transport.
+    for (const [i, text] of looksLikeJson.entries()) {
+      await transport.send({ jsonrpc: "2.0", id: `raw-${i}`, method: "tools/call", params: { name: `${serverId}__echo`, arguments: text } });
+    }
+    const sessionId = transport.sessionId!;
+    await client.close();
+
+    const rows = await sessionRows<Row>(sessionId, 1 + looksLikeJson.length);
+    expect(rows.slice(1).map((row) => row.arguments)).toEqual(looksLikeJson);
+    const verified = await admin<{ ok: boolean; mismatchCount: number }>(7004, { sessionId });
+    expect(verified.body.data).toMatchObject({ ok: true, checked: 4, mismatchCount: 0 });
+  });
 });

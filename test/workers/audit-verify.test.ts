@@ -8,11 +8,22 @@ import worker from "../../worker/index.ts";
 import { admin, sql } from "./gateway.ts";
 import { insertChain, uniqueId } from "./audit-support.ts";
 
+interface Mismatch {
+  chainId: string;
+  seq: number;
+  id: string;
+  reason: string;
+}
+
 interface Verified {
   ok: boolean;
   checked: number;
-  firstMismatch?: { chainId: string; seq: number; id: string; reason: string };
+  firstMismatch?: Mismatch;
+  mismatchCount: number;
+  mismatches: Mismatch[];
 }
+
+const intact = (checked: number): Verified => ({ ok: true, checked, mismatchCount: 0, mismatches: [] });
 
 async function verify(data: Record<string, unknown>): Promise<Verified> {
   const reply = await admin<Verified>(7004, data);
@@ -44,7 +55,7 @@ const in2001 = (month: number, day: number) => new Date(Date.UTC(2001, month - 1
 describe("VERIFY_AUDIT", () => {
   it("passes intact chains and counts what it checked", async () => {
     const { chainId } = await chainOf(12);
-    expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 12 });
+    expect(await verify({ sessionId: chainId })).toEqual(intact(12));
   });
 
   it("reports an edited record", async () => {
@@ -54,7 +65,10 @@ describe("VERIFY_AUDIT", () => {
     expect(result.ok).toBe(false);
     expect(result.firstMismatch).toMatchObject({ chainId, seq: 4, id: records[3]!.id });
     expect(result.firstMismatch!.reason).toContain("edited");
-    expect(result.checked).toBe(4);
+    expect(result.mismatches).toEqual([result.firstMismatch]);
+    expect(result.mismatchCount).toBe(1);
+    // The walk goes on past the break, to the chain's end.
+    expect(result.checked).toBe(8);
   });
 
   it("reports an edit to the arguments, whatever the key order jsonb keeps", async () => {
@@ -98,12 +112,12 @@ describe("VERIFY_AUDIT", () => {
     const { chainId, records } = await chainOf(10, (i) => new Date(base + i * 1000).toISOString());
     const range = { sessionId: chainId, since: records[3]!.ts, until: records[7]!.ts };
     // seq 4..7 are in range; seq 3 and 8, their neighbours, are checked too.
-    expect(await verify(range)).toEqual({ ok: true, checked: 6 });
+    expect(await verify(range)).toEqual(intact(6));
     // The record just before the range is what seq 4 links to: deleting it shows up here too.
     await sql("delete from audit_records where chain_id = $1 and seq = 3", [chainId]);
     expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 3, id: records[3]!.id });
     // A range wholly after the damage is still intact.
-    expect(await verify({ sessionId: chainId, since: records[5]!.ts })).toEqual({ ok: true, checked: 6 });
+    expect(await verify({ sessionId: chainId, since: records[5]!.ts })).toEqual(intact(6));
   });
 
   it("catches a record edited to leave the time range, at either end", async () => {
@@ -121,6 +135,43 @@ describe("VERIFY_AUDIT", () => {
     expect((await verify(range)).firstMismatch).toMatchObject({ chainId, seq: 8, id: records[8]!.id, reason: expect.stringContaining("missing") });
   });
 
+  it("reports every break, so one cannot hide another: an edit, a deletion and a forged link in one chain", async () => {
+    const { chainId, records } = await chainOf(12);
+    await sql("update audit_records set latency_ms = 999 where chain_id = $1 and seq = 2", [chainId]);
+    await sql("delete from audit_records where chain_id = $1 and seq in (6, 7)", [chainId]);
+    await sql("update audit_records set prev_hash = repeat('f', 64) where chain_id = $1 and seq = 10", [chainId]);
+    const result = await verify({ sessionId: chainId });
+    expect(result.ok).toBe(false);
+    expect(result.mismatchCount).toBe(3);
+    expect(result.mismatches.map((m) => [m.seq, m.id, m.reason.split(":")[0]])).toEqual([
+      [2, records[1]!.id, "hash does not match the record's contents"],
+      [6, records[7]!.id, "seq 6 to 7 are missing"],
+      [10, records[9]!.id, "prev_hash does not match the hash of seq 9"],
+    ]);
+    expect(result.firstMismatch).toEqual(result.mismatches[0]);
+    expect(result.checked).toBe(9);
+  });
+
+  it("counts every break and lists the first 20", async () => {
+    const { chainId } = await chainOf(30);
+    await sql("update audit_records set latency_ms = 999 where chain_id = $1 and seq > 5", [chainId]);
+    const result = await verify({ sessionId: chainId });
+    expect(result.mismatchCount).toBe(25);
+    expect(result.mismatches.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+  });
+
+  it("reads back arguments sent as a JSON-looking string exactly, so they verify", async () => {
+    const looksLikeJson = ['{"a":1}', "123", "null", "true", '"quoted"', "[1,2]", "plain text"];
+    const chainId = uniqueId("verify");
+    const records = await insertChain(chainId, looksLikeJson.map((text) => ({ name: chainId, arguments: text })));
+    expect(await verify({ sessionId: chainId })).toEqual(intact(records.length));
+    const stored = await sql<{ kind: string; value: string }>("select jsonb_typeof(arguments) as kind, arguments #>> '{}' as value from audit_records where chain_id = $1 order by seq", [chainId]);
+    expect(stored).toEqual(looksLikeJson.map((value) => ({ kind: "string", value })));
+    // And what GET_LOGS returns is what was sent.
+    const logs = await admin<{ entries: { arguments: unknown }[] }>(7002, { name: chainId });
+    expect(logs.body.data!.entries.map((r) => r.arguments).sort()).toEqual([...looksLikeJson].sort());
+  });
+
   it("rejects bad input", async () => {
     for (const data of [{ since: "soon" }, { sessionId: "" }, { extra: true }]) {
       expect((await admin(7004, data)).status, JSON.stringify(data)).toBe(400);
@@ -135,7 +186,7 @@ describe("retention", () => {
     expect(result.deleted).toBeGreaterThanOrEqual(5);
     expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 6 }, { seq: 7 }, { seq: 8 }]);
     expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 5, hash: records[4]!.hash }]);
-    expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
+    expect(await verify({ sessionId: chainId })).toEqual(intact(3));
 
     // A second prune with the same cutoff finds nothing more of this chain and leaves the anchor alone.
     await pruneBefore(in2001(6, 1));
@@ -152,7 +203,7 @@ describe("retention", () => {
     await pruneBefore(in2001(6, 1));
     expect(await sql("select seq from audit_records where chain_id = $1 order by seq", [chainId])).toEqual([{ seq: 2 }, { seq: 3 }, { seq: 4 }]);
     expect(await sql("select seq, hash from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 1, hash: records[0]!.hash }]);
-    expect(await verify({ sessionId: chainId })).toEqual({ ok: true, checked: 3 });
+    expect(await verify({ sessionId: chainId })).toEqual(intact(3));
   });
 
   it("stops pruning at a record that was deleted, so the deletion stays visible", async () => {
@@ -170,7 +221,7 @@ describe("retention", () => {
     await worker.scheduled(createScheduledController({ cron: "17 3 * * *" }), env);
     expect(await sql("select seq from audit_records where chain_id = $1", [chainId])).toEqual([]);
     expect(await sql("select seq from audit_anchors where chain_id = $1", [chainId])).toEqual([{ seq: 3 }]);
-    expect(await verify({ sessionId: recent.chainId })).toEqual({ ok: true, checked: 2 });
+    expect(await verify({ sessionId: recent.chainId })).toEqual(intact(2));
   });
 
   it("reads the retention setting, with 0 meaning keep everything", () => {

@@ -3,6 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { app } from "../../worker/app.ts";
 import type { AppEnv } from "../../worker/env.ts";
+import { insertChain, uniqueId } from "./audit-support.ts";
 
 /** The same Worker, deployed without Hyperdrive: DATABASE_URL reaches Postgres through Neon's driver. */
 function neonEnv(): AppEnv {
@@ -44,6 +45,16 @@ describe("database drivers", () => {
     // The key written in the same transaction through Neon authenticates through Hyperdrive.
     const token = await fetchWith(env, "/auth/token", { method: "POST", headers: { authorization: `Bearer ${data.apiKey}` } });
     expect(token.status).toBe(200);
+  });
+
+  it("reads a jsonb string that looks like JSON back as the string through either driver", async () => {
+    const chainId = uniqueId("drivers");
+    await insertChain(chainId, [{ arguments: '{"a":1}' }, { arguments: "123" }, { arguments: "null" }]);
+    const verify: RequestInit = { method: "POST", headers: { authorization: `Bearer ${env.OWNER_KEY}` }, body: JSON.stringify({ action: 7004, data: { sessionId: chainId } }) };
+    for (const appEnv of [env, neonEnv()]) {
+      const reply = (await (await fetchWith(appEnv, "/admin", verify)).json()) as { data: { ok: boolean; checked: number } };
+      expect(reply.data).toMatchObject({ ok: true, checked: 3 });
+    }
   });
 
   it("reports a missing database as degraded health and a clean 500, never a stack", async () => {

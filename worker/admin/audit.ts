@@ -48,8 +48,8 @@ export const auditActions = [
     code: 7004,
     name: "VERIFY_AUDIT",
     summary:
-      "Checks the hash chains of the audit trail: every record's hash against its contents, every prev_hash link, and seq continuity from each chain's retention anchor. Reports the first break found.",
-    returns: "`{ok, checked, firstMismatch?: {chainId, seq, id, reason}}`",
+      "Checks the hash chains of the audit trail: every record's hash against its contents, every prev_hash link, and seq continuity from each chain's retention anchor. Reports every break: how many, the first 20, and the first on its own.",
+    returns: "`{ok, checked, firstMismatch?: {chainId, seq, id, reason}, mismatchCount, mismatches: [{chainId, seq, id, reason}]}` (mismatches: the first 20)",
     input: z.strictObject({
       since: auditRangeFields.since.optional(),
       until: auditRangeFields.until.optional(),

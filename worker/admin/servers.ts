@@ -2,6 +2,7 @@ import { z } from "zod";
 import { SERVER_TRANSPORTS, type UserInput } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { referencedNames } from "../vault/placeholders.ts";
+import { HEADER_VALUE, HEADER_VALUE_RULE } from "../vault/header-value.ts";
 import { createServer, deleteServer, listServers, updateServer } from "../servers/store.ts";
 import { defineAction } from "./action.ts";
 import { auditableServerInput } from "./server-audit.ts";
@@ -35,7 +36,7 @@ const headers = z
       .string()
       .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "must be a valid HTTP header name")
       .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), "is set by the gateway and cannot be configured"),
-    z.string().max(8192).regex(/^[^\r\n\0]*$/, "must not contain CR, LF or NUL"),
+    z.string().max(8192).regex(HEADER_VALUE, HEADER_VALUE_RULE),
   )
   .describe("Headers sent on every downstream request; values may contain {{secret:NAME}} and {{user:NAME}}");
 const enabled = z.boolean().describe("A disabled server is hidden from every client");

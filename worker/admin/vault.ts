@@ -4,6 +4,7 @@ import { forgetCatalogs } from "../mcp/catalog.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, listRecordNames, putRecord } from "../vault/records.ts";
 import { rotateVault } from "../vault/rotate.ts";
+import { assertHeaderSafeValues, vaultValue } from "../vault/values.ts";
 import { defineAction } from "./action.ts";
 
 const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server the secret belongs to");
@@ -25,11 +26,13 @@ export const vaultActions = [
     input: z.strictObject({
       serverId,
       name,
-      value: z.string().min(1).max(16_384).describe("The secret; never shown again by any API, log or audit record"),
+      value: vaultValue("The secret; never shown again by any API, log or audit record"),
     }),
     async run({ db, vault }, data) {
-      await requireServer(db, data.serverId);
-      await putRecord(db, await vault(), { serverId: data.serverId, userId: null }, data.name, data.value);
+      const server = await requireServer(db, data.serverId);
+      const ring = await vault();
+      await assertHeaderSafeValues(ring, server, "secret", { [data.name]: data.value }, () => "data.value");
+      await putRecord(db, ring, { serverId: data.serverId, userId: null }, data.name, data.value);
       // Another credential may see other tools: every cached view of the server is now suspect.
       await forgetCatalogs(db, data.serverId);
       return { serverId: data.serverId, name: data.name, updated: true };

@@ -1,7 +1,8 @@
 import type { AppEnv } from "../env.ts";
-import { type TokenAudience, verifyAccessToken } from "./access-token.ts";
+import { verifyAccessToken } from "./access-token.ts";
 import { looksLikeApiKey, parseApiKey } from "./api-key.ts";
 import { secretsEqual, sha256Hex } from "./crypto.ts";
+import type { CredentialScope } from "./token-audience.ts";
 
 /** A guessable owner key would be worse than none: a shorter one authenticates nobody (fail closed). */
 export const MIN_OWNER_KEY_LENGTH = 32;
@@ -15,7 +16,9 @@ export const MIN_OWNER_KEY_LENGTH = 32;
 export type PresentedCredential =
   | { via: "owner-key" }
   | { via: "api-key"; keyId: string; secretHash: string }
-  | { via: "access-token"; keyId: string; userId: string };
+  | { via: "access-token"; keyId: string; userId: string }
+  /** A token an OAuth client obtained with the user's consent: it holds while its grant does. */
+  | { via: "oauth"; grantId: string; clientId: string; userId: string };
 
 export type AuthFailure = "missing" | "invalid";
 export type Presented = { ok: true; credential: PresentedCredential } | { ok: false; reason: AuthFailure };
@@ -25,7 +28,7 @@ export function bearerToken(authorization: string | null | undefined): string | 
   return match?.[1] ?? null;
 }
 
-export async function presentCredential(env: AppEnv, where: TokenAudience, authorization: string | null | undefined): Promise<Presented> {
+export async function presentCredential(env: AppEnv, where: CredentialScope, authorization: string | null | undefined): Promise<Presented> {
   const token = bearerToken(authorization);
   if (!token) return { ok: false, reason: "missing" };
   // A missing or short owner key authenticates nobody; it must not break every other credential either.
@@ -36,14 +39,27 @@ export async function presentCredential(env: AppEnv, where: TokenAudience, autho
     return parsed ? { ok: true, credential: { via: "api-key", keyId: parsed.keyId, secretHash: await sha256Hex(parsed.secret) } } : { ok: false, reason: "invalid" };
   }
   const claims = await verifyAccessToken(env.JWT_SIGNING_KEY, where, token);
-  return claims ? { ok: true, credential: { via: "access-token", ...claims } } : { ok: false, reason: "invalid" };
+  if (!claims) return { ok: false, reason: "invalid" };
+  if ("grantId" in claims) return where.delegated ? { ok: true, credential: { via: "oauth", ...claims } } : { ok: false, reason: "invalid" };
+  return { ok: true, credential: { via: "access-token", ...claims } };
 }
 
-/** Whether a credential presented in an open session is the one that opened it (a new token from the same key is). */
-export async function sameCredential(recorded: PresentedCredential, presented: PresentedCredential): Promise<boolean> {
+const encoder = new TextEncoder();
+
+/** Both are SHA-256 hex digests, of one length: compared in constant time as they are, with no hashing again. */
+function hashesEqual(a: string, b: string): boolean {
+  const [x, y] = [encoder.encode(a), encoder.encode(b)];
+  return x.length === y.length && crypto.subtle.timingSafeEqual(x, y);
+}
+
+/** Whether a credential presented in an open session is the one that opened it (a new token from the same key or grant is). */
+export function sameCredential(recorded: PresentedCredential, presented: PresentedCredential): boolean {
   if (recorded.via === "owner-key" || presented.via === "owner-key") return recorded.via === presented.via;
+  if (recorded.via === "oauth" || presented.via === "oauth") {
+    return recorded.via === "oauth" && presented.via === "oauth" && recorded.grantId === presented.grantId && recorded.userId === presented.userId;
+  }
   if (recorded.keyId !== presented.keyId) return false;
-  if (recorded.via === "api-key" && presented.via === "api-key") return secretsEqual(recorded.secretHash, presented.secretHash);
+  if (recorded.via === "api-key" && presented.via === "api-key") return hashesEqual(recorded.secretHash, presented.secretHash);
   if (recorded.via === "access-token" && presented.via === "access-token") return recorded.userId === presented.userId;
   // A session opened with a key may go on with a token minted from that key, and the reverse: both name the key.
   return true;

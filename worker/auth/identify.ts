@@ -9,6 +9,10 @@ import type { PresentedCredential } from "./credential.ts";
  */
 export async function identifyCredential(db: Database, credential: PresentedCredential): Promise<{ userId: string | null; role: string | null }> {
   if (credential.via === "owner-key") return { userId: null, role: "owner" };
+  if (credential.via === "oauth") {
+    const [user] = await db.select({ userId: users.id, role: users.role }).from(users).where(eq(users.id, credential.userId)).limit(1);
+    return user ?? { userId: credential.userId, role: null };
+  }
   const [row] = await db
     .select({ userId: users.id, role: users.role })
     .from(apiKeys)

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
+import { exactJsonb } from "./exact-jsonb.ts";
 
 export const USER_ROLES = ["owner", "admin", "user"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -162,7 +163,7 @@ export const auditRecords = pgTable(
     serverId: text("server_id"),
     method: text("method").notNull(),
     name: text("name"),
-    arguments: jsonb("arguments"),
+    arguments: exactJsonb("arguments"),
     decision: text("decision", { enum: ["allow", "deny"] }).notNull(),
     decisionReason: text("decision_reason"),
     policyId: text("policy_id"),
@@ -313,3 +314,62 @@ export const ipAllowlists = pgTable(
     check("ip_allowlists_mode_check", sql`${table.mode} in ('allow-all', 'allow-list')`),
   ],
 );
+export const OAUTH_CLIENT_KINDS = ["dcr", "cimd"] as const;
+export type OAuthClientKind = (typeof OAUTH_CLIENT_KINDS)[number];
+
+/**
+ * OAuth clients: registered through /register (`dcr`, a random id) or described by a Client ID Metadata
+ * Document (`cimd`, the id is the document's https URL). A CIMD row is a cache of the fetched document,
+ * refreshed once `fetched_at` is older than the cache lifetime.
+ */
+export const oauthClients = pgTable("oauth_clients", {
+  clientId: text("client_id").primaryKey(),
+  kind: text("kind", { enum: OAUTH_CLIENT_KINDS }).notNull(),
+  clientName: text("client_name"),
+  clientUri: text("client_uri"),
+  redirectUris: jsonb("redirect_uris").$type<string[]>().notNull(),
+  fetchedAt: timestamp("fetched_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamps.createdAt,
+}, (table) => [check("oauth_clients_kind_check", sql`${table.kind} in ('dcr', 'cimd')`)]);
+
+/**
+ * A user's consent to one client for one resource, and the refresh-token family it started. Access
+ * tokens carry the grant's id, so revoking it (the user, a reused refresh token, a replayed code) ends
+ * every token of the family on the next request.
+ */
+export const oauthGrants = pgTable("oauth_grants", {
+  id: text("id").primaryKey(),
+  userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  clientId: text("client_id").notNull().references(() => oauthClients.clientId, { onDelete: "cascade" }),
+  // The API key the user signed in with (null through the OIDC provider): rotating or deleting that key
+  // ends the grants made with it, as it ends the tokens minted from it, in case it was the key that leaked.
+  apiKeyId: text("api_key_id").references(() => apiKeys.id, { onDelete: "cascade" }),
+  resource: text("resource").notNull(),
+  scope: text("scope"),
+  createdAt: timestamps.createdAt,
+  lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  revokedReason: text("revoked_reason"),
+}, (table) => [index("oauth_grants_user_idx").on(table.userId)]);
+
+/** Authorization codes, by SHA-256. Single use: `used_at` set means redeemed, and a replay revokes the grant. */
+export const oauthCodes = pgTable("oauth_codes", {
+  codeHash: text("code_hash").primaryKey(),
+  grantId: text("grant_id").notNull().references(() => oauthGrants.id, { onDelete: "cascade" }),
+  redirectUri: text("redirect_uri").notNull(),
+  codeChallenge: text("code_challenge").notNull(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+});
+
+/** Refresh tokens, by SHA-256 only. A token is used once: `used_at` set means it was rotated away. */
+export const oauthRefreshTokens = pgTable("oauth_refresh_tokens", {
+  tokenHash: text("token_hash").primaryKey(),
+  grantId: text("grant_id").notNull().references(() => oauthGrants.id, { onDelete: "cascade" }),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+  usedAt: timestamp("used_at", { withTimezone: true }),
+  createdAt: timestamps.createdAt,
+}, (table) => [index("oauth_refresh_tokens_grant_idx").on(table.grantId)]);
+
+export type OAuthClientRow = typeof oauthClients.$inferSelect;
+export type OAuthGrantRow = typeof oauthGrants.$inferSelect;

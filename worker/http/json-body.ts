@@ -4,17 +4,26 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Reads a JSON body without trusting Content-Length: the stream is counted as it arrives, so a lying
- * or chunked client cannot make us buffer more than the limit.
- */
-/**
- * `maxDepth` refuses deeper nesting before parsing, for bodies whose values are walked recursively
+ * or chunked client cannot make us buffer more than the limit. `maxDepth` refuses deeper nesting before parsing, for bodies whose values are walked recursively
  * later (an MCP message is scrubbed, validated and sent over RPC); the admin API checks depth itself,
  * naming the field.
  */
 export async function readJsonBody(request: Request, { maxBytes = MAX_BODY_BYTES, maxDepth = Number.POSITIVE_INFINITY } = {}): Promise<unknown> {
+  const text = await readBodyText(request, maxBytes);
+  if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
+  if (maxDepth !== Number.POSITIVE_INFINITY && nestingExceeds(text, maxDepth)) throw new AppError("VALIDATION_FAILED", `Request body is nested deeper than ${maxDepth} levels`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError("INVALID_JSON", "Request body is not valid JSON");
+  }
+}
+
+/** A request or response body as text, counted as it streams in; an absent body is the empty string. */
+export async function readBodyText(request: Pick<Request, "headers" | "body">, maxBytes = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
+  if (!request.body) return "";
 
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -30,14 +39,7 @@ export async function readJsonBody(request: Request, { maxBytes = MAX_BODY_BYTES
     chunks.push(value);
   }
 
-  const text = new TextDecoder().decode(concat(chunks, total));
-  if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
-  if (maxDepth !== Number.POSITIVE_INFINITY && nestingExceeds(text, maxDepth)) throw new AppError("VALIDATION_FAILED", `Request body is nested deeper than ${maxDepth} levels`);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new AppError("INVALID_JSON", "Request body is not valid JSON");
-  }
+  return new TextDecoder().decode(concat(chunks, total));
 }
 
 /**
@@ -64,7 +66,7 @@ function nestingExceeds(text: string, limit: number): boolean {
 }
 
 function tooLarge(maxBytes: number): AppError {
-  return new AppError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
+  return new AppError("PAYLOAD_TOO_LARGE", `Body exceeds ${maxBytes} bytes`);
 }
 
 function concat(chunks: Uint8Array[], total: number): Uint8Array {

@@ -36,6 +36,14 @@ export function parseExposedName(name: string): QualifiedName | null {
   return null;
 }
 
+/**
+ * A task id on the aggregated endpoint: the server's id, the separator, and the server's own task id,
+ * unshortened (no LLM reads it), so parseExposedName splits it back exactly.
+ */
+export function exposedTaskId(serverId: string, taskId: string): string {
+  return `${serverId}${SEPARATOR}${taskId}`;
+}
+
 /** Finds the original name among a server's names whose exposed form is `local` (or which is `local`). */
 export function resolveLocalName(serverId: string, local: string, originals: Iterable<string>): string | null {
   const exposed = `${serverId}${SEPARATOR}${local}`;

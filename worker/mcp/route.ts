@@ -3,7 +3,8 @@ import type { McpSession } from "../../durable-objects/mcp-session.ts";
 import { authenticate } from "../auth/authenticate.ts";
 import { type PresentedCredential, presentCredential } from "../auth/credential.ts";
 import { principalSubject } from "../auth/principal.ts";
-import { tokenAudience } from "../auth/token-audience.ts";
+import { mcpCredentialScope } from "../auth/token-audience.ts";
+import { resourceMetadataUrl } from "../auth/well-known.ts";
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/errors.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
@@ -57,8 +58,8 @@ async function handle(c: AppContext, handler: Handler): Promise<Response> {
     return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No MCP endpoint for "${serverId}"`);
   }
   try {
-    const presented = await presentCredential(c.env, tokenAudience(c.env, c.req.url), c.req.header("authorization"));
-    if (!presented.ok) return mcpUnauthorized(presented.reason, tokenAudience(c.env, c.req.url).issuer);
+    const presented = await presentCredential(c.env, mcpCredentialScope(c.env, c.req.url), c.req.header("authorization"));
+    if (!presented.ok) return mcpUnauthorized(presented.reason, resourceMetadataUrl(c.env, c.req.url));
     return await handler(c, serverId ?? null, presented.credential);
   } catch (error) {
     if (isDatabaseUnavailable(error)) return databaseUnavailable();
@@ -115,8 +116,8 @@ async function post(c: AppContext, scope: string | null, credential: PresentedCr
   if (initialize && isRequest(initialize)) {
     if (messages.length > 1) return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, "Invalid Request: initialize must be sent alone");
     // The one read of who the caller is: the session records it, and is told when it changes.
-    const auth = await authenticate(c.env, c.get("db"), tokenAudience(c.env, c.req.url), c.req.header("authorization"));
-    if (!auth.ok) return mcpUnauthorized(auth.reason, tokenAudience(c.env, c.req.url).issuer);
+    const auth = await authenticate(c.env, c.get("db"), mcpCredentialScope(c.env, c.req.url), c.req.header("authorization"));
+    if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
     if (scope && !(await isServerEnabled(c.get("db")(), scope))) {
       return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No enabled server "${scope}"`);
     }

@@ -52,6 +52,16 @@ describe("policyDecideHook", () => {
     expect(await hook(context, completion("summary"))).toMatchObject({ effect: "allow" });
   });
 
+  it("lets a task's follow-ups through while the server stays usable, counting no limit", async () => {
+    const taken: string[] = [];
+    const limiter = { async take(key: string): Promise<TakeResult> { taken.push(key); return { ok: true, remaining: 1 }; } };
+    const task = (serverId: string) => target({ method: "tasks/get", kind: "task", serverId, name: "t-1" });
+    expect(await policyDecideHook({ policy: () => compiled, limiter })(context, task("github"))).toMatchObject({ effect: "allow" });
+    const closed = compilePolicy(snapshot({ servers: { github: server({ publicAccess: false }) } }));
+    expect(await policyDecideHook({ policy: () => closed, limiter })(context, task("github"))).toMatchObject({ effect: "deny", layer: "grant", reason: expect.stringContaining("the grant layer") });
+    expect(taken).toEqual([]);
+  });
+
   it("counts allowed calls against the user's limit and denies over it with rate_limited", async () => {
     const taken: [string, number][] = [];
     let left = 1;

@@ -2,6 +2,7 @@ import type { Decision as CoreDecision, DecideHook } from "../mcp/core/decide.ts
 import type { CallTarget } from "../mcp/core/resolve.ts";
 import type { CompiledPolicy } from "./compile.ts";
 import { decide, listVerdict, noRule } from "./decide.ts";
+import { serverRefusal } from "./layers.ts";
 import { effectiveRateLimit, type TakeResult } from "./rate-limit.ts";
 import { callerOf, type Decision, type ItemAnnotations, type ItemRef, type PolicyCaller } from "./types.ts";
 
@@ -26,7 +27,7 @@ export function refusalMessage(decision: Pick<Decision, "effect" | "layer" | "ru
 }
 
 /** What a target names for the policy: a completion is about the prompt or resource it completes. */
-export function itemOfTarget(target: CallTarget): ItemRef {
+export function itemOfTarget(target: CallTarget & { kind: Exclude<CallTarget["kind"], "task"> }): ItemRef {
   const kind = target.kind !== "completion" ? target.kind : (target.params.ref as { type?: string } | undefined)?.type === "ref/prompt" ? "prompt" : "resource";
   const annotations = (target.item?.annotations ?? undefined) as ItemAnnotations | undefined;
   return { serverId: target.serverId, kind, name: target.name, annotations };
@@ -34,14 +35,21 @@ export function itemOfTarget(target: CallTarget): ItemRef {
 
 /**
  * The policy as the gateway core's `decide` hook. A completion carries no call arguments, so it is
- * allowed exactly when its prompt or resource is listed. An allowed (or approval-bound) call then
- * counts against the user's per-minute limit; over it, the call is denied with reason `rate_limited`.
+ * allowed exactly when its prompt or resource is listed. A task's follow-ups (get, result, cancel)
+ * belong to a call already decided: they need only the server to stay usable, and count against no
+ * limit. An allowed (or approval-bound) call counts against the user's per-minute limit, then the
+ * deciding rule's; over either, it is denied with reason `rate_limited`.
  */
 export function policyDecideHook(deps: PolicyHookDeps): DecideHook {
   return async (context, target): Promise<PolicyDecision> => {
     const policy = deps.policy();
+    if (target.kind === "task") {
+      const refused = serverRefusal(policy.snapshot, context.client.name, target.serverId);
+      const base = { ...noRule, dangerLevel: 0 as const };
+      return refused ? { ...base, ...refused, effect: "deny", reason: refusalMessage({ effect: "deny", ruleId: null, ...refused }) } : { ...base, effect: "allow", layer: null, reason: null };
+    }
     const caller = callerOf(policy.snapshot, context.client);
-    const item = itemOfTarget(target);
+    const item = itemOfTarget({ ...target, kind: target.kind });
     const decision = target.kind === "completion" ? completionDecision(policy, caller, item) : decide(policy, {
       ...caller,
       ...item,

@@ -21,24 +21,38 @@ export function dangerLevelOf(snapshot: PolicySnapshot, item: ItemRef): DangerLe
  * able to reach every enabled item to administer it; rules and danger levels still apply to it.
  */
 export function layerRefusal(snapshot: PolicySnapshot, clientName: string, item: ItemRef): LayerRefusal | null {
+  const whole = serverRefusal(snapshot, clientName, item.serverId);
+  if (whole) return whole;
   const label = `${item.kind} "${item.name}" of server "${item.serverId}"`;
-  const server = snapshot.servers[item.serverId];
-  if (!server) return { layer: "server", reason: `server "${item.serverId}" is not available` };
-  if (!server.enabled) return { layer: "server", reason: `server "${item.serverId}" is disabled by an admin` };
+  const server = snapshot.servers[item.serverId]!;
   if (server.capabilities[item.kind][item.name]?.enabled === false) return { layer: "server", reason: `${label} is disabled by an admin` };
   if (snapshot.user.id === null) return null;
-
-  if (snapshot.user.status !== "active") return { layer: "grant", reason: "your account is disabled" };
-  const grant = server.grant ?? (server.publicAccess ? { enabled: true, tools: {} } : null);
-  if (!grant || !grant.enabled) return { layer: "grant", reason: `you have no grant for server "${item.serverId}"; ask an admin` };
-  if (item.kind === "tool" && grant.tools[item.name] === false) return { layer: "grant", reason: `${label} is not granted to you; ask an admin` };
-
-  for (const client of clientName === "" ? [""] : ["", clientName]) {
-    const narrowed = snapshot.narrowings[client]?.[item.serverId];
-    if (!narrowed) continue;
-    const where = client === "" ? "" : ` for client "${client}"`;
-    if (narrowed.enabled === false) return { layer: "user", reason: `you turned off server "${item.serverId}"${where}` };
-    if (narrowed[NARROWING_KEY[item.kind]]?.[item.name] === false) return { layer: "user", reason: `you turned off ${label}${where}` };
+  if (item.kind === "tool" && server.grant?.tools[item.name] === false) return { layer: "grant", reason: `${label} is not granted to you; ask an admin` };
+  for (const client of clientsOf(clientName)) {
+    if (snapshot.narrowings[client]?.[item.serverId]?.[NARROWING_KEY[item.kind]]?.[item.name] === false) {
+      return { layer: "user", reason: `you turned off ${label}${forClient(client)}` };
+    }
   }
   return null;
 }
+
+/**
+ * The layers for a server as a whole, for what belongs to no single item (a task's follow-ups): the
+ * server enabled, granted (or public) to an active user, and not turned off by them.
+ */
+export function serverRefusal(snapshot: PolicySnapshot, clientName: string, serverId: string): LayerRefusal | null {
+  const server = snapshot.servers[serverId];
+  if (!server) return { layer: "server", reason: `server "${serverId}" is not available` };
+  if (!server.enabled) return { layer: "server", reason: `server "${serverId}" is disabled by an admin` };
+  if (snapshot.user.id === null) return null;
+  if (snapshot.user.status !== "active") return { layer: "grant", reason: "your account is disabled" };
+  const enabled = server.grant ? server.grant.enabled : server.publicAccess;
+  if (!enabled) return { layer: "grant", reason: `you have no grant for server "${serverId}"; ask an admin` };
+  for (const client of clientsOf(clientName)) {
+    if (snapshot.narrowings[client]?.[serverId]?.enabled === false) return { layer: "user", reason: `you turned off server "${serverId}"${forClient(client)}` };
+  }
+  return null;
+}
+
+const clientsOf = (clientName: string) => (clientName === "" ? [""] : ["", clientName]);
+const forClient = (client: string) => (client === "" ? "" : ` for client "${client}"`);

@@ -1,25 +1,19 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { defineAction } from "../admin/action.ts";
-import type { Principal } from "../auth/principal.ts";
 import { servers, vaultRecords } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { forgetCatalogs } from "../mcp/catalog.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, putRecord } from "../vault/records.ts";
 import { capabilitySelfServiceActions } from "./capabilities.ts";
+import { assertHeaderSafeValues, MAX_VALUE_LENGTH, vaultValue } from "../vault/values.ts";
+import { consentActions } from "./consents.ts";
+import { userIdOf } from "./user-id.ts";
 
 const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server to configure");
 
-/** Personal values belong to a user; the owner key has no user to hold them. */
-function userIdOf(principal: Principal): string {
-  if (principal.userId === null) {
-    throw new AppError("FORBIDDEN", "The owner key has no user: call /user with a user's API key or access token");
-  }
-  return principal.userId;
-}
-
-export const selfServiceActions = [
+const serverActions = [
   defineAction({
     code: 2001,
     name: "CONFIGURE_SERVER",
@@ -29,9 +23,9 @@ export const selfServiceActions = [
     input: z.strictObject({
       serverId,
       values: z
-        .record(z.string(), z.string().min(1).max(16_384))
+        .record(z.string(), vaultValue("Your value for NAME"))
         .refine((values) => Object.keys(values).length > 0, "must set at least one value")
-        .describe("NAME → value, for names the server declares in userInputs"),
+        .describe(`NAME → value, for names the server declares in userInputs; each value at most ${MAX_VALUE_LENGTH} characters, and valid in a header if a header of the server refers to it`),
     }),
     async run({ db, principal, vault }, data) {
       const userId = userIdOf(principal);
@@ -43,6 +37,7 @@ export const selfServiceActions = [
         throw new AppError("VALIDATION_FAILED", `Invalid input: data.values: server "${data.serverId}" does not ask for ${unknown.join(", ")}; ${asks}`);
       }
       const ring = await vault();
+      await assertHeaderSafeValues(ring, server, "user", data.values, (name) => `data.values.${name}`);
       await db.transaction(async (tx) => {
         for (const [name, value] of Object.entries(data.values)) await putRecord(tx, ring, { serverId: data.serverId, userId }, name, value);
         // With other values the server may show this user other tools and resources.
@@ -97,8 +92,9 @@ export const selfServiceActions = [
       };
     },
   }),
-  ...capabilitySelfServiceActions,
 ];
+
+export const selfServiceActions = [...serverActions, ...capabilitySelfServiceActions, ...consentActions];
 
 async function configuredNames(db: Parameters<typeof requireServer>[0], serverId: string, userId: string): Promise<Set<string>> {
   const rows = await db

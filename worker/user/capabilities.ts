@@ -2,22 +2,16 @@ import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { serverIdField } from "../admin/capabilities.ts";
 import { defineAction } from "../admin/action.ts";
-import type { Principal } from "../auth/principal.ts";
 import { userNarrowings } from "../db/schema.ts";
-import { AppError } from "../http/errors.ts";
 import { loadCatalogItems } from "../policy/catalog-items.ts";
 import { compilePolicy } from "../policy/compile.ts";
 import { effectiveCapabilities } from "../policy/effective.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { callerOf } from "../policy/types.ts";
+import { userIdOf } from "./user-id.ts";
 
 const clientName = z.string().max(200).default("").describe("A client's clientInfo.name, for a narrowing of that client only; empty: every client");
 const switches = z.record(z.string().min(1).max(1024), z.boolean());
-
-function ownUserId(principal: Principal): string {
-  if (principal.userId === null) throw new AppError("FORBIDDEN", "The owner key has no user: narrowing belongs to a user's own key or token");
-  return principal.userId;
-}
 
 export const capabilitySelfServiceActions = [
   defineAction({
@@ -27,7 +21,7 @@ export const capabilitySelfServiceActions = [
     returns: "`{clientName, narrowing: {<serverId>: {enabled?, tools?, prompts?, resources?}}, servers: [{serverId, tools: [{name, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
     input: z.strictObject({ clientName }),
     async run({ db, principal }, data) {
-      const userId = ownUserId(principal);
+      const userId = userIdOf(principal);
       const snapshot = await loadPolicySnapshot(db, principal, null);
       const catalogs = await loadCatalogItems(db, { userId, serverIds: Object.keys(snapshot.servers).sort() });
       return {
@@ -59,7 +53,7 @@ export const capabilitySelfServiceActions = [
         .describe("serverId → what to turn off; {} clears the narrowing"),
     }),
     async run({ db, principal }, data) {
-      const userId = ownUserId(principal);
+      const userId = userIdOf(principal);
       const where = and(eq(userNarrowings.userId, userId), eq(userNarrowings.clientName, data.clientName));
       if (Object.keys(data.servers).length === 0) {
         await db.delete(userNarrowings).where(where);

@@ -126,6 +126,41 @@ describe("Redactor", () => {
     expect(out.self).toBe(out);
   });
 
+  it("finds hex of the UTF-8 bytes, %XX of every byte and \\uXXXX of every character, in either hex case", () => {
+    const value = "tök/en-42?";
+    const r = new Redactor({ V: value });
+    const hex = [...new TextEncoder().encode(value)].map((byte) => byte.toString(16).padStart(2, "0"));
+    const units = [...Array(value.length).keys()].map((i) => value.charCodeAt(i).toString(16).padStart(4, "0"));
+    const mixed = (text: string) => text.replace(/[a-f]/g, (c, i: number) => (i % 2 === 0 ? c.toUpperCase() : c));
+    const forms = [hex.join(""), hex.map((h) => `%${h}`).join(""), units.map((u) => `\\u${u}`).join("")];
+    for (const form of forms) {
+      for (const text of [form, form.toUpperCase().replaceAll("\\U", "\\u"), mixed(form)]) {
+        expect(r.scrubText(`<${text}>`), text).toBe("<[REDACTED:V]>");
+      }
+    }
+    // Non-ASCII escaped alone, in upper-case hex, inside JSON text.
+    expect(r.scrubText(JSON.stringify(value).replace("ö", "\\u00F6"))).toBe('"[REDACTED:V]"');
+  });
+
+  it("does not fold the case of forms whose letters belong to the secret", () => {
+    const r = new Redactor({ S: "Secret-Value" });
+    expect(r.scrubText("secret-value SECRET-VALUE Secret-Value")).toBe("secret-value SECRET-VALUE [REDACTED:S]");
+  });
+
+  it("redacts a value split across consecutive parts, labelling it where it starts", () => {
+    expect(redactor.scrubParts([`one ${token.slice(0, 5)}`, `${token.slice(5)} two`, "three"])).toEqual(["one [REDACTED:TOKEN]", " two", "three"]);
+    expect(redactor.scrubParts([token.slice(0, 3), "", token.slice(3, 9), `${token.slice(9)}!`])).toEqual(["[REDACTED:TOKEN]", "", "", "!"]);
+    expect(redactor.scrubParts([`${token} and`, ` ${token}`])).toEqual(["[REDACTED:TOKEN] and", " [REDACTED:TOKEN]"]);
+    expect(redactor.scrubParts(["plain", "text"])).toEqual(["plain", "text"]);
+    expect(new Redactor({}).scrubParts(["a", "b"])).toEqual(["a", "b"]);
+  });
+
+  it("finds a long value, and a match that begins inside another's partial match", () => {
+    const long = `${"ab".repeat(6000)}c`;
+    const r = new Redactor({ LONG: long, NESTED: "abababx" });
+    expect(r.scrubText(`x${"ab".repeat(7000)}c ababababx`)).toBe(`x${"ab".repeat(1000)}[REDACTED:LONG] ab[REDACTED:NESTED]`);
+  });
+
   // Speed is measured by `npm run bench`, not asserted here; this checks a large input is handled at all.
   it("finds a secret at the end of a megabyte of text among fifty secrets", () => {
     const secrets: Record<string, string> = {};

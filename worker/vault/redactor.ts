@@ -1,4 +1,5 @@
-import { encodeBase64 } from "./base64.ts";
+import { AhoCorasick } from "./aho-corasick.ts";
+import { variants } from "./redaction-variants.ts";
 
 /**
  * Values shorter than this are not redacted: a 1-3 character secret ("on", "42", "abc") occurs all over
@@ -10,73 +11,122 @@ export const MIN_REDACTED_LENGTH = 4;
 /** Below this, a value found in an object key is more likely a field name than a token (see #scrubKey). */
 const KEY_NEEDLE_LENGTH = 16;
 
-const encoder = new TextEncoder();
+/** One form of one secret, as the automata report it. */
+interface Needle {
+  length: number;
+  name: string;
+}
+
+/** A stretch of text to replace: overlapping matches merge into one, labelled with every secret that shaped it. */
+interface Region {
+  start: number;
+  end: number;
+  names: string[];
+}
 
 /**
- * Replaces injected secret values in text going back to a client with `[REDACTED:NAME]`.
+ * Replaces injected secret values in text going back to a client with `[REDACTED:NAME]`, in each of
+ * the forms `variants` lists. Base64 detection covers the value encoded alone: `Basic
+ * base64(user:pass)` is caught only when the secret is exactly `user:pass`, and a value inside a
+ * larger base64 blob is not, since its encoding then depends on the neighbouring bytes.
  *
- * Each value is looked for as itself, base64 and base64url (padded and not) of its UTF-8 bytes,
- * `encodeURIComponent` (upper- and lower-case hex, and RFC 3986's stricter set), the form encoding
- * (`+` for space; also URLSearchParams' stricter form), and as it reads inside a JSON string (escaped
- * quotes and backslashes, `\/`, and `\uXXXX` for non-ASCII), since tool results often carry JSON text.
- * Base64 detection covers the value encoded alone: `Basic base64(user:pass)` is caught only when the
- * secret is exactly `user:pass`, and a value inside a larger base64 blob is not, since its encoding
- * then depends on the neighbouring bytes.
+ * Built once per downstream connection; each scrub is one pass of each automaton over the text, so its
+ * cost grows with the text, not with the length or number of the secrets.
  */
 export class Redactor {
-  readonly #nameByNeedle = new Map<string, string>();
-  // Zero-width lookahead, longest needle first: finds, at every position, the longest needle that
-  // starts there, so overlapping secrets are all covered, not just the leftmost match.
-  readonly #pattern: RegExp | null;
-  readonly #keyPattern: RegExp | null;
+  readonly #automata: { automaton: AhoCorasick; first: number }[] = [];
+  /** Every automaton's needles, each automaton's from its `first`. */
+  readonly #needles: Needle[] = [];
 
   constructor(secrets: Record<string, string>) {
+    const exact = new Map<string, string>();
+    const hexDigits = new Map<string, string>();
     for (const [name, value] of Object.entries(secrets)) {
       if (value.length < MIN_REDACTED_LENGTH) continue;
-      for (const needle of variants(value)) {
-        // Two secrets with one value: the first name wins; either label hides the value.
-        if (!this.#nameByNeedle.has(needle)) this.#nameByNeedle.set(needle, name);
-      }
+      const forms = variants(value);
+      // Two secrets with one value: the first name wins; either label hides the value.
+      for (const needle of forms.exact) if (!exact.has(needle)) exact.set(needle, name);
+      for (const needle of forms.hexDigits) if (!hexDigits.has(needle)) hexDigits.set(needle, name);
     }
-    const needles = [...this.#nameByNeedle.keys()].sort((a, b) => b.length - a.length);
-    this.#pattern = needles.length === 0 ? null : new RegExp(`(?=(${needles.map(escapeRegExp).join("|")}))`, "g");
-    const keyNeedles = needles.filter((needle) => needle.length >= KEY_NEEDLE_LENGTH);
-    this.#keyPattern = keyNeedles.length === 0 ? null : new RegExp(keyNeedles.map(escapeRegExp).join("|"));
+    for (const [needles, fold] of [[exact, false], [hexDigits, true]] as const) {
+      if (needles.size === 0) continue;
+      this.#automata.push({ automaton: new AhoCorasick([...needles.keys()], fold), first: this.#needles.length });
+      for (const [needle, name] of needles) this.#needles.push({ length: needle.length, name });
+    }
   }
 
   get isEmpty(): boolean {
-    return this.#pattern === null;
+    return this.#automata.length === 0;
   }
 
   scrubText(text: string): string {
-    if (this.#pattern === null) return text;
-    let out = "";
-    let copiedTo = 0; // text before this index is already in `out`
-    let regionStart = -1; // the redacted region being grown, or -1
-    let regionEnd = -1;
-    let names: string[] = [];
-    for (const match of text.matchAll(this.#pattern)) {
-      const needle = match[1] as string;
-      const start = match.index;
-      const end = start + needle.length;
-      if (start < regionEnd) {
-        // Overlaps the current region: extend it; a needle wholly inside adds no label.
-        if (end > regionEnd) {
-          regionEnd = end;
-          addName(names, this.#nameByNeedle.get(needle) as string);
+    return this.isEmpty ? text : (this.scrubParts([text])[0] as string);
+  }
+
+  /**
+   * Scrubs strings a client reads as one text (the text items of one content array), so a secret split
+   * across two of them is found too. Each region's label goes in the part where it starts; the rest of
+   * the region is cut from the parts it runs into. The result has one string per part.
+   */
+  scrubParts(parts: readonly string[]): string[] {
+    if (this.isEmpty) return [...parts];
+    const joined = parts.join("");
+    const regions = this.#regions(joined);
+    const out: string[] = [];
+    let offset = 0;
+    let r = 0;
+    for (const part of parts) {
+      const end = offset + part.length;
+      let piece = "";
+      for (let pos = offset; pos < end; ) {
+        while (r < regions.length && regions[r]!.end <= pos) r++;
+        const region = regions[r];
+        if (region === undefined || region.start >= end) {
+          piece += joined.slice(pos, end);
+          break;
         }
-        continue;
+        if (region.start > pos) piece += joined.slice(pos, region.start);
+        if (region.start >= pos) piece += label(region.names);
+        pos = Math.min(region.end, end);
       }
-      if (regionStart >= 0) {
-        out += text.slice(copiedTo, regionStart) + label(names);
-        copiedTo = regionEnd;
-      }
-      regionStart = start;
-      regionEnd = end;
-      names = [this.#nameByNeedle.get(needle) as string];
+      out.push(piece);
+      offset = end;
     }
-    if (regionStart < 0) return text;
-    return out + text.slice(copiedTo, regionStart) + label(names) + text.slice(regionEnd);
+    return out;
+  }
+
+  /**
+   * The regions to replace: at each position the longest needle starting there (at least `minLength`
+   * long), overlapping ones merged in order of start, a needle wholly inside another adding no label.
+   * Kept per position, not per match, so a text that matches at every position costs one more pass.
+   */
+  #regions(text: string, minLength = 0): Region[] {
+    // 1 + the index of the longest needle starting at each position; allocated once something matches.
+    let longest: Int32Array | null = null;
+    for (const { automaton, first } of this.#automata) {
+      automaton.forEachMatch(text, (start, index) => {
+        const needle = first + index;
+        if (this.#needles[needle]!.length < minLength) return;
+        longest ??= new Int32Array(text.length);
+        const current = longest[start]!;
+        if (current === 0 || this.#needles[needle]!.length > this.#needles[current - 1]!.length) longest[start] = needle + 1;
+      });
+    }
+    if (longest === null) return [];
+    const regions: Region[] = [];
+    for (let start = 0; start < text.length; start++) {
+      const index = longest[start]!;
+      if (index === 0) continue;
+      const needle = this.#needles[index - 1]!;
+      const end = start + needle.length;
+      const last = regions.at(-1);
+      if (last === undefined || start >= last.end) regions.push({ start, end, names: [needle.name] });
+      else if (end > last.end) {
+        last.end = end;
+        if (!last.names.includes(needle.name)) last.names.push(needle.name);
+      }
+    }
+    return regions;
   }
 
   /**
@@ -84,7 +134,7 @@ export class Redactor {
    * Arrays and plain objects are rebuilt; anything else that is not a string is returned as is.
    */
   scrub<T>(value: T): T {
-    if (this.#pattern === null) return value;
+    if (this.isEmpty) return value;
     return this.#walk(value, new Map()) as T;
   }
 
@@ -95,7 +145,7 @@ export class Redactor {
    * the copy gets a counter rather than overwrite it.
    */
   #scrubKey(key: string, copy: Record<string, unknown>): string {
-    if (this.#keyPattern === null || !this.#keyPattern.test(key)) return key;
+    if (this.#regions(key, KEY_NEEDLE_LENGTH).length === 0) return key;
     const scrubbed = this.scrubText(key);
     let unique = scrubbed;
     for (let n = 2; Object.hasOwn(copy, unique); n++) unique = `${scrubbed}#${n}`;
@@ -125,37 +175,6 @@ export class Redactor {
   }
 }
 
-function variants(value: string): Set<string> {
-  const base64 = encodeBase64(encoder.encode(value));
-  const base64Url = base64.replaceAll("+", "-").replaceAll("/", "_");
-  const uri = encodeURIComponent(value);
-  const json = JSON.stringify(value).slice(1, -1);
-  const found = new Set([
-    value,
-    base64,
-    base64.replace(/=+$/, ""),
-    base64Url,
-    base64Url.replace(/=+$/, ""),
-    uri,
-    uri.replace(/%[0-9A-F]{2}/g, (escape) => escape.toLowerCase()),
-    uri.replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
-    uri.replaceAll("%20", "+"),
-    new URLSearchParams([["", value]]).toString().slice(1),
-    json,
-    json.replaceAll("/", "\\/"),
-    json.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
-  ]);
-  return found;
-}
-
-function addName(names: string[], name: string): void {
-  if (!names.includes(name)) names.push(name);
-}
-
 function label(names: string[]): string {
   return `[REDACTED:${names.join(",")}]`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,4 +1,4 @@
-import type { Progress, ProgressToken, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { ListTasksResultSchema, type Progress, type ProgressToken, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import packageJson from "../../../package.json" with { type: "json" };
 import { logEvent } from "../../observability/log.ts";
 import { listPrompts, listResources, listResourceTemplates, listTools, paginate } from "../aggregate.ts";
@@ -10,7 +10,7 @@ import { NeedsConfiguration, type ServerDirectory } from "../session/server-dire
 import type { CallContext } from "./context.ts";
 import type { DecideHook, Decision } from "./decide.ts";
 import { BrokenConnection, forwardCall } from "./forward.ts";
-import { presentResult } from "./present.ts";
+import { presentResult, presentTask } from "./present.ts";
 import { type CallTarget, resolveTarget, type Subject } from "./resolve.ts";
 
 const LISTS = {
@@ -75,6 +75,8 @@ export class GatewayCore {
         resources: { subscribe: true, listChanged: true },
         logging: {},
         completions: {},
+        // Task ids are routed back to their server by their prefix (see presentTask).
+        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
       },
       serverInfo: { name: "peta-core", title: "Peta Core", version: packageJson.version },
       instructions: "Tools and prompts are named <serverId>__<name>; resources are peta://<serverId>/<uri>.",
@@ -86,6 +88,26 @@ export class GatewayCore {
     const items = list({ scope: context.scope }, await this.#deps.directory.entries());
     const { page, nextCursor } = paginate(items, params.cursor, this.#deps.config.listPageSize);
     return nextCursor ? { [key]: page, nextCursor } : { [key]: page };
+  }
+
+  /**
+   * tasks/list: the one server's list on `/mcp/<serverId>`; on `/mcp`, the first page of every server
+   * that lists tasks, merged, with ids that name their server.
+   */
+  async listTasks(context: CallContext, params: Record<string, unknown>, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const { directory, pool, config } = this.#deps;
+    const serverIds = context.scope
+      ? [context.scope]
+      : (await directory.entries()).filter((entry) => (entry.catalog.capabilities.tasks as { list?: unknown } | undefined)?.list).map((entry) => entry.serverId);
+    const lists = await Promise.all(
+      serverIds.map(async (serverId) => {
+        const { client, redactor } = await pool.connection(await directory.target(await directory.server(serverId)));
+        const result = await client.request({ method: "tasks/list", params: context.scope ? params : {} }, ListTasksResultSchema, { signal, timeout: config.callTimeoutMs });
+        return { serverId, result: redactor.scrub(result) as Record<string, unknown> };
+      }),
+    );
+    if (context.scope) return lists[0]!.result;
+    return { tasks: lists.flatMap(({ serverId, result }) => (result.tasks as Record<string, unknown>[]).map((task) => presentTask(serverId, task))) };
   }
 
   /** resolve → decide → forward → present, for one routed request. */

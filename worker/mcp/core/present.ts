@@ -1,4 +1,4 @@
-import { exposedUri } from "../names.ts";
+import { exposedTaskId, exposedUri } from "../names.ts";
 import type { CallTarget } from "./resolve.ts";
 
 type Item = Record<string, unknown>;
@@ -16,7 +16,10 @@ export function presentUri(scope: string | null, serverId: string, uri: string):
 export function presentResult(scope: string | null, target: CallTarget, result: Item): Item {
   if (scope) return result;
   const content = (block: unknown) => presentContent(target.serverId, block);
-  if (target.kind === "tool" && Array.isArray(result.content)) return { ...result, content: result.content.map(content) };
+  // Task ids name their server the way tool names do, so a later tasks/get finds its way back.
+  if (isTask(result.task)) return { ...result, task: presentTask(target.serverId, result.task) };
+  if (target.kind === "task" && typeof result.taskId === "string") return presentTask(target.serverId, result);
+  if ((target.kind === "tool" || target.method === "tasks/result") && Array.isArray(result.content)) return { ...result, content: result.content.map(content) };
   if (target.kind === "prompt" && Array.isArray(result.messages)) {
     return { ...result, messages: (result.messages as Item[]).map((message) => ({ ...message, content: content(message.content) })) };
   }
@@ -24,6 +27,15 @@ export function presentResult(scope: string | null, target: CallTarget, result: 
     return { ...result, contents: (result.contents as Item[]).map((c) => (typeof c.uri === "string" ? { ...c, uri: exposedUri(target.serverId, c.uri) } : c)) };
   }
   return result;
+}
+
+function isTask(value: unknown): value is Item & { taskId: string } {
+  return typeof value === "object" && value !== null && typeof (value as Item).taskId === "string";
+}
+
+/** A task as the aggregated endpoint shows it: its id prefixed with its server's, like a tool name. */
+export function presentTask(serverId: string, task: Item): Item {
+  return { ...task, taskId: exposedTaskId(serverId, String(task.taskId)) };
 }
 
 function presentContent(serverId: string, content: unknown): unknown {

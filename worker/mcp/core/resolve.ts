@@ -11,16 +11,19 @@ export const ROUTED_METHODS: ReadonlySet<string> = new Set([
   "resources/subscribe",
   "resources/unsubscribe",
   "completion/complete",
+  "tasks/get",
+  "tasks/result",
+  "tasks/cancel",
 ]);
 
-export type TargetKind = "tool" | "prompt" | "resource" | "completion";
+export type TargetKind = "tool" | "prompt" | "resource" | "completion" | "task";
 
 /** What one routed request targets, worked out once: every later step reads it, none parses again. */
 export interface CallTarget {
   method: string;
   kind: TargetKind;
   serverId: string;
-  /** The original tool or prompt name, or the server's own resource URI. */
+  /** The original tool or prompt name, the server's own resource URI, or its own task id. */
   name: string;
   arguments: unknown;
   /** The params as the server receives them: original names, and no progress token of the client's. */
@@ -80,6 +83,16 @@ export async function resolveTarget(request: JsonRpcRequest, scope: string | nul
         return { ...base, kind: "completion", serverId: found.serverId, name: found.uri, item: null, params: { ...base.params, ref: { ...ref, uri: found.uri } } };
       }
       throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"ref" must be a ref/prompt with a name or a ref/resource with a uri`);
+    }
+    case "tasks/get":
+    case "tasks/result":
+    case "tasks/cancel": {
+      if (typeof params.taskId !== "string") throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"taskId" must be a string`);
+      const found = scope ? { serverId: scope, local: params.taskId } : parseExposedName(params.taskId);
+      if (!found) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Unknown task "${params.taskId}": task ids on this endpoint are <serverId>__<taskId>`);
+      subject.serverId = found.serverId;
+      subject.name = found.local;
+      return { ...base, kind: "task", serverId: found.serverId, name: found.local, item: null, params: { ...base.params, taskId: found.local } };
     }
     default:
       throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method}`);

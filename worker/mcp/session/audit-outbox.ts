@@ -10,6 +10,8 @@ export class AuditOutbox {
   readonly #transaction: (work: () => void) => void;
   // Sealing hashes asynchronously; queueing keeps two records from taking the same chain position.
   #queue: Promise<void> = Promise.resolve();
+  // The chain heads as last committed by this instance (the queue makes it the only writer): read once.
+  readonly #heads = new Map<string, { seq: number; hash: string }>();
 
   /** `transaction` is the object's `transactionSync`: the record and what `then` writes commit together or not at all. */
   constructor(sql: SqlStorage, transaction: (work: () => void) => void) {
@@ -29,13 +31,15 @@ export class AuditOutbox {
     const next = this.#queue.then(async () => {
       // Awaited in the queue, so a record whose fields take a moment keeps its place in the chain.
       const complete = await fields;
-      const head = this.#sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_head WHERE chain_id = ?", chainId).toArray()[0];
+      const head = this.#heads.get(chainId) ?? this.#sql.exec<{ seq: number; hash: string }>("SELECT seq, hash FROM audit_head WHERE chain_id = ?", chainId).toArray()[0];
       const record = await sealAuditRecord(complete, { chainId, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? null });
       this.#transaction(() => {
         this.#sql.exec("INSERT INTO audit_outbox (seq, record) VALUES (?, ?)", record.seq, JSON.stringify(record));
         this.#sql.exec("INSERT OR REPLACE INTO audit_head (chain_id, seq, hash) VALUES (?, ?, ?)", chainId, record.seq, record.hash);
         then();
       });
+      // Only after the commit: a transaction that threw leaves the stored head, and the memo, as they were.
+      this.#heads.set(chainId, { seq: record.seq, hash: record.hash });
     });
     this.#queue = next.catch(() => {});
     return next;

@@ -2,10 +2,11 @@ import { auditArguments } from "../../audit/arguments.ts";
 import type { AuditFields } from "../../audit/record.ts";
 import type { Redactor } from "../../vault/redactor.ts";
 import type { Decision } from "../core/decide.ts";
-import type { Subject } from "../core/resolve.ts";
-import { JSONRPC_ERRORS, type JsonRpcResponse } from "../protocol.ts";
+import { type PresentedCredential, sameCredential } from "../../auth/credential.ts";
+import { type Subject, subjectOf } from "../core/resolve.ts";
+import { errorResponse, JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse } from "../protocol.ts";
 import type { SessionRecord } from "./store.ts";
-import type { Caller } from "./types.ts";
+import type { Caller, RequestFrom } from "./types.ts";
 
 /** Who a record names: a session's caller, or whoever presented someone else's session id. */
 export interface AuditedParty {
@@ -69,4 +70,25 @@ export function callAuditFields(record: SessionRecord, outcome: CallOutcome): Au
     latencyMs: Date.now() - outcome.started,
     responseBytes: outcome.responseBytes,
   };
+}
+
+/**
+ * The record of a request refused because its sender is not the session's client. Who holds the id is
+ * worth a lookup (`identify`), on a path only a stolen session id leads to; it is worked out after the
+ * 404 has gone, in the record's place in the chain.
+ */
+export async function denialOutcome(
+  record: SessionRecord,
+  from: RequestFrom,
+  attempted: Pick<JsonRpcRequest, "method" | "params">[],
+  identify: (credential: PresentedCredential) => Promise<{ userId: string | null; role: string | null }>,
+): Promise<CallOutcome> {
+  const first = attempted[0]!;
+  const started = Date.now();
+  const subject = { serverId: null, name: subjectOf(first).name, arguments: attempted.length > 1 ? { batch: attempted.length } : undefined };
+  const response = errorResponse(null, JSONRPC_ERRORS.SESSION_NOT_FOUND, "Session not found");
+  const same = sameCredential(record.credential, from.credential);
+  const who = same ? partyOf({ ...record, ip: from.ip }) : { ...(await identify(from.credential)), ip: from.ip };
+  const denial = same ? "the session belongs to another endpoint" : "the session belongs to another identity";
+  return { method: first.method, who, subject, decision: null, started, response, responseBytes: 0, redactor: undefined, denial };
 }

@@ -1,19 +1,15 @@
-import type { ClientCapabilities, Implementation, Notification } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { UserChange } from "../../../durable-objects/desk.ts";
 import { sameCredential } from "../../auth/credential.ts";
-import { errorText, isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../../db/errors.ts";
+import { errorText } from "../../db/errors.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
-import { VaultError } from "../../vault/errors.ts";
-import type { CatalogList } from "../catalog.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { allowEverything, type DecideHook } from "../core/decide.ts";
-import { GatewayCore, isListMethod } from "../core/gateway.ts";
-import { presentUri } from "../core/present.ts";
+import { isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
-import { DownstreamPool, type EventSource } from "../downstream.ts";
 import {
   BATCH_PROTOCOL_VERSION,
   errorResponse,
@@ -28,22 +24,18 @@ import {
   type RequestId,
   RpcFailure,
 } from "../protocol.ts";
-import { type CallOutcome, callAuditFields, partyOf } from "./call-audit.ts";
+import { type Bound, bindSession } from "./bound.ts";
+import { type CallOutcome, callAuditFields, denialOutcome, partyOf } from "./call-audit.ts";
+import { failureResponse } from "./failures.ts";
 import { Calls, type InFlight } from "./calls.ts";
 import { Exchange, jsonAnswer } from "./exchange.ts";
 import { sessionNotFound, transportError } from "./responses.ts";
-import { ServerDirectory } from "./server-directory.ts";
-import { type SessionRecord, SessionStore, STANDALONE_STREAM } from "./store.ts";
+import type { SessionRecord, SessionStore } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
 
-const LOGGING_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
+const PRUNE_EVERY_MS = 1000;
 
-/** What a session's record binds together: its downstream connections, its servers, and the call pipeline over them. */
-interface Bound {
-  pool: DownstreamPool;
-  directory: ServerDirectory;
-  core: GatewayCore;
-}
+const LOGGING_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
 /** A request's answer, serialised once: the audit record measures the text that is sent. */
 interface Answer {
@@ -68,6 +60,9 @@ export class SessionRuntime {
   readonly #registry: SessionRegistry;
   #record: SessionRecord | null;
   #bound: Bound | null = null;
+  #prunedAt = 0;
+  /** Requests each live POST stream still owes; the stream ends at zero. SQLite has them too, for replay. */
+  readonly #owed = new Map<string, number>();
 
   constructor(
     env: AppEnv,
@@ -120,7 +115,7 @@ export class SessionRuntime {
       }
       response = { jsonrpc: "2.0", id: input.initialize.id, result: await this.#services().core.initializeResult(this.#context(input.caller), record.protocolVersion) };
     } catch (error) {
-      const failure = this.#failure(input.initialize.id, error);
+      const failure = failureResponse(input.initialize.id, error, record.sessionId);
       const text = JSON.stringify(failure);
       await this.#recordCall({ ...outcome, response: failure, responseBytes: text.length });
       await this.teardown("initialize failed");
@@ -134,13 +129,13 @@ export class SessionRuntime {
   }
 
   async receive(input: PostInput): Promise<Response> {
-    const caller = await this.#authorize(input);
+    const caller = this.#authorize(input);
     const record = this.#record;
     if (!caller || !record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
       return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Batches are not supported in protocol version ${record.protocolVersion}`);
     }
-    this.#store.prune(this.#config.eventRetentionCount, this.#config.eventRetentionMs, Date.now());
+    this.#pruneEvents();
 
     const requests: JsonRpcRequest[] = [];
     for (const message of input.messages) {
@@ -165,6 +160,7 @@ export class SessionRuntime {
 
     const { streamId, response } = this.#exchange.openStream(record.sessionId, record.protocolVersion);
     this.#store.addPending(streamId, requests, caller, Date.now());
+    this.#owed.set(streamId, requests.length);
     for (const request of requests) {
       // Left in flight, the request is answered and audited as interrupted when the object next starts.
       void this.#answer(request, streamId, caller, (answer) => this.#deliver(streamId, request.id, answer)).catch((error: unknown) =>
@@ -174,15 +170,23 @@ export class SessionRuntime {
     return response;
   }
 
+  /** Retention is by count and age, so once a second is as good as on every POST, at a fraction of the writes. */
+  #pruneEvents(): void {
+    const now = Date.now();
+    if (now - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = now;
+    this.#store.prune(this.#config.eventRetentionCount, this.#config.eventRetentionMs, now);
+  }
+
   /** GET: the standalone stream, or the replay of a dropped stream from `Last-Event-ID` onwards. */
-  async listen(input: ListenInput): Promise<Response> {
+  listen(input: ListenInput): Response {
     const record = this.#record;
-    if (!(await this.#authorize(input)) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
+    if (!this.#authorize(input) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
     return this.#exchange.listen(record.sessionId, input.lastEventId, (streamId) => this.#store.pendingOn(streamId).length > 0);
   }
 
   async close(input: CloseInput): Promise<Response> {
-    if (!(await this.#authorize(input))) return this.#refuse(input, [{ method: "http/DELETE" }]);
+    if (!this.#authorize(input)) return this.#refuse(input, [{ method: "http/DELETE" }]);
     await this.teardown("closed by client");
     return new Response(null, { status: 200 });
   }
@@ -196,6 +200,7 @@ export class SessionRuntime {
     }
     this.#calls.abortAll(reason);
     this.#exchange.closeAll();
+    this.#owed.clear();
     await this.#bound?.pool.closeAll();
     await this.#bound?.directory.close();
     this.#bound = null;
@@ -215,14 +220,15 @@ export class SessionRuntime {
       this.#store.save(record);
       return true;
     }
-    await this.teardown(change.kind === "key-revoked" ? "the key was revoked" : `the user was ${change.kind}`);
+    const reason = { disabled: "the user was disabled", deleted: "the user was deleted", "key-revoked": "the key was revoked", "grant-revoked": "the client's grant was revoked" }[change.kind];
+    await this.teardown(reason);
     return true;
   }
 
   /** Who sent a request, if it is the session's own client: the same key (or a token minted from it), on the same endpoint. */
-  async #authorize(input: { from: RequestFrom; scope: string | null }): Promise<Caller | null> {
+  #authorize(input: { from: RequestFrom; scope: string | null }): Caller | null {
     const record = this.#record;
-    if (!record || record.scope !== input.scope || !(await sameCredential(record.credential, input.from.credential))) return null;
+    if (!record || record.scope !== input.scope || !sameCredential(record.credential, input.from.credential)) return null;
     return { subject: record.subject, principal: record.principal, ip: input.from.ip };
   }
 
@@ -236,17 +242,7 @@ export class SessionRuntime {
     const record = this.#record;
     const first = attempted[0];
     if (record && first) {
-      const started = Date.now();
-      const { name } = subjectOf(first);
-      const subject = { serverId: null, name, arguments: attempted.length > 1 ? { batch: attempted.length } : undefined };
-      const response = errorResponse(null, JSONRPC_ERRORS.SESSION_NOT_FOUND, "Session not found");
-      const outcome = (async (): Promise<CallOutcome> => {
-        const same = await sameCredential(record.credential, input.from.credential);
-        // Who holds the id: worth a lookup here, on a path only a stolen session id leads to.
-        const who = same ? partyOf({ ...record, ip: input.from.ip }) : { ...(await this.#registry.identify(input.from.credential)), ip: input.from.ip };
-        const denial = same ? "the session belongs to another endpoint" : "the session belongs to another identity";
-        return { method: first.method, who, subject, decision: null, started, response, responseBytes: 0, redactor: undefined, denial };
-      })();
+      const outcome = denialOutcome(record, input.from, attempted, (credential) => this.#registry.identify(credential));
       void this.#recordCall(outcome).catch((error: unknown) => logEvent("audit.record_failed", { sessionId: record.sessionId, error: errorText(error) }, "error"));
     }
     return sessionNotFound();
@@ -255,26 +251,13 @@ export class SessionRuntime {
   // ---- answering requests ----------------------------------------------------------------------------
 
   #services(): Bound {
-    this.#bound ??= this.#bind(this.#record!);
-    return this.#bound;
-  }
-
-  #bind(record: SessionRecord): Bound {
-    const pool = new DownstreamPool({
-      connectTimeoutMs: this.#config.connectTimeoutMs,
-      capabilities: downstreamCapabilities(record.clientCapabilities),
-      events: {
-        onNotification: (source, notification) => void this.#onDownstreamNotification(source, notification),
-        onReverseRequest: (source, request, signal, origin) =>
-          this.#calls.relay(
-            { serverId: source.serverId, request, signal, origin, redactor: source.redactor },
-            { capabilities: record.clientCapabilities, emit: (streamId, message) => this.#exchange.emit(streamId, message), timeoutMs: this.#config.callTimeoutMs },
-          ),
-        onConnect: (_serverId, client) => this.#applyLoggingLevel(client),
-      },
+    this.#bound ??= bindSession(this.#env, this.#config, this.#record!, {
+      decide: this.#decide,
+      emit: (streamId, message) => this.#exchange.emit(streamId, message),
+      calls: this.#calls,
+      onConnect: (client) => this.#applyLoggingLevel(client),
     });
-    const directory = new ServerDirectory(this.#env, this.#config, { userId: record.principal.userId, scope: record.scope, sessionId: record.sessionId }, pool);
-    return { pool, directory, core: new GatewayCore({ config: this.#config, directory, pool, decide: this.#decide }) };
+    return this.#bound;
   }
 
   #context(caller: Caller): CallContext {
@@ -293,7 +276,14 @@ export class SessionRuntime {
   #deliver(streamId: string, requestId: RequestId, answer: Answer): void {
     if (!this.#record) return; // the session ended while the request ran
     if (answer.response) this.#exchange.emit(streamId, answer.response, answer.text);
-    if (this.#store.settle(streamId, requestId) === 0) this.#exchange.close(streamId);
+    this.#store.settle(streamId, requestId);
+    const owed = (this.#owed.get(streamId) ?? 1) - 1;
+    if (owed > 0) {
+      this.#owed.set(streamId, owed);
+    } else {
+      this.#owed.delete(streamId);
+      this.#exchange.close(streamId);
+    }
   }
 
   /**
@@ -308,7 +298,7 @@ export class SessionRuntime {
     try {
       response = { jsonrpc: "2.0", id: request.id, result: await this.#dispatch(request, flight) };
     } catch (error) {
-      response = this.#failure(request.id, error);
+      response = failureResponse(request.id, error, this.#record?.sessionId ?? null);
     } finally {
       this.#calls.finish(request.id);
     }
@@ -325,17 +315,6 @@ export class SessionRuntime {
     await this.#audit.record(record.sessionId, Promise.resolve(outcome).then((complete) => callAuditFields(record, complete)), then);
   }
 
-  #failure(id: RequestId, error: unknown): JsonRpcResponse {
-    if (error instanceof RpcFailure) return errorResponse(id, error.code, error.message, error.data);
-    // Vault failures name the record and the reason, never a key or a value: the caller may see them.
-    if (error instanceof VaultError) return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, `Vault: ${error.message}`);
-    if (isDatabaseUnavailable(error)) {
-      return errorResponse(id, JSONRPC_ERRORS.SERVICE_UNAVAILABLE, "The gateway's database is unreachable and this request needs it (a server this session has not used yet); retry shortly", { retryAfterMs: RETRY_AFTER_SECONDS * 1000 });
-    }
-    logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorText(error), cause: errorText((error as { cause?: unknown }).cause ?? "") }, "error");
-    return errorResponse(id, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
-  }
-
   async #dispatch(request: JsonRpcRequest, flight: InFlight): Promise<Record<string, unknown>> {
     const params = request.params ?? {};
     if (ROUTED_METHODS.has(request.method)) {
@@ -346,6 +325,7 @@ export class SessionRuntime {
       return this.#services().core.call(this.#context(flight.caller), request, flight);
     }
     if (isListMethod(request.method)) return this.#services().core.list(this.#context(flight.caller), request.method, params);
+    if (request.method === "tasks/list") return this.#services().core.listTasks(this.#context(flight.caller), params, flight.signal);
     switch (request.method) {
       case "ping":
         return {};
@@ -388,29 +368,6 @@ export class SessionRuntime {
     }
   }
 
-  async #onDownstreamNotification({ serverId, redactor }: EventSource, notification: Notification): Promise<void> {
-    const scope = this.#record?.scope ?? null;
-    const params = redactor.scrub((notification.params ?? {}) as Record<string, unknown>);
-    const refreshed: Record<string, CatalogList[]> = {
-      "notifications/tools/list_changed": ["tools"],
-      "notifications/prompts/list_changed": ["prompts"],
-      "notifications/resources/list_changed": ["resources", "resourceTemplates"],
-    };
-    const lists = refreshed[notification.method];
-    if (lists) {
-      const { directory } = this.#services();
-      await directory.refreshCatalog((await directory.server(serverId)).row, lists).catch((error: unknown) =>
-        logEvent("catalog.refresh_failed", { serverId, error: redactor.scrubText(errorText(error)) }, "warn"),
-      );
-      this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method });
-    } else if (notification.method === "notifications/resources/updated") {
-      this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method: notification.method, params: { ...params, uri: presentUri(scope, serverId, String(params.uri)) } });
-    } else if (notification.method === "notifications/message") {
-      const logger = scope ? params.logger : [serverId, params.logger].filter(Boolean).join("/");
-      this.#exchange.emit(this.#calls.streamFor(serverId), { jsonrpc: "2.0", method: notification.method, params: { ...params, ...(logger ? { logger } : {}) } });
-    }
-  }
-
   /**
    * Requests that were in flight when the Durable Object was evicted can never be answered. Each is
    * audited as failed, and one owed on a stream gets an error the client can act on, stored so that a
@@ -433,13 +390,4 @@ export class SessionRuntime {
       this.#store.forgetInterrupted();
     }
   }
-}
-
-/** Only what the upstream client declared: a server then asks only for what can be answered. */
-function downstreamCapabilities(declared: ClientCapabilities): ClientCapabilities {
-  const capabilities: ClientCapabilities = {};
-  if (declared.elicitation) capabilities.elicitation = declared.elicitation;
-  if (declared.sampling) capabilities.sampling = declared.sampling;
-  if (declared.roots) capabilities.roots = declared.roots;
-  return capabilities;
 }

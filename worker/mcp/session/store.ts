@@ -132,10 +132,8 @@ export class SessionStore {
     }
   }
 
-  /** Marks a request answered; returns how many requests its stream still owes. */
-  settle(streamId: string | null, requestId: RequestId): number {
+  settle(streamId: string | null, requestId: RequestId): void {
     this.#sql.exec("DELETE FROM requests_in_flight WHERE stream_id = ? AND request_id = ?", streamId ?? NO_STREAM, JSON.stringify(requestId));
-    return streamId === null ? 0 : this.pendingOn(streamId).length;
   }
 
   pendingOn(streamId: string): RequestId[] {

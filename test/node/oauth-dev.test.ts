@@ -1,0 +1,273 @@
+// A client that knows only the /mcp URL gets in through OAuth against `npm run dev`: the official SDK's
+// auth() and Client, a client metadata document on loopback, and the consent page clicked in Chromium.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { auth, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startClientMetadataServer, type MetadataServer } from "../support/client-metadata-server.ts";
+import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
+import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
+import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.ts";
+
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+const chromiumPath = (() => {
+  try {
+    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+})();
+
+/** The client's redirect endpoint: a loopback listener, as a native MCP client runs one. */
+async function startCallback(): Promise<{ uri: string; next(): Promise<URL>; close(): void }> {
+  let deliver: ((url: URL) => void) | undefined;
+  const server = http.createServer((req, res) => {
+    res.end("You may close this window.");
+    deliver?.(new URL(req.url ?? "/", "http://127.0.0.1"));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`,
+    next: () => new Promise((resolve) => (deliver = resolve)),
+    close: () => server.close(),
+  };
+}
+
+class Provider implements OAuthClientProvider {
+  client: OAuthClientInformationMixed | undefined;
+  saved: OAuthTokens | undefined;
+  verifier = "";
+  authorizationUrl: URL | undefined;
+  readonly redirectUrl: string;
+  constructor(redirectUrl: string, clientId?: string) {
+    this.redirectUrl = redirectUrl;
+    this.client = clientId ? { client_id: clientId } : undefined;
+  }
+  get clientMetadata() {
+    return { client_name: "Dev DCR client", redirect_uris: [this.redirectUrl], token_endpoint_auth_method: "none" };
+  }
+  clientInformation = () => this.client;
+  saveClientInformation = (info: OAuthClientInformationMixed) => void (this.client = info);
+  tokens = () => this.saved;
+  saveTokens = (tokens: OAuthTokens) => void (this.saved = tokens);
+  redirectToAuthorization = (url: URL) => void (this.authorizationUrl = url);
+  saveCodeVerifier = (verifier: string) => void (this.verifier = verifier);
+  codeVerifier = () => this.verifier;
+}
+
+// The same pages, submitted as forms: what the browser does, without one.
+const ticketOf = (page: string) => /name="ticket" value="([^"]+)"/.exec(page)?.[1] ?? "";
+
+describe("OAuth against npm run dev", () => {
+  let dev: DevProcess;
+  let origin = "";
+  let ownerKey = "";
+  let apiKey = "";
+  let metadata: MetadataServer;
+  let fixture: RunningServer;
+  let idp: OidcProvider;
+
+  beforeAll(async () => {
+    const dir = makeDevProject();
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    idp = await startOidcProvider();
+    // The owner configures an OIDC provider as docs/deployment.md says: its issuer, and the gateway's client there.
+    const secrets = await generateSecrets();
+    ownerKey = secrets.OWNER_KEY;
+    const oidc = { OIDC_ISSUER: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_DISPLAY_NAME: "Local IdP" };
+    writeFileSync(join(dir, ".dev.vars"), `${formatDevVars(secrets)}${Object.entries(oidc).map(([name, value]) => `${name}='${value}'\n`).join("")}`);
+    // wrangler reads from .dev.vars only the secrets wrangler.toml requires; an optional one comes as a --var.
+    dev = startDev(dir, port, {}, ["--var", `OIDC_CLIENT_SECRET:${idp.clientSecret}`]);
+    [metadata, fixture] = await Promise.all([startClientMetadataServer(), startFixtureServer("alpha"), waitForHealthy(dev, origin)]);
+    const admin = (action: number, data: unknown) =>
+      fetch(`${origin}/admin`, { method: "POST", headers: { authorization: `Bearer ${ownerKey}`, "content-type": "application/json" }, body: JSON.stringify({ action, data }) }).then((r) => r.json());
+    const user = (await admin(1010, { name: "Dana Dev", email: "dana@example.test" })) as { data: { apiKey: string } };
+    apiKey = user.data.apiKey;
+    await admin(2010, { serverId: "alpha", transport: "streamable-http", url: fixture.url });
+  });
+
+  afterAll(async () => {
+    await metadata?.close();
+    await idp?.close();
+    if (fixture) stopServer(fixture);
+    if (dev && dev.child.exitCode === null) {
+      dev.child.kill("SIGTERM");
+      await Promise.race([dev.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    }
+  });
+
+  const form = (fields: Record<string, string>) => fetch(`${origin}/authorize`, { method: "POST", redirect: "manual", body: new URLSearchParams(fields) });
+
+  async function connect(provider: Provider): Promise<Client> {
+    const client = new Client({ name: "oauth-dev-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider }));
+    return client;
+  }
+
+  it.skipIf(chromiumPath === "")("a CIMD client: consent clicked through in Chromium, a tool call, refresh, reuse detection", async () => {
+    const callback = await startCallback();
+    const clientId = `${metadata.origin}/clients/desk-agent.json?redirect=${encodeURIComponent(callback.uri)}`;
+    const provider = new Provider(callback.uri, clientId);
+    expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
+
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(String(provider.authorizationUrl));
+      await page.fill("#api_key", apiKey);
+      await page.click("button:has-text(\"Sign in\")");
+      await page.waitForSelector("button[value=approve]");
+      const consent = (await page.textContent("body")) ?? "";
+      expect(consent).toContain("desk-agent");
+      expect(consent).toContain(new URL(metadata.origin).host);
+      expect(consent).toContain("Dana Dev");
+      const redirected = callback.next();
+      await page.click("button[value=approve]");
+      const answer = await redirected;
+      expect(answer.searchParams.get("iss")).toBe(origin);
+      expect(await auth(provider, { serverUrl: `${origin}/mcp`, authorizationCode: answer.searchParams.get("code") ?? "" })).toBe("AUTHORIZED");
+    } finally {
+      await browser.close();
+      callback.close();
+    }
+
+    const client = await connect(provider);
+    const result = await client.callTool({ name: "alpha__echo", arguments: { text: "through OAuth" } });
+    expect(JSON.stringify(result.content)).toContain("through OAuth");
+    // The downstream server never sees the client's token, not even as a digest of a header it received.
+    const seen = JSON.stringify((await client.callTool({ name: "alpha__whoami", arguments: {} })).content);
+    const accessToken = provider.saved?.access_token ?? "";
+    expect(seen).not.toContain(accessToken);
+    expect(seen).not.toContain(createHash("sha256").update(`Bearer ${accessToken}`).digest("hex"));
+    expect(seen).not.toContain(createHash("sha256").update(accessToken).digest("hex"));
+    await client.close();
+
+    const spent = provider.saved?.refresh_token ?? "";
+    expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("AUTHORIZED");
+    expect(provider.saved?.refresh_token).not.toBe(spent);
+    const reuse = await fetch(`${origin}/token`, { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: spent, client_id: clientId }) });
+    expect(await reuse.json()).toMatchObject({ error: "invalid_grant" });
+    // The grant is looked up when a session opens (open sessions are told of the revocation instead).
+    const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "reuse", version: "1" } } };
+    const refused = await fetch(`${origin}/mcp`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${provider.saved?.access_token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify(initialize),
+    });
+    expect(refused.status).toBe(401);
+  });
+
+  it("a DCR client: registered by the SDK, tools listed, and the user's revocation ends its access", async () => {
+    const callback = "http://127.0.0.1:49999/callback";
+    const provider = new Provider(callback);
+    expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
+    const signIn = await (await fetch(String(provider.authorizationUrl))).text();
+    const consent = await (await form({ ticket: ticketOf(signIn), step: "sign-in", api_key: apiKey })).text();
+    expect(consent).toContain("Dev DCR client");
+    const approved = await form({ ticket: ticketOf(consent), step: "approve" });
+    const code = new URL(approved.headers.get("location") ?? "").searchParams.get("code") ?? "";
+    expect(await auth(provider, { serverUrl: `${origin}/mcp`, authorizationCode: code })).toBe("AUTHORIZED");
+
+    const client = await connect(provider);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("alpha__echo");
+    await client.close();
+
+    const self = (action: number, data: unknown) =>
+      fetch(`${origin}/user`, { method: "POST", headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" }, body: JSON.stringify({ action, data }) }).then((r) => r.json());
+    const listed = (await self(1201, {})) as { data: { consents: { grantId: string; clientId: string }[] } };
+    const mine = listed.data.consents.find((entry) => entry.clientId === provider.client?.client_id);
+    expect(mine).toBeDefined();
+    expect(await self(1202, { grantId: mine?.grantId })).toMatchObject({ success: true });
+    await expect(connect(provider)).rejects.toThrow();
+  });
+
+  it("signs a user in through the owner's OIDC provider, matched by email, and refuses a callback from another browser", async () => {
+    idp.email = "Dana@Example.test";
+    const provider = new Provider("http://127.0.0.1:49998/callback");
+    expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
+    const signIn = await (await fetch(String(provider.authorizationUrl))).text();
+    expect(signIn).toContain("Sign in with Local IdP");
+    const started = await form({ ticket: ticketOf(signIn), step: "upstream" });
+    expect(started.status).toBe(303);
+    const cookie = (started.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    expect(cookie).toMatch(/^peta_oidc_attempt=/);
+    const atIdp = await fetch(started.headers.get("location") ?? "", { redirect: "manual" });
+    const callback = atIdp.headers.get("location") ?? "";
+    expect(callback.startsWith(`${origin}/authorize/callback?`)).toBe(true);
+
+    // Without this browser's cookie the callback is worthless (a replayed URL, or login CSRF).
+    const elsewhere = await fetch(callback, { redirect: "manual" });
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.text()).toContain("another browser");
+
+    // The provider's code was spent by that refused attempt only if the gateway redeemed it; it did not.
+    const consent = await (await fetch(callback, { headers: { cookie }, redirect: "manual" })).text();
+    expect(consent).toContain("Dana Dev");
+    const approved = await form({ ticket: ticketOf(consent), step: "approve" });
+    const code = new URL(approved.headers.get("location") ?? "").searchParams.get("code") ?? "";
+    expect(await auth(provider, { serverUrl: `${origin}/mcp`, authorizationCode: code })).toBe("AUTHORIZED");
+    const client = await connect(provider);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("alpha__echo");
+    await client.close();
+
+    idp.email = "stranger@example.test";
+    const again = new Provider("http://127.0.0.1:49998/callback");
+    await auth(again, { serverUrl: `${origin}/mcp` });
+    const page = await (await fetch(String(again.authorizationUrl))).text();
+    const start = await form({ ticket: ticketOf(page), step: "upstream" });
+    const strangerCookie = (start.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const back = (await fetch(start.headers.get("location") ?? "", { redirect: "manual" })).headers.get("location") ?? "";
+    const refused = await fetch(back, { headers: { cookie: strangerCookie } });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain("No active user of this gateway has the email stranger@example.test");
+  });
+
+  it.skipIf(chromiumPath === "")("mcp-remote completes its OAuth flow (the browser step in Chromium) and lists the tools", async () => {
+    // Its token store in a home of its own, and no browser opener: the test is the user's browser.
+    const home = mkdtempSync(join(tmpdir(), "mcp-remote-"));
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [join(REPO_ROOT, "node_modules/mcp-remote/dist/proxy.js"), `${origin}/mcp`, String(await freePort())],
+      env: { PATH: process.env.PATH ?? "", HOME: home, MCP_REMOTE_CONFIG_DIR: join(home, ".mcp-auth") },
+      stderr: "pipe",
+    });
+    let log = "";
+    const authorizationUrl = new Promise<string>((resolve) => {
+      transport.stderr?.on("data", (chunk: Buffer) => {
+        log += chunk.toString();
+        const match = /Please authorize this client by visiting:\s+(\S+)/.exec(log);
+        if (match?.[1]) resolve(match[1]);
+      });
+    });
+    const client = new Client({ name: "via-mcp-remote", version: "1.0.0" });
+    const connected = client.connect(transport);
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(await authorizationUrl);
+      await page.fill("#api_key", apiKey);
+      await page.click("button:has-text(\"Sign in\")");
+      await page.click("button[value=approve]");
+      await page.waitForURL(/\/oauth\/callback/);
+      await connected;
+      expect((await client.listTools()).tools.map((tool) => tool.name), log).toContain("alpha__echo");
+    } finally {
+      await browser.close();
+      await client.close();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,14 @@
+import { lt } from "drizzle-orm";
+import type { Database } from "../../db/client.ts";
+import { oauthCodes, oauthRefreshTokens } from "../../db/schema.ts";
+
+/**
+ * Codes and refresh tokens past their expiry can never be redeemed, and a spent refresh token is kept
+ * only as long as its reuse could still be attempted (until it would have expired). Grants stay: they are
+ * the user's consents, and the audit trail keeps their history.
+ */
+export async function pruneExpiredOAuth(db: Database, now: Date): Promise<{ codes: number; refreshTokens: number }> {
+  const codes = await db.delete(oauthCodes).where(lt(oauthCodes.expiresAt, now)).returning({ codeHash: oauthCodes.codeHash });
+  const refreshTokens = await db.delete(oauthRefreshTokens).where(lt(oauthRefreshTokens.expiresAt, now)).returning({ tokenHash: oauthRefreshTokens.tokenHash });
+  return { codes: codes.length, refreshTokens: refreshTokens.length };
+}

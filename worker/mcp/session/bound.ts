@@ -1,0 +1,63 @@
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import type { AppEnv } from "../../env.ts";
+import type { McpConfig } from "../config.ts";
+import type { DecideHook } from "../core/decide.ts";
+import { GatewayCore } from "../core/gateway.ts";
+import { DownstreamPool } from "../downstream.ts";
+import type { Calls, Emit } from "./calls.ts";
+import { ServerDirectory } from "./server-directory.ts";
+import { relayServerNotification } from "./server-notifications.ts";
+import type { SessionRecord } from "./store.ts";
+
+/** What a session's record binds together: its downstream connections, its servers, and the call pipeline over them. */
+export interface Bound {
+  pool: DownstreamPool;
+  directory: ServerDirectory;
+  core: GatewayCore;
+}
+
+export interface BindHooks {
+  decide: DecideHook;
+  emit: Emit;
+  /** Where servers' requests of the client are relayed and their answers awaited. */
+  calls: Calls;
+  /** A new downstream connection is ready: the session's settings (its logging level) are applied to it. */
+  onConnect(client: Client): Promise<void>;
+}
+
+/** Builds, for one session record, the pool, the directory and the core, wired to each other once. */
+export function bindSession(env: AppEnv, config: McpConfig, record: SessionRecord, hooks: BindHooks): Bound {
+  const pool = new DownstreamPool({
+    connectTimeoutMs: config.connectTimeoutMs,
+    capabilities: downstreamCapabilities(record.clientCapabilities),
+    events: {
+      onNotification: (source, notification) =>
+        void relayServerNotification(source, notification, {
+          scope: record.scope,
+          emit: hooks.emit,
+          streamFor: (serverId) => hooks.calls.streamFor(serverId),
+          refreshCatalog: async (serverId, lists) => {
+            await directory.refreshCatalog((await directory.server(serverId)).row, lists);
+          },
+        }),
+      onReverseRequest: (source, request, signal, origin) =>
+        hooks.calls.relay(
+          { serverId: source.serverId, request, signal, origin, redactor: source.redactor },
+          { capabilities: record.clientCapabilities, emit: hooks.emit, timeoutMs: config.callTimeoutMs },
+        ),
+      onConnect: (_serverId, client) => hooks.onConnect(client),
+    },
+  });
+  const directory = new ServerDirectory(env, config, { userId: record.principal.userId, scope: record.scope, sessionId: record.sessionId }, pool);
+  return { pool, directory, core: new GatewayCore({ config, directory, pool, decide: hooks.decide }) };
+}
+
+/** Only what the upstream client declared: a server then asks only for what can be answered. */
+function downstreamCapabilities(declared: ClientCapabilities): ClientCapabilities {
+  const capabilities: ClientCapabilities = {};
+  if (declared.elicitation) capabilities.elicitation = declared.elicitation;
+  if (declared.sampling) capabilities.sampling = declared.sampling;
+  if (declared.roots) capabilities.roots = declared.roots;
+  return capabilities;
+}
