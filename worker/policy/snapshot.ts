@@ -19,7 +19,10 @@ interface SnapshotRow {
  * Everything the policy needs for one principal, in one round trip: each part is a JSON aggregate of
  * its own sub-select. `scope` is the one server of /mcp/<serverId>, or null for all of them.
  */
-export async function loadPolicySnapshot(db: Database, principal: Principal, scope: string | null): Promise<PolicySnapshot> {
+/** Who the snapshot is for: any principal, or a user an admin asks about. */
+export type PolicySubject = Pick<Principal, "userId" | "role">;
+
+export async function loadPolicySnapshot(db: Database, principal: PolicySubject, scope: string | null): Promise<PolicySnapshot> {
   const userId = principal.userId;
   const inScope = (column: string) => sql`(${scope}::text is null or ${sql.raw(column)} = ${scope})`;
   const result = await db.execute(sql`
@@ -46,7 +49,7 @@ export async function loadPolicySnapshot(db: Database, principal: Principal, sco
   return snapshotFromRow(principal, row);
 }
 
-function snapshotFromRow(principal: Principal, row: SnapshotRow): PolicySnapshot {
+function snapshotFromRow(principal: PolicySubject, row: SnapshotRow): PolicySnapshot {
   if (principal.userId !== null && !row.user) throw new AppError("UNAUTHENTICATED", "The caller's user no longer exists");
   const user: PolicyUserSnapshot = row.user ?? { id: null, role: "owner", email: null, attributes: {}, status: "active", rateLimitPerMinute: null };
   const servers: Record<string, ServerPolicySnapshot> = {};
