@@ -1,34 +1,22 @@
 import { createMiddleware } from "hono/factory";
-import { openDatabase } from "../db/client.ts";
+import type { Database } from "../db/client.ts";
 import { ipAllowlists } from "../db/schema.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
-import type { AppEnv } from "../env.ts";
 import { IpListCache, ipListsFromRows, ipRefusal, type IpLists } from "./ip-allowlist.ts";
 
 /** How long an isolate trusts its copy of the lists: a change reaches every isolate within this. */
 export const IP_LIST_REFRESH_MS = 5000;
 
-let cache: IpListCache | undefined;
+const cache = new IpListCache(IP_LIST_REFRESH_MS);
 
-async function readLists(env: AppEnv): Promise<IpLists> {
-  // Its own connection: a background refresh outlives the request whose connection closes with it.
-  const handle = openDatabase(env);
-  try {
-    return ipListsFromRows(await handle.db.select({ userId: ipAllowlists.userId, mode: ipAllowlists.mode, cidrs: ipAllowlists.cidrs }).from(ipAllowlists));
-  } finally {
-    await handle.close().catch(() => {});
-  }
-}
-
-function cacheFor(env: AppEnv): IpListCache {
-  cache ??= new IpListCache(() => readLists(env), IP_LIST_REFRESH_MS);
-  return cache;
+async function readLists(db: Database): Promise<IpLists> {
+  return ipListsFromRows(await db.select({ userId: ipAllowlists.userId, mode: ipAllowlists.mode, cidrs: ipAllowlists.cidrs }).from(ipAllowlists));
 }
 
 /** Called after a change to the lists, so this isolate applies it at once rather than within the interval. */
 export function forgetIpLists(): void {
-  cache?.invalidate();
+  cache.invalidate();
 }
 
 /** Cloudflare sets CF-Connecting-IP itself; X-Forwarded-For is the client's to forge, so it is never read. */
@@ -37,7 +25,8 @@ export function clientIp(c: AppContext): string | null {
 }
 
 async function listsOrRefuse(c: AppContext): Promise<IpLists> {
-  const { lists, refresh } = await cacheFor(c.env).current();
+  // A background refresh may outlive the response: the request's connection is closed only once its queries end.
+  const { lists, refresh } = await cache.current(() => readLists(c.get("db")()));
   if (refresh) c.executionCtx.waitUntil(refresh);
   if (!lists) throw new AppError("SERVICE_UNAVAILABLE", "The IP allow-list cannot be read; refusing until it can");
   return lists;

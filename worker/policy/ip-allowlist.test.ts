@@ -25,33 +25,34 @@ describe("IP allow-lists", () => {
     let clock = 0;
     let reads = 0;
     let failing = true;
-    const cache = new IpListCache(async (): Promise<IpLists> => {
+    const cache = new IpListCache(5000, () => clock);
+    const load = async (): Promise<IpLists> => {
       reads++;
       if (failing) throw new Error("database down");
       return lists;
-    }, 5000, () => clock);
+    };
 
-    expect((await cache.current()).lists).toBeNull();
+    expect((await cache.current(load)).lists).toBeNull();
     failing = false;
-    expect((await cache.current()).lists).toBe(lists);
+    expect((await cache.current(load)).lists).toBe(lists);
     clock = 4999;
-    expect((await cache.current()).refresh).toBeNull();
+    expect((await cache.current(load)).refresh).toBeNull();
     expect(reads).toBe(2);
 
     failing = true;
     clock = 5001;
-    const stale = await cache.current();
+    const stale = await cache.current(load);
     expect(stale.lists).toBe(lists);
     await stale.refresh;
     expect(reads).toBe(3);
-    const still = await cache.current();
+    const still = await cache.current(load);
     expect(still.lists).toBe(lists);
     await still.refresh;
     expect(reads).toBe(4);
 
     failing = false;
     cache.invalidate();
-    await (await cache.current()).refresh;
+    await (await cache.current(load)).refresh;
     expect(reads).toBe(5);
   });
 });

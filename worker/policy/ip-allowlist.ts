@@ -48,24 +48,25 @@ export class IpListCache {
   #lists: IpLists | null = null;
   #readAt = 0;
   #refreshing: Promise<void> | null = null;
-  readonly #load: () => Promise<IpLists>;
   readonly #refreshMs: number;
   readonly #now: () => number;
 
-  constructor(load: () => Promise<IpLists>, refreshMs: number, now: () => number = Date.now) {
-    this.#load = load;
+  constructor(refreshMs: number, now: () => number = Date.now) {
     this.#refreshMs = refreshMs;
     this.#now = now;
   }
 
-  /** The lists to judge by, and the background refresh (if one started) for the caller to keep alive. */
-  async current(): Promise<{ lists: IpLists | null; refresh: Promise<void> | null }> {
+  /**
+   * The lists to judge by, and the background refresh (if one started) for the caller to keep alive.
+   * `load` reads them over the asking request's own connection, so the cache never opens one of its own.
+   */
+  async current(load: () => Promise<IpLists>): Promise<{ lists: IpLists | null; refresh: Promise<void> | null }> {
     if (this.#lists === null) {
-      await this.#refresh();
+      await this.#refresh(load);
       return { lists: this.#lists, refresh: null };
     }
     if (this.#now() - this.#readAt < this.#refreshMs) return { lists: this.#lists, refresh: null };
-    return { lists: this.#lists, refresh: this.#refresh() };
+    return { lists: this.#lists, refresh: this.#refresh(load) };
   }
 
   /** After a change in this isolate, the next request reads again instead of waiting out the interval. */
@@ -73,8 +74,14 @@ export class IpListCache {
     this.#readAt = 0;
   }
 
-  #refresh(): Promise<void> {
-    this.#refreshing ??= this.#load()
+  #refresh(load: () => Promise<IpLists>): Promise<void> {
+    if (this.#refreshing) return this.#refreshing;
+    // A read that never settles (a connection closed under it) must not block every later refresh.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("IP allow-list read timed out")), this.#refreshMs);
+    });
+    this.#refreshing = Promise.race([load(), timeout])
       .then((lists) => {
         this.#lists = lists;
         this.#readAt = this.#now();
@@ -83,6 +90,7 @@ export class IpListCache {
         // The last known lists stay in force; the next request tries again.
       })
       .finally(() => {
+        clearTimeout(timer);
         this.#refreshing = null;
       });
     return this.#refreshing;
