@@ -1,6 +1,6 @@
 // The policy's admin and self-service actions, end to end over POST /admin and /user against Postgres.
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase } from "../../worker/db/client.ts";
 import { loadPolicySnapshot } from "../../worker/policy/snapshot.ts";
 import { insertChain, uniqueId } from "./audit-support.ts";
@@ -8,13 +8,21 @@ import { admin, callAction, createUser, request } from "./gateway.ts";
 import { registerServer } from "./mcp-client.ts";
 
 /**
- * A live fixture under a fresh id: every user's aggregated session reaches every enabled server, so a dead
- * one would fail other files' sessions. Its catalog may be fetched meanwhile, so checks pick out the
- * items they configured.
+ * A live fixture under a fresh id, removed after the test: every user's aggregated session reaches every
+ * enabled server, so a dead one would fail other files' sessions. Its catalog may be fetched meanwhile,
+ * so checks pick out the items they configured.
  */
-function server(extra: Record<string, unknown> = {}): Promise<string> {
-  return registerServer("alpha", extra);
+const created: string[] = [];
+
+async function server(extra: Record<string, unknown> = {}): Promise<string> {
+  const serverId = await registerServer("alpha", extra);
+  created.push(serverId);
+  return serverId;
 }
+
+afterEach(async () => {
+  for (const serverId of created.splice(0)) await admin(2013, { serverId });
+});
 
 function only<T extends { name: string }>(items: T[], names: string[]): T[] {
   return items.filter((item) => names.includes(item.name));
