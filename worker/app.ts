@@ -9,6 +9,7 @@ import type { HonoEnv } from "./http/context.ts";
 import { cors } from "./http/cors.ts";
 import { onError, onNotFound } from "./http/error-handler.ts";
 import { mcpRoute } from "./mcp/route.ts";
+import { ipAllowlist } from "./policy/ip-allowlist-middleware.ts";
 import { requestLog } from "./observability/request-log.ts";
 import { userRoute } from "./user/route.ts";
 
@@ -23,6 +24,11 @@ export const app = new Hono<HonoEnv>()
   .use("/register", cors(["POST"]))
   .use("/revoke", cors(["POST"]))
   .use("/mcp/*", cors(["GET", "POST", "DELETE"]))
+  // The gateway-wide IP allow-list, before authentication and any other work; /health and discovery stay open.
+  .use("/mcp/*", ipAllowlist)
+  .use("/admin/*", ipAllowlist)
+  .use("/user/*", ipAllowlist)
+  .use("/auth/*", ipAllowlist)
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)
   .route("/auth/token", tokenRoute)

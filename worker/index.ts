@@ -6,6 +6,7 @@ export { Desk } from "../durable-objects/desk.ts";
 export { McpSession } from "../durable-objects/mcp-session.ts";
 export { SessionDirectory } from "../durable-objects/session-directory.ts";
 export { StdioContainer } from "../durable-objects/stdio-container.ts";
+export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 
 /** Cron triggers (wrangler.toml `[triggers]`): the only one prunes the audit trail. */
 async function scheduled(_controller: ScheduledController, env: AppEnv): Promise<void> {

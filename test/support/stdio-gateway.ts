@@ -71,7 +71,7 @@ export class StdioGateway {
   }
 
   async instances(serverId: string): Promise<InstanceView[]> {
-    return (await this.admin<{ instances: InstanceView[] }>(3004, { serverId })).instances;
+    return (await this.admin<{ servers: { instances: InstanceView[] | null }[] }>(3004, { serverId })).servers[0]?.instances ?? [];
   }
 
   async client(credential = this.ownerKey, capabilities: ClientCapabilities = {}, path = "/mcp"): Promise<Client> {

@@ -8,6 +8,8 @@ import type { KeyRing } from "../vault/keyring.ts";
 export interface ActionContext {
   db: Database;
   principal: Principal;
+  /** The caller's address (CF-Connecting-IP), e.g. so an IP allow-list change cannot lock its author out. */
+  ip: string | null;
   env: AppEnv;
   /** The vault key ring, loaded on first use so actions that never touch secrets never parse it. */
   vault(): Promise<KeyRing>;

@@ -8,6 +8,7 @@ import { readJsonBody } from "../http/json-body.ts";
 import { loadKeyRing } from "../vault/keyring.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { unstorableInput } from "../http/storable-input.ts";
+import { clientIp } from "../policy/ip-allowlist-middleware.ts";
 import { errorText } from "../db/errors.ts";
 import { logEvent } from "../observability/log.ts";
 
@@ -56,18 +57,20 @@ export function actionHandler(endpoint: ActionEndpoint) {
     if (!data.success) throw validationError(data.error, "data.");
 
     const db = c.get("db")();
+    const ip = clientIp(c);
     const mutation = {
       method: `${endpoint.surface ?? "admin"}/${action.name}`,
       name: action.name,
       serverId: serverIdOf(data.data),
       principal,
-      ip: c.req.header("cf-connecting-ip") ?? null,
+      ip,
       arguments: auditArguments(action.auditInput ? action.auditInput(data.data) : data.data),
     };
     const committed: (() => Promise<unknown>)[] = [];
     const context: ActionContext = {
       db,
       principal,
+      ip,
       env: c.env,
       vault: () => loadKeyRing(c.env.VAULT_KEYS),
       auditedTransaction: (work) => runAudited(db, mutation, work),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError } from "../http/errors.ts";
-import { instanceStatuses, launchFor } from "../servers/stdio-instances.ts";
+import { launchFor } from "../servers/stdio-instances.ts";
 import { instanceName, usesUserValues } from "../servers/stdio-definition.ts";
 import { stdioRuntime } from "../servers/stdio-runtime.ts";
 import { requireServer } from "../servers/store.ts";
@@ -48,18 +48,6 @@ export const serverInstanceActions = [
     async run({ db, vault, env }, data) {
       const { stdio } = await stdioServer(db, await vault(), data.serverId);
       return { instance: await stdioRuntime(env).stop(instanceName(data.serverId, stdio, data.userId ?? null)) };
-    },
-  }),
-  defineAction({
-    code: 3004,
-    name: "GET_SERVER_STATUS",
-    summary:
-      "A stdio server's instances: state (online, sleeping, starting, error), the last error (scrubbed of its values), when it last changed, and how often it started.",
-    returns: "`{serverId, instances: (InstanceStatus & {userId})[]}`",
-    input: z.strictObject({ serverId }),
-    async run({ db, vault, env }, data) {
-      const { stdio } = await stdioServer(db, await vault(), data.serverId);
-      return { serverId: data.serverId, instances: await instanceStatuses(db, env, data.serverId, stdio) };
     },
   }),
 ];

@@ -45,6 +45,7 @@ const headers = z
   )
   .describe("Headers sent on every downstream request; values may contain {{secret:NAME}} and {{user:NAME}}");
 const enabled = z.boolean().describe("A disabled server is hidden from every client");
+const publicAccess = z.boolean().describe("Open to every active user without a grant (UPDATE_USER_PERMISSIONS 1002)");
 const userInputs = z
   .array(
     z.strictObject({
@@ -105,6 +106,7 @@ export const serverActions = [
       stdio: stdioDefinition.optional(),
       userInputs: userInputs.default([]),
       enabled: enabled.default(true),
+      publicAccess: publicAccess.default(false),
     }),
     async run({ db, env, afterCommit, vault }, data) {
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
@@ -139,6 +141,7 @@ export const serverActions = [
       stdio: stdioDefinition.optional(),
       userInputs: userInputs.optional(),
       enabled: enabled.optional(),
+      publicAccess: publicAccess.optional(),
     }),
     async run({ db, env, afterCommit, vault }, { serverId, ...patch }) {
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));

@@ -56,7 +56,7 @@ export const userActions = [
     code: 1012,
     name: "UPDATE_USER",
     mutates: true,
-    summary: "Changes a user's name, email, role, status or attributes.",
+    summary: "Changes a user's name, email, role, status, attributes or rate limit.",
     returns: "`{user}`",
     input: z.strictObject({
       userId,
@@ -65,6 +65,14 @@ export const userActions = [
       role: role.optional(),
       status: z.enum(USER_STATUSES).optional().describe("disabled refuses the user's key and tokens at once"),
       attributes: attributes.optional().describe("Replaces the attributes object"),
+      rateLimitPerMinute: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .nullable()
+        .optional()
+        .describe("Calls per minute across all the user's sessions; null: the gateway default (RATE_LIMIT_PER_MINUTE)"),
     }),
     async run({ db, principal, env, afterCommit }, { userId, ...patch }) {
       const current = await getUser(db, userId, { forUpdate: true });

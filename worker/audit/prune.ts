@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
+import { rowsOf } from "../db/rows.ts";
 import { lockAdminChain } from "./admin-chain.ts";
 
 export interface PruneResult {
@@ -54,12 +55,6 @@ export async function pruneAudit(db: Database, cutoff: Date): Promise<PruneResul
     const [row] = rowsOf(result);
     return { deleted: Number(row?.deleted ?? 0), anchored: Number(row?.anchored ?? 0) };
   });
-}
-
-/** Both drivers (pg and Neon's) return a node-postgres style result; drizzle types it per driver as unknown. */
-function rowsOf(result: unknown): Record<string, unknown>[] {
-  if (typeof result !== "object" || result === null || !("rows" in result) || !Array.isArray(result.rows)) return [];
-  return result.rows as Record<string, unknown>[];
 }
 
 /**

@@ -12,6 +12,7 @@ export const auditFilterFields = {
   serverId: z.string().min(1).max(32).optional().describe("Only records about this server"),
   name: z.string().min(1).max(200).optional().describe("Only this tool, prompt, resource or admin action name"),
   decision: z.enum(["allow", "deny"]).optional().describe("Only allowed, or only denied, requests"),
+  policyId: z.string().min(1).max(200).optional().describe("Only requests decided by this policy set"),
   outcome: z.enum(["ok", "error"]).optional().describe("Only successful, or only failed, requests"),
 };
 
@@ -30,6 +31,7 @@ export function auditWhere(filter: AuditFilter): SQL | undefined {
     filter.serverId === undefined ? undefined : eq(auditRecords.serverId, filter.serverId),
     filter.name === undefined ? undefined : eq(auditRecords.name, filter.name),
     filter.decision === undefined ? undefined : eq(auditRecords.decision, filter.decision),
+    filter.policyId === undefined ? undefined : eq(auditRecords.policyId, filter.policyId),
     filter.outcome === undefined ? undefined : eq(auditRecords.outcome, filter.outcome),
     filter.since === undefined ? undefined : gte(auditRecords.ts, filter.since),
     filter.until === undefined ? undefined : lt(auditRecords.ts, filter.until),

@@ -23,6 +23,8 @@ export const users = pgTable("users", {
   role: text("role", { enum: USER_ROLES }).notNull().default("user"),
   status: text("status", { enum: USER_STATUSES }).notNull().default("active"),
   attributes: jsonb("attributes").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  /** Calls per minute across all of the user's sessions; null means the gateway's default. */
+  rateLimitPerMinute: integer("rate_limit_per_minute"),
   ...timestamps,
 }, (table) => [
   check("users_role_check", sql`${table.role} in ('owner', 'admin', 'user')`),
@@ -69,6 +71,8 @@ export const servers = pgTable("servers", {
   headers: jsonb("headers").$type<Record<string, string>>(),
   userInputs: jsonb("user_inputs").$type<UserInput[]>().notNull().default(sql`'[]'::jsonb`),
   enabled: boolean("enabled").notNull().default(true),
+  /** Open to every active user without a grant (the grant layer of worker/policy). */
+  publicAccess: boolean("public_access").notNull().default(false),
   ...timestamps,
 }, (table) => [
   check("servers_server_id_check", sql`${table.serverId} ~ '^[a-z0-9][a-z0-9-]{0,31}$'`),
@@ -177,6 +181,7 @@ export const auditRecords = pgTable(
     index("audit_records_server_idx").on(table.serverId, table.id),
     index("audit_records_name_idx").on(table.name, table.id),
     index("audit_records_decision_idx").on(table.decision, table.id),
+    index("audit_records_policy_idx").on(table.policyId, table.id),
     index("audit_records_outcome_idx").on(table.outcome, table.id),
   ],
 );
@@ -188,6 +193,127 @@ export const auditAnchors = pgTable("audit_anchors", {
   hash: text("hash").notNull(),
 });
 
+export const CAPABILITY_KINDS = ["tool", "prompt", "resource"] as const;
+export type CapabilityKind = (typeof CAPABILITY_KINDS)[number];
+
+/**
+ * Layer 1 of the policy: an admin's setting for one tool, prompt or resource of a server. Only items an
+ * admin has touched have a row; a null column means "the default" (enabled, danger level from annotations).
+ */
+export const serverCapabilities = pgTable(
+  "server_capabilities",
+  {
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.serverId, { onDelete: "cascade" }),
+    kind: text("kind", { enum: CAPABILITY_KINDS }).notNull(),
+    name: text("name").notNull(),
+    enabled: boolean("enabled"),
+    dangerLevel: integer("danger_level"),
+    updatedAt: timestamps.updatedAt,
+  },
+  (table) => [
+    unique("server_capabilities_item").on(table.serverId, table.kind, table.name),
+    check("server_capabilities_kind_check", sql`${table.kind} in ('tool', 'prompt', 'resource')`),
+    check("server_capabilities_danger_check", sql`${table.dangerLevel} is null or ${table.dangerLevel} between 0 and 2`),
+  ],
+);
+
+/**
+ * Layer 2: which servers, and which tools within them, a user (`user_id`) or every user of a role
+ * (`role`) may use. Exactly one of the two is set. `tools` maps a tool name to false to withhold it.
+ */
+export const permissionGrants = pgTable(
+  "permission_grants",
+  {
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: USER_ROLES }),
+    serverId: text("server_id")
+      .notNull()
+      .references(() => servers.serverId, { onDelete: "cascade" }),
+    enabled: boolean("enabled").notNull(),
+    tools: jsonb("tools").$type<Record<string, boolean>>().notNull().default(sql`'{}'::jsonb`),
+    updatedAt: timestamps.updatedAt,
+  },
+  (table) => [
+    unique("permission_grants_subject").on(table.userId, table.role, table.serverId).nullsNotDistinct(),
+    check("permission_grants_subject_check", sql`(${table.userId} is null) <> (${table.role} is null)`),
+  ],
+);
+
+/** What a user withholds from one server in layer 3: the server as a whole, or single items. */
+export interface NarrowedServer {
+  enabled?: boolean | undefined;
+  tools?: Record<string, boolean> | undefined;
+  prompts?: Record<string, boolean> | undefined;
+  resources?: Record<string, boolean> | undefined;
+}
+
+/**
+ * Layer 3: a user's own narrowing, for all clients (`client_name` '') or one client (its
+ * `clientInfo.name`). Both apply to a client that has its own; neither can widen what layers 1-2 allow.
+ */
+export const userNarrowings = pgTable(
+  "user_narrowings",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    clientName: text("client_name").notNull().default(""),
+    servers: jsonb("servers").$type<Record<string, NarrowedServer>>().notNull(),
+    updatedAt: timestamps.updatedAt,
+  },
+  (table) => [unique("user_narrowings_client").on(table.userId, table.clientName)],
+);
+
+export const RULE_EFFECTS = ["allow", "deny", "require_approval"] as const;
+export type RuleEffect = (typeof RULE_EFFECTS)[number];
+
+/** One rule of a policy set, as stored (validated and CEL-parsed at write time). */
+export interface PolicyRule {
+  id: string;
+  priority: number;
+  match: { server?: string | undefined; tool?: string | undefined };
+  when?: string | undefined;
+  effect: RuleEffect;
+  reason?: string | undefined;
+  approvers?: string[] | undefined;
+  ttlSeconds?: number | undefined;
+  /** Calls per minute per user, server and item while this rule decides (allow or require_approval). */
+  rateLimitPerMinute?: number | undefined;
+}
+
+/**
+ * Rules, global (`server_id` null) or for one server. Every change bumps `version`, which decisions
+ * and audit records carry so one can tell which version of a set decided.
+ */
+export const policySets = pgTable("policy_sets", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  serverId: text("server_id").references(() => servers.serverId, { onDelete: "cascade" }),
+  version: integer("version").notNull().default(1),
+  timeZone: text("time_zone").notNull().default("UTC"),
+  rules: jsonb("rules").$type<PolicyRule[]>().notNull(),
+  ...timestamps,
+}, (table) => [index("policy_sets_server_idx").on(table.serverId)]);
+
+export const IP_ALLOWLIST_MODES = ["allow-all", "allow-list"] as const;
+export type IpAllowlistMode = (typeof IP_ALLOWLIST_MODES)[number];
+
+/** The gateway's IP allow-list (`user_id` null) and per-user ones: a request must pass both that apply. */
+export const ipAllowlists = pgTable(
+  "ip_allowlists",
+  {
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    mode: text("mode", { enum: IP_ALLOWLIST_MODES }).notNull().default("allow-all"),
+    cidrs: jsonb("cidrs").$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    updatedAt: timestamps.updatedAt,
+  },
+  (table) => [
+    unique("ip_allowlists_scope").on(table.userId).nullsNotDistinct(),
+    check("ip_allowlists_mode_check", sql`${table.mode} in ('allow-all', 'allow-list')`),
+  ],
+);
 export const OAUTH_CLIENT_KINDS = ["dcr", "cimd"] as const;
 export type OAuthClientKind = (typeof OAUTH_CLIENT_KINDS)[number];
 

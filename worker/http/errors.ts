@@ -11,13 +11,14 @@ export const ERROR_CODES = {
   NOT_FOUND: 40401,
   CONFLICT: 40901,
   PAYLOAD_TOO_LARGE: 41301,
+  RATE_LIMITED: 42901,
   INTERNAL: 50001,
-  /** The database is unreachable; the reply carries Retry-After. */
+  /** The database is unreachable (the reply carries Retry-After), or the IP allow-list was never read. */
   SERVICE_UNAVAILABLE: 50301,
 } as const;
 
 export type ErrorKind = keyof typeof ERROR_CODES;
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 500 | 503;
 
 export class AppError extends Error {
   readonly kind: ErrorKind;

@@ -9,6 +9,7 @@ import type { KeyRing } from "../vault/keyring.ts";
 import { resolvePlaceholders, type StdioTemplate } from "../vault/placeholders.ts";
 import { sealedValuesFor } from "../vault/records.ts";
 import { openServerConfig } from "../vault/server-config.ts";
+import { requireServer } from "./store.ts";
 import { stdioLaunch } from "./stdio-connector.ts";
 import { instanceName, type StdioLaunch, usesUserValues } from "./stdio-definition.ts";
 import { type InstanceStatus, stdioRuntime } from "./stdio-runtime.ts";
@@ -38,6 +39,14 @@ export async function stopServerInstances(db: Database, env: AppEnv, serverId: s
 export async function instanceStatuses(db: Database, env: AppEnv, serverId: string, stdio: StdioTemplate): Promise<(InstanceStatus & { userId: string | null })[]> {
   const runtime = stdioRuntime(env);
   return Promise.all((await instancesOf(db, serverId, stdio)).map(async ({ instance, userId }) => ({ ...(await runtime.status(instance)), userId })));
+}
+
+/** A server's stdio instances with their state, or null for a remote server (its connections are per session). */
+export async function stdioInstancesOf(db: Database, vault: () => Promise<KeyRing>, env: AppEnv, serverId: string): Promise<(InstanceStatus & { userId: string | null })[] | null> {
+  const row = await requireServer(db, serverId);
+  if (row.transport !== "stdio") return null;
+  const { stdio } = await openServerConfig(await vault(), row);
+  return stdio ? instanceStatuses(db, env, serverId, stdio) : null;
 }
 
 /** The launch of the instance serving `userId`, with its values read from the vault (for START_SERVER). */

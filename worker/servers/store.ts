@@ -19,6 +19,7 @@ export interface ServerView {
   stdio?: StdioTemplate;
   userInputs: UserInput[];
   enabled: boolean;
+  publicAccess: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -32,6 +33,7 @@ export interface NewServer {
   stdio?: StdioTemplate | undefined;
   userInputs: UserInput[];
   enabled: boolean;
+  publicAccess: boolean;
 }
 
 export type ServerPatch = Partial<Omit<NewServer, "serverId">>;
@@ -47,6 +49,7 @@ async function toServerView(ring: KeyRing, row: ServerRow): Promise<ServerView> 
     ...(stdio ? { stdio } : {}),
     userInputs: row.userInputs,
     enabled: row.enabled,
+    publicAccess: row.publicAccess,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

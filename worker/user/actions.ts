@@ -6,6 +6,7 @@ import { AppError } from "../http/errors.ts";
 import { forgetCatalogs } from "../mcp/catalog.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, putRecord } from "../vault/records.ts";
+import { capabilitySelfServiceActions } from "./capabilities.ts";
 import { assertHeaderSafeValues, MAX_VALUE_LENGTH, vaultValue } from "../vault/values.ts";
 import { consentActions } from "./consents.ts";
 import { userIdOf } from "./user-id.ts";
@@ -96,7 +97,7 @@ const serverActions = [
   }),
 ];
 
-export const selfServiceActions = [...serverActions, ...consentActions];
+export const selfServiceActions = [...serverActions, ...capabilitySelfServiceActions, ...consentActions];
 
 async function configuredNames(db: Parameters<typeof requireServer>[0], serverId: string, userId: string): Promise<Set<string>> {
   const rows = await db

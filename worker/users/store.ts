@@ -13,6 +13,7 @@ export interface UserView {
   role: UserRole;
   status: UserStatus;
   attributes: Record<string, unknown>;
+  rateLimitPerMinute: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -30,6 +31,7 @@ export interface UserPatch {
   role?: UserRole | undefined;
   status?: UserStatus | undefined;
   attributes?: Record<string, unknown> | undefined;
+  rateLimitPerMinute?: number | null | undefined;
 }
 
 export function toUserView(row: UserRow): UserView {
@@ -40,6 +42,7 @@ export function toUserView(row: UserRow): UserView {
     role: row.role,
     status: row.status,
     attributes: row.attributes,
+    rateLimitPerMinute: row.rateLimitPerMinute,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };

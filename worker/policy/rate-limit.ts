@@ -1,0 +1,79 @@
+/**
+ * A per-minute limit as a sliding window counter: the current minute's count plus the previous
+ * minute's, weighted by how much of it still lies within the last 60 s. Two integers per key and
+ * minute, so it fits SQLite storage and never bursts to twice the limit at a minute boundary.
+ */
+export const WINDOW_MS = 60_000;
+
+export type TakeResult = { ok: true; remaining: number } | { ok: false; retryAfterMs: number };
+
+/** The slice of Durable Object SQLite storage the limiter uses. */
+export type LimiterStorage = Pick<SqlStorage, "exec">;
+
+export class SlidingWindowLimiter {
+  readonly #sql: LimiterStorage;
+
+  constructor(sql: LimiterStorage) {
+    this.#sql = sql;
+    sql.exec("create table if not exists rate_windows (key text not null, start integer not null, count integer not null, primary key (key, start))");
+  }
+
+  /** Counts one call against `key` if the limit allows it; otherwise says when the next would pass. */
+  take(key: string, limitPerMinute: number, now: number = Date.now()): TakeResult {
+    const start = now - (now % WINDOW_MS);
+    const elapsed = now - start;
+    this.#sql.exec("delete from rate_windows where key = ? and start < ?", key, start - WINDOW_MS);
+    let current = 0;
+    let previous = 0;
+    for (const row of this.#sql.exec("select start, count from rate_windows where key = ?", key).toArray()) {
+      if (row.start === start) current = Number(row.count);
+      else previous = Number(row.count);
+    }
+    const estimate = previous * (1 - elapsed / WINDOW_MS) + current;
+    if (estimate + 1 > limitPerMinute) return { ok: false, retryAfterMs: retryAfter(limitPerMinute, previous, current, elapsed) };
+    this.#sql.exec(
+      "insert into rate_windows (key, start, count) values (?, ?, 1) on conflict (key, start) do update set count = count + 1",
+      key,
+      start,
+    );
+    return { ok: true, remaining: Math.max(0, Math.floor(limitPerMinute - estimate - 1)) };
+  }
+}
+
+/** How long until `previous`'s weight has shrunk enough for one more call (after a window roll if need be). */
+function retryAfter(limit: number, previous: number, current: number, elapsed: number): number {
+  if (current + 1 <= limit) {
+    // previous * (1 - (elapsed + t) / W) + current + 1 <= limit
+    return Math.max(1, Math.ceil(WINDOW_MS * (1 - (limit - 1 - current) / previous) - elapsed));
+  }
+  // Next window: current becomes the previous one, weighted down from 1 as that window passes.
+  return Math.max(1, Math.ceil(WINDOW_MS - elapsed + Math.max(0, WINDOW_MS * (1 - (limit - 1) / current))));
+}
+
+/** JSON-RPC error code for a refused call: in the implementation-defined server range, distinct from policy denials. */
+export const RATE_LIMITED_JSONRPC_CODE = -32029;
+
+/** The JSON-RPC error a refused call gets; `retryAfterMs` lets a client back off precisely. */
+export function rateLimitedError(refusal: { retryAfterMs: number }, limitPerMinute: number) {
+  return {
+    code: RATE_LIMITED_JSONRPC_CODE,
+    message: `Rate limited: more than ${limitPerMinute} calls per minute; retry in ${Math.ceil(refusal.retryAfterMs / 1000)} s`,
+    data: { reason: "rate_limited", retryAfterMs: refusal.retryAfterMs },
+  };
+}
+
+/** For a plain HTTP reply: the Retry-After header, in whole seconds, rounded up. */
+export function retryAfterHeader(refusal: { retryAfterMs: number }): Record<string, string> {
+  return { "Retry-After": String(Math.ceil(refusal.retryAfterMs / 1000)) };
+}
+
+/** The user's own limit, else the gateway default; null for the owner key, which no limit binds. */
+export function effectiveRateLimit(user: { id: string | null; rateLimitPerMinute: number | null }, gatewayDefault: string | undefined): number | null {
+  if (user.id === null) return null;
+  if (user.rateLimitPerMinute !== null) return user.rateLimitPerMinute;
+  const parsed = Number(gatewayDefault);
+  return Number.isInteger(parsed) && parsed > 0 ? parsed : DEFAULT_RATE_LIMIT_PER_MINUTE;
+}
+
+/** The documented default of RATE_LIMIT_PER_MINUTE, used when the setting is missing or invalid. */
+export const DEFAULT_RATE_LIMIT_PER_MINUTE = 600;

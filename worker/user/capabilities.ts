@@ -1,0 +1,67 @@
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import { serverIdField } from "../admin/capabilities.ts";
+import { defineAction } from "../admin/action.ts";
+import { userNarrowings } from "../db/schema.ts";
+import { loadCatalogItems } from "../policy/catalog-items.ts";
+import { compilePolicy } from "../policy/compile.ts";
+import { effectiveCapabilities } from "../policy/effective.ts";
+import { loadPolicySnapshot } from "../policy/snapshot.ts";
+import { callerOf } from "../policy/types.ts";
+import { userIdOf } from "./user-id.ts";
+
+const clientName = z.string().max(200).default("").describe("A client's clientInfo.name, for a narrowing of that client only; empty: every client");
+const switches = z.record(z.string().min(1).max(1024), z.boolean());
+
+export const capabilitySelfServiceActions = [
+  defineAction({
+    code: 3010,
+    name: "GET_MY_CAPABILITIES",
+    summary: "What you may use (for one client, or all), item by item, with the layer that removed each missing item; and your own narrowing.",
+    returns: "`{clientName, narrowing: {<serverId>: {enabled?, tools?, prompts?, resources?}}, servers: [{serverId, tools: [{name, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
+    input: z.strictObject({ clientName }),
+    async run({ db, principal }, data) {
+      const userId = userIdOf(principal);
+      const snapshot = await loadPolicySnapshot(db, principal, null);
+      const catalogs = await loadCatalogItems(db, { userId, serverIds: Object.keys(snapshot.servers).sort() });
+      return {
+        clientName: data.clientName,
+        narrowing: snapshot.narrowings[data.clientName] ?? {},
+        servers: effectiveCapabilities(compilePolicy(snapshot), callerOf(snapshot, { name: data.clientName, version: "" }), catalogs),
+      };
+    },
+  }),
+  defineAction({
+    code: 3011,
+    name: "SET_MY_CAPABILITIES",
+    mutates: true,
+    summary:
+      "Replaces your own narrowing, for one client or all: servers, tools, prompts or resources you turn off (false). It can only narrow: true grants nothing an admin has not.",
+    returns: "`{clientName, narrowing}`",
+    input: z.strictObject({
+      clientName,
+      servers: z
+        .record(
+          serverIdField,
+          z.strictObject({
+            enabled: z.boolean().optional().describe("false turns the whole server off"),
+            tools: switches.optional().describe("Tool name → false to turn it off"),
+            prompts: switches.optional().describe("Prompt name → false to turn it off"),
+            resources: switches.optional().describe("Resource URI → false to turn it off"),
+          }),
+        )
+        .describe("serverId → what to turn off; {} clears the narrowing"),
+    }),
+    async run({ db, principal }, data) {
+      const userId = userIdOf(principal);
+      const where = and(eq(userNarrowings.userId, userId), eq(userNarrowings.clientName, data.clientName));
+      if (Object.keys(data.servers).length === 0) {
+        await db.delete(userNarrowings).where(where);
+      } else {
+        const values = { userId, clientName: data.clientName, servers: data.servers, updatedAt: new Date() };
+        await db.insert(userNarrowings).values(values).onConflictDoUpdate({ target: [userNarrowings.userId, userNarrowings.clientName], set: values });
+      }
+      return { clientName: data.clientName, narrowing: data.servers };
+    },
+  }),
+];
