@@ -49,7 +49,7 @@ CREATE TABLE "user_narrowings" (
 	CONSTRAINT "user_narrowings_client" UNIQUE("user_id","client_name")
 );
 --> statement-breakpoint
-ALTER TABLE "servers" ADD COLUMN "public_access" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "servers" ADD COLUMN "public_access" boolean DEFAULT true NOT NULL;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "rate_limit_per_minute" integer;--> statement-breakpoint
 ALTER TABLE "ip_allowlists" ADD CONSTRAINT "ip_allowlists_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "permission_grants" ADD CONSTRAINT "permission_grants_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
-import { admin, createUser, request, sql } from "./gateway.ts";
+import { afterAll, describe, expect, it } from "vitest";
+import { admin, createUser, deleteServersStartingWith, request, sql } from "./gateway.ts";
+
+afterAll(() => deleteServersStartingWith("dup-"));
 
 const missingUser = "00000000-0000-4000-8000-000000000000";
 

@@ -1,10 +1,12 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runAudited } from "../../worker/audit/mutation.ts";
 import { openDatabase } from "../../worker/db/client.ts";
 import { users } from "../../worker/db/schema.ts";
-import { admin, callAction, createUser, request, sql } from "./gateway.ts";
+import { admin, callAction, createUser, deleteServersStartingWith, request, sql } from "./gateway.ts";
 import { uniqueId } from "./audit-support.ts";
+
+afterAll(() => deleteServersStartingWith("aud-", "lit-"));
 
 interface AuditRow {
   id: string;

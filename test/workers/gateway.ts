@@ -83,3 +83,14 @@ export async function sql<T = Record<string, unknown>>(text: string, values: unk
     await client.end();
   }
 }
+
+/**
+ * Deletes the servers this file registered (by their id prefix): an enabled server nobody can reach
+ * would make every other file's aggregated sessions wait for its connect timeout on each list.
+ */
+export async function deleteServersStartingWith(...prefixes: string[]): Promise<void> {
+  const listed = await admin<{ servers: { serverId: string }[] }>(2011, {});
+  for (const { serverId } of listed.body.data?.servers ?? []) {
+    if (prefixes.some((prefix) => serverId.startsWith(prefix))) await admin(2013, { serverId });
+  }
+}

@@ -51,12 +51,14 @@ describe("capability layers over the admin API", () => {
     await admin(2003, { serverId, tools: { merge: { dangerLevel: null } } });
     const one = await admin<{ servers: { publicAccess: boolean; tools: { name: string }[]; prompts: { name: string; enabled: boolean }[] }[] }>(3005, { serverId });
     expect(only(one.body.data!.servers[0]!.tools, ["delete_repo", "merge"]).map((t) => t.name)).toEqual(["delete_repo"]);
-    expect(one.body.data!.servers[0]!.publicAccess).toBe(false);
+    // Open to every user by default, as every server was before grants existed.
+    expect(one.body.data!.servers[0]!.publicAccess).toBe(true);
     expect(only(one.body.data!.servers[0]!.prompts, ["summary"])).toEqual([expect.objectContaining({ enabled: false })]);
 
-    expect((await admin<{ server: { publicAccess: boolean } }>(2012, { serverId, publicAccess: true })).body.data!.server.publicAccess).toBe(true);
+    expect((await admin<{ server: { publicAccess: boolean } }>(2012, { serverId, publicAccess: false })).body.data!.server.publicAccess).toBe(false);
     const all = await admin<{ servers: { serverId: string; publicAccess: boolean }[] }>(3002, {});
-    expect(all.body.data!.servers.find((s) => s.serverId === serverId)).toMatchObject({ publicAccess: true });
+    expect(all.body.data!.servers.find((s) => s.serverId === serverId)).toMatchObject({ publicAccess: false });
+    expect((await admin<{ server: { publicAccess: boolean } }>(2012, { serverId, publicAccess: true })).body.data!.server.publicAccess).toBe(true);
     const statuses = await admin<{ servers: unknown[] }>(3004, { serverId });
     // A remote server has no instances to report (those are stdio servers'): null.
     expect(statuses.body.data!.servers).toEqual([

@@ -45,7 +45,7 @@ const headers = z
   )
   .describe("Headers sent on every downstream request; values may contain {{secret:NAME}} and {{user:NAME}}");
 const enabled = z.boolean().describe("A disabled server is hidden from every client");
-const publicAccess = z.boolean().describe("Open to every active user without a grant (UPDATE_USER_PERMISSIONS 1002)");
+const publicAccess = z.boolean().describe("Open to every active user without a grant (the default, as before grants existed); false: only users or roles granted it (1002, 1003)");
 const userInputs = z
   .array(
     z.strictObject({
@@ -106,7 +106,7 @@ export const serverActions = [
       stdio: stdioDefinition.optional(),
       userInputs: userInputs.default([]),
       enabled: enabled.default(true),
-      publicAccess: publicAccess.default(false),
+      publicAccess: publicAccess.default(true),
     }),
     async run({ db, env, afterCommit, vault }, data) {
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));

@@ -72,7 +72,7 @@ export const servers = pgTable("servers", {
   userInputs: jsonb("user_inputs").$type<UserInput[]>().notNull().default(sql`'[]'::jsonb`),
   enabled: boolean("enabled").notNull().default(true),
   /** Open to every active user without a grant (the grant layer of worker/policy). */
-  publicAccess: boolean("public_access").notNull().default(false),
+  publicAccess: boolean("public_access").notNull().default(true),
   ...timestamps,
 }, (table) => [
   check("servers_server_id_check", sql`${table.serverId} ~ '^[a-z0-9][a-z0-9-]{0,31}$'`),

@@ -35,6 +35,8 @@ export const JSONRPC_ERRORS = {
   SERVICE_UNAVAILABLE: -32012,
   /** Server-defined range: a safety cap (batch size, calls in flight, sessions per user) was reached. */
   LIMIT_EXCEEDED: -32013,
+  /** Server-defined range: a rate limit refused the call; `data.retryAfterMs` says when to try again. */
+  RATE_LIMITED: -32029,
   /** Server-defined range, audit only: the client cancelled the request, so it got no response. */
   REQUEST_CANCELLED: -32800,
 } as const;

@@ -4,7 +4,8 @@ import type { CallTarget } from "./resolve.ts";
 /** What the policy says of one call. Only `allow` lets it reach the downstream server. */
 export type Decision =
   | { effect: "allow"; reason: string | null; policyId: string | null }
-  | { effect: "deny"; reason: string; policyId: string | null }
+  /** `retryAfterMs`: refused by a rate limit, which the caller can wait out. */
+  | { effect: "deny"; reason: string; policyId: string | null; retryAfterMs?: number }
   | { effect: "require_approval"; reason: string; policyId: string | null };
 
 /**
@@ -12,6 +13,3 @@ export type Decision =
  * server, the original name and the arguments, and before anything is sent downstream.
  */
 export type DecideHook = (context: CallContext, target: CallTarget) => Decision | Promise<Decision>;
-
-/** No rules yet: every authenticated caller may use every enabled server. */
-export const allowEverything: DecideHook = () => ({ effect: "allow", reason: null, policyId: null });

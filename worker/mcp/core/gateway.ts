@@ -1,7 +1,7 @@
 import { ListTasksResultSchema, type Progress, type ProgressToken, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import packageJson from "../../../package.json" with { type: "json" };
 import { logEvent } from "../../observability/log.ts";
-import { listPrompts, listResources, listResourceTemplates, listTools, paginate } from "../aggregate.ts";
+import { type CatalogEntry, listPrompts, listResources, listResourceTemplates, listTools, paginate } from "../aggregate.ts";
 import type { McpConfig } from "../config.ts";
 import type { DownstreamPool } from "../downstream.ts";
 import type { Redactor } from "../../vault/redactor.ts";
@@ -44,6 +44,8 @@ export interface GatewayDeps {
   directory: ServerDirectory;
   pool: DownstreamPool;
   decide: DecideHook;
+  /** A server's catalog as this caller may see it: lists show exactly what `decide` can let through. */
+  visible(context: CallContext, entry: CatalogEntry): CatalogEntry;
 }
 
 /**
@@ -85,7 +87,8 @@ export class GatewayCore {
 
   async list(context: CallContext, method: ListMethod, params: Record<string, unknown>): Promise<Record<string, unknown>> {
     const { key, list } = LISTS[method];
-    const items = list({ scope: context.scope }, await this.#deps.directory.entries());
+    const entries = (await this.#deps.directory.entries()).map((entry) => this.#deps.visible(context, entry));
+    const items = list({ scope: context.scope }, entries);
     const { page, nextCursor } = paginate(items, params.cursor, this.#deps.config.listPageSize);
     return nextCursor ? { [key]: page, nextCursor } : { [key]: page };
   }
@@ -116,7 +119,7 @@ export class GatewayCore {
     try {
       const target = await resolveTarget(request, context.scope, (serverId, fresh) => directory.entry(serverId, fresh), run.subject);
       run.decision = await this.#deps.decide(context, target);
-      if (run.decision.effect !== "allow") throw refusal(run.decision);
+      if (run.decision.effect !== "allow") return refuse(request.method, run.decision);
       const result = await this.#forward(context, target, run);
       return presentResult(context.scope, target, result);
     } catch (error) {
@@ -149,9 +152,19 @@ export class GatewayCore {
   }
 }
 
-function refusal(decision: Decision): RpcFailure {
-  const reason = decision.reason ?? "refused by policy";
-  return decision.effect === "require_approval"
-    ? new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `This call needs a human's approval, which this gateway cannot wait for yet: ${reason}`)
-    : new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `Refused by policy: ${reason}`);
+/**
+ * A refusal the caller can act on: a rate limit is an error with `retryAfterMs`; a tool call refused by
+ * the policy is a tool result (the model reads it and can change course); anything else an error. The
+ * reason names the refusing layer or rule. A call that needs approval is refused, with that reason,
+ * until approvals can hold it.
+ */
+function refuse(method: string, decision: Exclude<Decision, { effect: "allow" }>): Record<string, unknown> {
+  if (decision.effect === "deny" && decision.retryAfterMs !== undefined) {
+    throw new RpcFailure(JSONRPC_ERRORS.RATE_LIMITED, `Rate limited: ${decision.reason}; retry after ${Math.ceil(decision.retryAfterMs / 1000)} s`, { retryAfterMs: decision.retryAfterMs });
+  }
+  if (decision.effect === "require_approval") {
+    throw new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `${decision.reason} (this gateway cannot hold a call for approval yet, so it is refused)`);
+  }
+  if (method === "tools/call") return { isError: true, content: [{ type: "text", text: decision.reason }] };
+  throw new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, decision.reason);
 }

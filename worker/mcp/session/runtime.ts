@@ -7,7 +7,11 @@ import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
-import { allowEverything, type DecideHook } from "../core/decide.ts";
+import { type CompiledPolicy, compilePolicy } from "../../policy/compile.ts";
+import { policyDecideHook } from "../../policy/hook.ts";
+import { visibleCatalog } from "../../policy/list-filter.ts";
+import { loadPolicySnapshot } from "../../policy/snapshot.ts";
+import { callerOf } from "../../policy/types.ts";
 import { isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
 import {
@@ -65,10 +69,11 @@ export class SessionRuntime {
   readonly #exchange: Exchange;
   readonly #calls = new Calls();
   readonly #audit: SessionAudit;
-  readonly #decide: DecideHook;
   readonly #registry: SessionRegistry;
   #record: SessionRecord | null;
   #bound: Bound | null = null;
+  /** The session's compiled policy: read at initialize, replaced when a change is pushed, kept in SQLite too. */
+  #policy: CompiledPolicy | null = null;
   #prunedAt = 0;
   /** Requests each live POST stream still owes; the stream ends at zero. SQLite has them too, for replay. */
   readonly #owed = new Map<string, number>();
@@ -77,14 +82,13 @@ export class SessionRuntime {
     env: AppEnv,
     config: McpConfig,
     store: SessionStore,
-    { audit, registry, decide = allowEverything }: { audit: SessionAudit; registry: SessionRegistry; decide?: DecideHook },
+    { audit, registry }: { audit: SessionAudit; registry: SessionRegistry },
   ) {
     this.#env = env;
     this.#config = config;
     this.#store = store;
     this.#exchange = new Exchange(store);
     this.#audit = audit;
-    this.#decide = decide;
     this.#registry = registry;
     this.#record = store.load();
   }
@@ -122,6 +126,7 @@ export class SessionRuntime {
           `You have ${this.#config.maxSessionsPerUser} open sessions, the most allowed (MCP_MAX_SESSIONS_PER_USER): close one (DELETE) or let one expire`,
         );
       }
+      await this.#loadPolicy();
       response = { jsonrpc: "2.0", id: input.initialize.id, result: await this.#services().core.initializeResult(this.#context(input.caller), record.protocolVersion) };
     } catch (error) {
       const failure = failureResponse(input.initialize.id, error, record.sessionId);
@@ -213,6 +218,7 @@ export class SessionRuntime {
     await this.#bound?.pool.closeAll();
     await this.#bound?.directory.close();
     this.#bound = null;
+    this.#policy = null;
     this.#record = null;
     this.#store.destroy();
   }
@@ -242,8 +248,28 @@ export class SessionRuntime {
   /** Only a session that has read its servers has anything to refresh; a failed read keeps what it has. */
   async #refresh(): Promise<void> {
     if (!this.#bound) return;
-    await this.#bound.directory.reload().catch((error: unknown) => logEvent("session.refresh_failed", { sessionId: this.#record?.sessionId, error: errorText(error) }, "warn"));
+    await Promise.all([this.#bound.directory.reload(), this.#loadPolicy()]).catch((error: unknown) =>
+      logEvent("session.refresh_failed", { sessionId: this.#record?.sessionId, error: errorText(error) }, "warn"),
+    );
     for (const method of LIST_CHANGED) this.#exchange.emit(STANDALONE_STREAM, { jsonrpc: "2.0", method });
+  }
+
+  /** Reads the policy for this session's principal and endpoint, one query, and keeps it compiled and stored. */
+  async #loadPolicy(): Promise<void> {
+    const record = this.#record!;
+    const snapshot = await loadPolicySnapshot(this.#services().directory.db(), record.principal, record.scope);
+    this.#store.savePolicy(snapshot);
+    this.#policy = compilePolicy(snapshot);
+  }
+
+  /** The policy in memory, or as stored (after an eviction); compiled programs are shared across the isolate. */
+  #currentPolicy(): CompiledPolicy {
+    if (!this.#policy) {
+      const stored = this.#store.loadPolicy();
+      if (!stored) throw new RpcFailure(JSONRPC_ERRORS.INTERNAL_ERROR, "This session has no policy; initialize a new one");
+      this.#policy = compilePolicy(stored);
+    }
+    return this.#policy;
   }
 
   /** Who sent a request, if it is the session's own client: the same key (or a token minted from it), on the same endpoint. */
@@ -272,8 +298,17 @@ export class SessionRuntime {
   // ---- answering requests ----------------------------------------------------------------------------
 
   #services(): Bound {
-    this.#bound ??= bindSession(this.#env, this.#config, this.#record!, {
-      decide: this.#decide,
+    const record = this.#record!;
+    this.#bound ??= bindSession(this.#env, this.#config, record, {
+      decide: policyDecideHook({
+        policy: () => this.#currentPolicy(),
+        ...(record.principal.userId === null ? {} : { limiter: this.#env.RATE_LIMITER.getByName(record.principal.userId) }),
+        defaultRateLimit: this.#env.RATE_LIMIT_PER_MINUTE,
+      }),
+      visible: (context, entry) => {
+        const policy = this.#currentPolicy();
+        return visibleCatalog(policy, callerOf(policy.snapshot, context.client), entry);
+      },
       emit: (streamId, message) => this.#exchange.emit(streamId, message),
       calls: this.#calls,
       onConnect: (client) => this.#applyLoggingLevel(client),

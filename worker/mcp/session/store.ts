@@ -1,6 +1,7 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { PresentedCredential } from "../../auth/credential.ts";
 import type { Principal } from "../../auth/principal.ts";
+import type { PolicySnapshot } from "../../policy/types.ts";
 import type { JsonRpcRequest, ProtocolVersion, RequestId } from "../protocol.ts";
 import type { Caller } from "./types.ts";
 
@@ -54,6 +55,7 @@ export class SessionStore {
     this.#sql = sql;
     sql.exec(`
       CREATE TABLE IF NOT EXISTS session (id INTEGER PRIMARY KEY CHECK (id = 1), record TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS policy (id INTEGER PRIMARY KEY CHECK (id = 1), snapshot TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         stream_id TEXT NOT NULL,
@@ -81,6 +83,16 @@ export class SessionStore {
 
   save(record: SessionRecord): void {
     this.#sql.exec("INSERT OR REPLACE INTO session (id, record) VALUES (1, ?)", JSON.stringify(record));
+  }
+
+  /** The policy as read at initialize (or at the last pushed change): an evicted session decides without the database. */
+  loadPolicy(): PolicySnapshot | null {
+    const row = this.#sql.exec<{ snapshot: string }>("SELECT snapshot FROM policy WHERE id = 1").toArray()[0];
+    return row ? (JSON.parse(row.snapshot) as PolicySnapshot) : null;
+  }
+
+  savePolicy(snapshot: PolicySnapshot): void {
+    this.#sql.exec("INSERT OR REPLACE INTO policy (id, snapshot) VALUES (1, ?)", JSON.stringify(snapshot));
   }
 
   /** Stores a serialised message and returns its event id. A null message is SSE's priming event: an id with empty data. */
@@ -163,6 +175,6 @@ export class SessionStore {
   }
 
   destroy(): void {
-    this.#sql.exec("DELETE FROM requests_in_flight; DELETE FROM events; DELETE FROM session;");
+    this.#sql.exec("DELETE FROM requests_in_flight; DELETE FROM events; DELETE FROM session; DELETE FROM policy;");
   }
 }
