@@ -11,6 +11,7 @@ import { OWNER_PRINCIPAL, principalOfUser } from "../policy/principal-of.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { callerOf } from "../policy/types.ts";
 import { stdioInstancesOf } from "../servers/stdio-instances.ts";
+import { pushToEveryone } from "../users/live-sessions.ts";
 import { defineAction } from "./action.ts";
 
 export const serverIdField = z
@@ -77,7 +78,8 @@ export const capabilityActions = [
       prompts: z.record(itemName, z.strictObject({ enabled: enabledField })).optional().describe("Prompt name → settings"),
       resources: z.record(itemName, z.strictObject({ enabled: enabledField })).optional().describe("Resource URI → settings"),
     }),
-    async run({ db }, data) {
+    async run({ db, env, afterCommit }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       await serverIdsOf(db, data.serverId);
       const changes: { kind: CapabilityKind; name: string; enabled?: boolean | null | undefined; dangerLevel?: 0 | 1 | 2 | null | undefined }[] = [
         ...Object.entries(data.tools ?? {}).map(([name, s]) => ({ kind: "tool" as const, name, ...s })),

@@ -4,6 +4,7 @@ import type { Database } from "../db/client.ts";
 import { permissionGrants, servers, USER_ROLES, type UserRole } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { getUser } from "../users/store.ts";
+import { pushToEveryone, pushUserChange } from "../users/live-sessions.ts";
 import { defineAction } from "./action.ts";
 import { serverIdField } from "./capabilities.ts";
 
@@ -54,7 +55,8 @@ export const permissionActions = [
       "Replaces a user's grants: which servers, and which tools within them, the user may use. The user's own grant for a server takes precedence over their role's (1003), which takes precedence over the server's publicAccess.",
     returns: "`{userId, servers: {<serverId>: {enabled, tools}}}`",
     input: z.strictObject({ userId: z.uuid().describe("The user's id"), servers: grantsField }),
-    async run({ db }, data) {
+    async run({ db, env, afterCommit }, data) {
+      afterCommit(() => pushUserChange(env, data.userId, { kind: "refresh" }));
       await getUser(db, data.userId, { forUpdate: true });
       return { userId: data.userId, servers: await replaceGrants(db, { userId: data.userId }, data.servers) };
     },
@@ -66,7 +68,8 @@ export const permissionActions = [
     summary: "Replaces the grants of every user with a role (user, admin or owner); a user's own grant for a server overrides it.",
     returns: "`{role, servers: {<serverId>: {enabled, tools}}}`",
     input: z.strictObject({ role: z.enum(USER_ROLES).describe("The role whose grants are replaced"), servers: grantsField }),
-    async run({ db }, data) {
+    async run({ db, env, afterCommit }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       return { role: data.role, servers: await replaceGrants(db, { role: data.role }, data.servers) };
     },
   }),

@@ -11,6 +11,7 @@ import { type AuditedCall, REPLAYED_METHODS, simulate } from "../policy/simulate
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import type { PolicySetSnapshot, PolicySnapshot } from "../policy/types.ts";
 import { requireServer } from "../servers/store.ts";
+import { pushToEveryone } from "../users/live-sessions.ts";
 import { defineAction } from "./action.ts";
 import { serverIdField } from "./capabilities.ts";
 
@@ -70,7 +71,8 @@ export const policySetActions = [
     summary: "Creates a policy set (version 1), global or for one server. Every CEL condition is compiled first: a parse error is a 400 naming the rule.",
     returns: "`{policySetId, version}`",
     input: z.strictObject({ name, serverId: setServerId.default(null), timeZone: timeZoneSchema.default("UTC"), rules: rulesSchema }),
-    async run({ db }, data) {
+    async run({ db, env, afterCommit }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       assertCompiles(data.rules, data.timeZone);
       if (data.serverId !== null) await requireServer(db, data.serverId);
       const [row] = await db.insert(policySets).values({ id: crypto.randomUUID(), ...data }).returning();
@@ -110,7 +112,8 @@ export const policySetActions = [
       timeZone: timeZoneSchema.optional(),
       rules: rulesSchema.optional(),
     }),
-    async run({ db }, { policySetId: id, expectedVersion, ...patch }) {
+    async run({ db, env, afterCommit }, { policySetId: id, expectedVersion, ...patch }) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       const current = await requireSet(db, id, true);
       if (expectedVersion !== undefined && expectedVersion !== current.version) {
         throw new AppError("CONFLICT", `Policy set "${id}" is at version ${current.version}, not ${expectedVersion}`);
@@ -131,7 +134,8 @@ export const policySetActions = [
     summary: "Deletes a policy set; its rules stop applying.",
     returns: "`{policySetId, deleted: true}`",
     input: z.strictObject({ policySetId }),
-    async run({ db }, data) {
+    async run({ db, env, afterCommit }, data) {
+      afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       await requireSet(db, data.policySetId, true);
       await db.delete(policySets).where(eq(policySets.id, data.policySetId));
       return { policySetId: data.policySetId, deleted: true };

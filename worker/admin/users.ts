@@ -78,8 +78,13 @@ export const userActions = [
       const current = await getUser(db, userId, { forUpdate: true });
       assertMayManage(principal, current.role, patch.role);
       const user = await updateUser(db, userId, patch);
-      if (user.status === "disabled" && current.status !== "disabled") afterCommit(() => pushUserChange(env, userId, { kind: "disabled" }));
-      else if (user.role !== current.role) afterCommit(() => pushUserChange(env, userId, { kind: "role", role: user.role }));
+      if (user.status === "disabled" && current.status !== "disabled") {
+        afterCommit(() => pushUserChange(env, userId, { kind: "disabled" }));
+      } else {
+        if (user.role !== current.role) afterCommit(() => pushUserChange(env, userId, { kind: "role", role: user.role }));
+        // Role grants, attributes and rate limit are part of the policy the user's sessions hold.
+        afterCommit(() => pushUserChange(env, userId, { kind: "refresh" }));
+      }
       return { user };
     },
   }),

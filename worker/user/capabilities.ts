@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { z } from "zod";
 import { serverIdField } from "../admin/capabilities.ts";
+import { pushUserChange } from "../users/live-sessions.ts";
 import { defineAction } from "../admin/action.ts";
 import { userNarrowings } from "../db/schema.ts";
 import { loadCatalogItems } from "../policy/catalog-items.ts";
@@ -52,7 +53,8 @@ export const capabilitySelfServiceActions = [
         )
         .describe("serverId → what to turn off; {} clears the narrowing"),
     }),
-    async run({ db, principal }, data) {
+    async run({ db, principal, env, afterCommit }, data) {
+      afterCommit(() => pushUserChange(env, userIdOf(principal), { kind: "refresh" }));
       const userId = userIdOf(principal);
       const where = and(eq(userNarrowings.userId, userId), eq(userNarrowings.clientName, data.clientName));
       if (Object.keys(data.servers).length === 0) {
