@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { effectiveRateLimit, rateLimitedError, retryAfterHeader, SlidingWindowLimiter, WINDOW_MS } from "./rate-limit.ts";
+import { effectiveRateLimit, SlidingWindowLimiter, WINDOW_MS } from "./rate-limit.ts";
 
 /** Runs `check` inside a fresh limiter object, whose storage may only be touched from there. */
 function withLimiter(check: (limiter: SlidingWindowLimiter) => void): Promise<void> {
@@ -42,15 +42,6 @@ describe("SlidingWindowLimiter", () => {
 });
 
 describe("rate limit helpers", () => {
-  it("shapes the JSON-RPC error and the Retry-After header", () => {
-    expect(rateLimitedError({ retryAfterMs: 1500 }, 60)).toEqual({
-      code: -32029,
-      message: expect.stringContaining("retry in 2 s"),
-      data: { reason: "rate_limited", retryAfterMs: 1500 },
-    });
-    expect(retryAfterHeader({ retryAfterMs: 1 })).toEqual({ "Retry-After": "1" });
-  });
-
   it("takes the user's limit, else the gateway's, and none for the owner key", () => {
     expect(effectiveRateLimit({ id: "u", rateLimitPerMinute: 5 }, "600")).toBe(5);
     expect(effectiveRateLimit({ id: "u", rateLimitPerMinute: null }, "120")).toBe(120);

@@ -50,23 +50,6 @@ function retryAfter(limit: number, previous: number, current: number, elapsed: n
   return Math.max(1, Math.ceil(WINDOW_MS - elapsed + Math.max(0, WINDOW_MS * (1 - (limit - 1) / current))));
 }
 
-/** JSON-RPC error code for a refused call: in the implementation-defined server range, distinct from policy denials. */
-export const RATE_LIMITED_JSONRPC_CODE = -32029;
-
-/** The JSON-RPC error a refused call gets; `retryAfterMs` lets a client back off precisely. */
-export function rateLimitedError(refusal: { retryAfterMs: number }, limitPerMinute: number) {
-  return {
-    code: RATE_LIMITED_JSONRPC_CODE,
-    message: `Rate limited: more than ${limitPerMinute} calls per minute; retry in ${Math.ceil(refusal.retryAfterMs / 1000)} s`,
-    data: { reason: "rate_limited", retryAfterMs: refusal.retryAfterMs },
-  };
-}
-
-/** For a plain HTTP reply: the Retry-After header, in whole seconds, rounded up. */
-export function retryAfterHeader(refusal: { retryAfterMs: number }): Record<string, string> {
-  return { "Retry-After": String(Math.ceil(refusal.retryAfterMs / 1000)) };
-}
-
 /** The user's own limit, else the gateway default; null for the owner key, which no limit binds. */
 export function effectiveRateLimit(user: { id: string | null; rateLimitPerMinute: number | null }, gatewayDefault: string | undefined): number | null {
   if (user.id === null) return null;
