@@ -99,13 +99,16 @@ try {
 
   const admin = async (action: number, data: Record<string, unknown>) => {
     const response = await fetch(`${gateway.origin}/admin`, { method: "POST", headers: { authorization: `Bearer ${secrets.OWNER_KEY}` }, body: JSON.stringify({ action, data }) });
-    const reply = (await response.json()) as { success: boolean; data?: { apiKey?: string } };
+    const reply = (await response.json()) as { success: boolean; data?: unknown };
     if (!reply.success) throw new Error(`admin action ${action} failed (${response.status})`);
     return reply.data;
   };
   await admin(2010, { serverId: "profile", transport: "streamable-http", url: fixture.url });
-  const apiKey = (await admin(1010, { name: "profile" }))?.apiKey;
-  if (!apiKey) throw new Error("CREATE_USER returned no apiKey");
+  const created = (await admin(1010, { name: "profile" })) as { apiKey?: string; userId?: string } | undefined;
+  const apiKey = created?.apiKey;
+  if (!apiKey || !created.userId) throw new Error("CREATE_USER returned no apiKey");
+  // The limiter still runs on every call; it must not refuse the sampled ones.
+  await admin(1012, { userId: created.userId, rateLimitPerMinute: 1_000_000 });
 
   const clients = await Promise.all(
     Array.from({ length: sessions }, async () => {
