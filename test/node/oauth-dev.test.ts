@@ -7,18 +7,20 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { auth, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
+import { auth } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startClientMetadataServer, type MetadataServer } from "../support/client-metadata-server.ts";
 import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
 import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
 import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { MemoryProvider } from "../support/memory-oauth-provider.ts";
 import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.ts";
+
+const DEV_CLIENT_NAME = "Dev DCR client";
 
 const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
@@ -45,27 +47,6 @@ async function startCallback(): Promise<{ uri: string; next(): Promise<URL>; clo
   };
 }
 
-class Provider implements OAuthClientProvider {
-  client: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
-  verifier = "";
-  authorizationUrl: URL | undefined;
-  readonly redirectUrl: string;
-  constructor(redirectUrl: string, clientId?: string) {
-    this.redirectUrl = redirectUrl;
-    this.client = clientId ? { client_id: clientId } : undefined;
-  }
-  get clientMetadata() {
-    return { client_name: "Dev DCR client", redirect_uris: [this.redirectUrl], token_endpoint_auth_method: "none" };
-  }
-  clientInformation = () => this.client;
-  saveClientInformation = (info: OAuthClientInformationMixed) => void (this.client = info);
-  tokens = () => this.saved;
-  saveTokens = (tokens: OAuthTokens) => void (this.saved = tokens);
-  redirectToAuthorization = (url: URL) => void (this.authorizationUrl = url);
-  saveCodeVerifier = (verifier: string) => void (this.verifier = verifier);
-  codeVerifier = () => this.verifier;
-}
 
 // The same pages, submitted as forms: what the browser does, without one.
 const ticketOf = (page: string) => /name="ticket" value="([^"]+)"/.exec(page)?.[1] ?? "";
@@ -111,7 +92,7 @@ describe("OAuth against npm run dev", () => {
 
   const form = (fields: Record<string, string>) => fetch(`${origin}/authorize`, { method: "POST", redirect: "manual", body: new URLSearchParams(fields) });
 
-  async function connect(provider: Provider): Promise<Client> {
+  async function connect(provider: MemoryProvider): Promise<Client> {
     const client = new Client({ name: "oauth-dev-test", version: "1.0.0" });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider }));
     return client;
@@ -120,7 +101,7 @@ describe("OAuth against npm run dev", () => {
   it.skipIf(chromiumPath === "")("a CIMD client: consent clicked through in Chromium, a tool call, refresh, reuse detection", async () => {
     const callback = await startCallback();
     const clientId = `${metadata.origin}/clients/desk-agent.json?redirect=${encodeURIComponent(callback.uri)}`;
-    const provider = new Provider(callback.uri, clientId);
+    const provider = new MemoryProvider({ redirectUrl: callback.uri, clientId, name: DEV_CLIENT_NAME });
     expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
 
     const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
@@ -172,11 +153,11 @@ describe("OAuth against npm run dev", () => {
 
   it("a DCR client: registered by the SDK, tools listed, and the user's revocation ends its access", async () => {
     const callback = "http://127.0.0.1:49999/callback";
-    const provider = new Provider(callback);
+    const provider = new MemoryProvider({ redirectUrl: callback, name: DEV_CLIENT_NAME });
     expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
     const signIn = await (await fetch(String(provider.authorizationUrl))).text();
     const consent = await (await form({ ticket: ticketOf(signIn), step: "sign-in", api_key: apiKey })).text();
-    expect(consent).toContain("Dev DCR client");
+    expect(consent).toContain(DEV_CLIENT_NAME);
     const approved = await form({ ticket: ticketOf(consent), step: "approve" });
     const code = new URL(approved.headers.get("location") ?? "").searchParams.get("code") ?? "";
     expect(await auth(provider, { serverUrl: `${origin}/mcp`, authorizationCode: code })).toBe("AUTHORIZED");
@@ -196,7 +177,7 @@ describe("OAuth against npm run dev", () => {
 
   it("signs a user in through the owner's OIDC provider, matched by email, and refuses a callback from another browser", async () => {
     idp.email = "Dana@Example.test";
-    const provider = new Provider("http://127.0.0.1:49998/callback");
+    const provider = new MemoryProvider({ redirectUrl: "http://127.0.0.1:49998/callback", name: DEV_CLIENT_NAME });
     expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
     const signIn = await (await fetch(String(provider.authorizationUrl))).text();
     expect(signIn).toContain("Sign in with Local IdP");
@@ -224,7 +205,7 @@ describe("OAuth against npm run dev", () => {
     await client.close();
 
     idp.email = "stranger@example.test";
-    const again = new Provider("http://127.0.0.1:49998/callback");
+    const again = new MemoryProvider({ redirectUrl: "http://127.0.0.1:49998/callback", name: DEV_CLIENT_NAME });
     await auth(again, { serverUrl: `${origin}/mcp` });
     const page = await (await fetch(String(again.authorizationUrl))).text();
     const start = await form({ ticket: ticketOf(page), step: "upstream" });

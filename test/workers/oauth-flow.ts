@@ -2,38 +2,15 @@
 // and a "browser" that fills in the gateway's sign-in and consent pages as a user would.
 import { exports } from "cloudflare:workers";
 import { auth, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { MemoryProvider, REDIRECT_URI } from "../support/memory-oauth-provider.ts";
+import type { OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { expect } from "vitest";
 import { ORIGIN, request } from "./gateway.ts";
 
-export const REDIRECT_URI = "http://127.0.0.1:33418/oauth/callback";
+export { MemoryProvider, REDIRECT_URI };
 
 export const gatewayFetch = (input: string | URL | Request, init?: RequestInit) => exports.default.fetch(new Request(input, init));
 
-export class MemoryProvider implements OAuthClientProvider {
-  client: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
-  verifier = "";
-  authorizationUrl: URL | undefined;
-  readonly clientMetadata: OAuthClientMetadata;
-
-  /** A client known by its metadata document URL starts with that id; a DCR client registers on first use. */
-  constructor(options: { clientId?: string; name?: string; redirectUrl?: string } = {}) {
-    this.client = options.clientId ? { client_id: options.clientId } : undefined;
-    this.redirectUrl = options.redirectUrl ?? REDIRECT_URI;
-    this.clientMetadata = { client_name: options.name ?? "DCR test client", redirect_uris: [this.redirectUrl], token_endpoint_auth_method: "none" };
-  }
-
-  readonly redirectUrl: string;
-  state = () => "state-" + crypto.randomUUID();
-  clientInformation = () => this.client;
-  saveClientInformation = (info: OAuthClientInformationMixed) => void (this.client = info);
-  tokens = () => this.saved;
-  saveTokens = (tokens: OAuthTokens) => void (this.saved = tokens);
-  redirectToAuthorization = (url: URL) => void (this.authorizationUrl = url);
-  saveCodeVerifier = (verifier: string) => void (this.verifier = verifier);
-  codeVerifier = () => this.verifier;
-}
 
 export function runAuth(provider: OAuthClientProvider, options: { path?: string; authorizationCode?: string } = {}) {
   return auth(provider, { serverUrl: `${ORIGIN}${options.path ?? "/mcp"}`, authorizationCode: options.authorizationCode, fetchFn: gatewayFetch });
