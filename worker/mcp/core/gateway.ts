@@ -124,7 +124,7 @@ export class GatewayCore {
       return presentResult(context.scope, target, result);
     } catch (error) {
       // The model calling the tool should read what to do, so this is a tool result, not a protocol error.
-      if (error instanceof NeedsConfiguration && request.method === "tools/call") return { isError: true, content: [{ type: "text", text: error.message }] };
+      if (error instanceof NeedsConfiguration && request.method === "tools/call") return toolError(error.message);
       throw error;
     }
   }
@@ -165,6 +165,11 @@ function refuse(method: string, decision: Exclude<Decision, { effect: "allow" }>
   if (decision.effect === "require_approval") {
     throw new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `${decision.reason} (this gateway cannot hold a call for approval yet, so it is refused)`);
   }
-  if (method === "tools/call") return { isError: true, content: [{ type: "text", text: decision.reason }] };
+  if (method === "tools/call") return toolError(decision.reason);
   throw new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, decision.reason);
+}
+
+/** A tool call's failure as a result the model reads (and can act on), rather than a protocol error. */
+function toolError(text: string): Record<string, unknown> {
+  return { isError: true, content: [{ type: "text", text }] };
 }
