@@ -4,6 +4,7 @@ import type { AppEnv } from "../worker/env.ts";
 import { logEvent } from "../worker/observability/log.ts";
 import { errorText } from "../worker/db/errors.ts";
 import { SESSION_DIRECTORY_NAME } from "../worker/users/live-sessions.ts";
+import type { DeskServerMessage } from "../worker/desk/messages.ts";
 
 /** A change to a user that open sessions must act on at once, since they no longer ask the database. */
 export type UserChange =
@@ -81,5 +82,13 @@ export class Desk extends DurableObject<AppEnv> {
       }
     });
     return rows.length;
+  }
+
+  /** Sends a message to every Desk socket of this user that is open; none open is no error. */
+  publish(message: DeskServerMessage): number {
+    const text = JSON.stringify(message);
+    const sockets = this.ctx.getWebSockets();
+    for (const socket of sockets) socket.send(text);
+    return sockets.length;
   }
 }
