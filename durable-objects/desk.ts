@@ -21,9 +21,6 @@ export type UserChange =
   | { kind: "refresh" }
   | { kind: "role"; role: UserRole };
 
-/** The desk of the owner key's sessions, which have no user. User ids are UUIDs, so it names no user. */
-export const OWNER_DESK = "owner";
-
 /**
  * One instance per user, named by the user id (and one named "owner" for the owner key's sessions).
  * Today it is the registry of the user's live MCP sessions: it caps how many a user may hold, and it

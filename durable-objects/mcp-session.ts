@@ -12,7 +12,8 @@ import { SessionStore } from "../worker/mcp/session/store.ts";
 import type { CloseInput, ListenInput, OpenInput, PostInput, SessionAudit, SessionRegistry } from "../worker/mcp/session/types.ts";
 import { identifyCredential } from "../worker/auth/identify.ts";
 import type { UserPrincipal } from "../worker/auth/principal.ts";
-import { OWNER_DESK, type UserChange } from "./desk.ts";
+import { OWNER_DESK } from "../worker/users/live-sessions.ts";
+import type { UserChange } from "./desk.ts";
 import type { SessionRecord } from "../worker/mcp/session/store.ts";
 
 /** Records per Postgres insert when draining the audit outbox. */

@@ -1,11 +1,11 @@
 import { and, eq, inArray, or } from "drizzle-orm";
-import { OWNER_DESK } from "../../durable-objects/desk.ts";
 import { errorText } from "../db/errors.ts";
 import type { Database } from "../db/client.ts";
 import { USER_ROLES, users, type UserRole } from "../db/schema.ts";
 import type { DeskServerMessage } from "../desk/messages.ts";
 import type { AppEnv } from "../env.ts";
 import { logEvent } from "../observability/log.ts";
+import { OWNER_DESK } from "../users/live-sessions.ts";
 import { type ApprovalRow, approvalView } from "./store.ts";
 
 type ApprovalMessageType = Extract<DeskServerMessage["type"], `approval.${string}`>;
