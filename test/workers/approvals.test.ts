@@ -1,6 +1,5 @@
 // Human approval of held tool calls, through real SDK sessions against the fixture: the call waits on its
 // stream, a decision (9203) runs it or answers it, and nothing reaches the server before an approval.
-import { env, runInDurableObject } from "cloudflare:test";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +7,7 @@ import type { ApprovalView } from "../../worker/approvals/types.ts";
 import { sessionRows } from "./audit-support.ts";
 import { admin, createUser, type CreatedUser, sql } from "./gateway.ts";
 import { connectClient, registerServer, textOf } from "./mcp-client.ts";
+import { evictSession, mcp, messagesOf, openSession, readEvents } from "./raw-mcp.ts";
 
 /** The fixture counts the echo calls it served: a held or rejected call must not move it. */
 async function echoCalls(client: Client, serverId: string): Promise<number> {
@@ -30,12 +30,6 @@ async function pendingFor(serverId: string): Promise<ApprovalView> {
 /** A call that waits for as long as the test needs: progress resets the SDK's request timeout. */
 function heldCall(client: Client, name: string, args: Record<string, unknown>, progress: Progress[] = []) {
   return client.callTool({ name, arguments: args }, undefined, { timeout: 20_000, resetTimeoutOnProgress: true, onprogress: (p) => void progress.push(p) });
-}
-
-async function evictSession(sessionId: string): Promise<void> {
-  await runInDurableObject(env.MCP_SESSION.getByName(sessionId), (_instance, state) => state.abort("evicted by test")).catch(
-    (error: unknown) => expect(String(error)).toContain("evicted by test"),
-  );
 }
 
 describe("approvals", () => {
@@ -168,6 +162,24 @@ describe("approvals", () => {
     } finally {
       await client.close();
     }
+  });
+
+  it("keeps the result for a client that dropped the stream: it arrives on resumption from Last-Event-ID", async () => {
+    const sessionId = await openSession({ credential: dana.apiKey });
+    const call = await mcp({
+      sessionId,
+      credential: dana.apiKey,
+      body: { jsonrpc: "2.0", id: "held", method: "tools/call", params: { name: `${serverId}__echo`, arguments: { text: "after a disconnect" } } },
+    });
+    // The priming event, then the client goes away.
+    const primed = await readEvents(call.body!, (events) => events.length >= 1);
+    const pending = await pendingFor(serverId);
+    expect((await admin(9203, { approvalId: pending.approvalId, decision: "approve" })).status).toBe(200);
+    await expect.poll(async () => (await admin<ApprovalView>(9202, { approvalId: pending.approvalId })).body.data?.status).toBe("executed");
+    const resumed = await mcp({ method: "GET", sessionId, credential: dana.apiKey, headers: { "last-event-id": primed[0]!.id!, accept: "text/event-stream" } });
+    expect(messagesOf(await readEvents(resumed.body!))).toEqual([
+      expect.objectContaining({ id: "held", result: expect.objectContaining({ content: [{ type: "text", text: "alpha: after a disconnect" }] }) }),
+    ]);
   });
 
   it("gives a repeat of the call from a new session the one execution: the tool runs once", async () => {
