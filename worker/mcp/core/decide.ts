@@ -1,12 +1,22 @@
 import type { CallContext } from "./context.ts";
 import type { CallTarget } from "./resolve.ts";
 
+/**
+ * Which rule decided, for the audit record: its policy set, the set's version, and the rule's id. A
+ * decision no rule made (a capability layer, or no policy at all) has none of them.
+ */
+interface DecidedBy {
+  policyId: string | null;
+  policyVersion?: number | null;
+  ruleId?: string | null;
+}
+
 /** What the policy says of one call. Only `allow` lets it reach the downstream server. */
 export type Decision =
-  | { effect: "allow"; reason: string | null; policyId: string | null }
+  | ({ effect: "allow"; reason: string | null } & DecidedBy)
   /** `retryAfterMs`: refused by a rate limit, which the caller can wait out. */
-  | { effect: "deny"; reason: string; policyId: string | null; retryAfterMs?: number }
-  | { effect: "require_approval"; reason: string; policyId: string | null };
+  | ({ effect: "deny"; reason: string; retryAfterMs?: number } & DecidedBy)
+  | ({ effect: "require_approval"; reason: string } & DecidedBy);
 
 /**
  * The seam where policy plugs in: called once per routed request, after `resolve` has worked out the
