@@ -212,7 +212,7 @@ describe("policy sets", () => {
     const call = (text: string) => ({ userId: user.userId, role: "user", serverId, method: "tools/call", name: "echo", arguments: { text } });
     // The second call was denied at the time by version 2 of some set's rule "old": each example says what decided it then.
     const decidedBy = { decision: "deny" as const, decisionReason: "old", policyId: uniqueId("set"), policyVersion: 2, ruleId: "old" };
-    const [, topSecret] = await insertChain(uniqueId("sim"), [call("hello"), { ...call("top secret"), ...decidedBy }, call("secret again"), { ...call("x"), method: "tools/list", name: null }]);
+    const [, topSecret, secretAgain] = await insertChain(uniqueId("sim"), [call("hello"), { ...call("top secret"), ...decidedBy }, call("secret again"), { ...call("x"), method: "tools/list", name: null }]);
 
     const simulated = await admin<{ evaluated: number; changed: number; byEffect: Record<string, number>; examples: { auditId: string; name: string; recorded: unknown; current: unknown; draft: unknown }[] }>(9106, {
       serverId,
@@ -224,7 +224,8 @@ describe("policy sets", () => {
     expect(simulated.body.data).toMatchObject({ changed: 2, byEffect: { "allow->deny": 2 } });
     expect(simulated.body.data!.evaluated).toBeGreaterThanOrEqual(3);
     const examples = simulated.body.data!.examples;
-    expect(examples[0]).toMatchObject({
+    // Records sealed in one millisecond have no order among themselves, so examples are found by id.
+    expect(examples.find((e) => e.auditId === secretAgain!.id)).toMatchObject({
       name: "echo",
       recorded: { decision: "allow", policyId: null, policyVersion: null, ruleId: null },
       current: { effect: "allow", policyId: null },
