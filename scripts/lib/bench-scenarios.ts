@@ -69,7 +69,7 @@ export const DIRECT = "direct to fixture";
 const FLOOR_FETCH = "floor: Worker fetch()";
 /** What every row is also compared with: the least a Worker with a Durable Object per session costs. */
 export const FLOOR_DO = "floor: Worker → DO (RPC)";
-const GATEWAY_MCP = "gateway /mcp";
+export const GATEWAY_MCP = "gateway /mcp";
 const AUDIT_OFF = "gateway /mcp, audit off";
 const VAULT_SCRUB = "gateway /mcp, vault+scrub";
 const API_KEY = "gateway /mcp, API key";
