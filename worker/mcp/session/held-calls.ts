@@ -75,6 +75,9 @@ export class HeldCalls {
         await this.#wait(row, call);
         if (call.run.signal.aborted) throw call.run.signal.reason instanceof Error ? call.run.signal.reason : new Error(String(call.run.signal.reason));
         if (Date.now() < row.expiresAt.getTime()) this.#progress(call, row, tick);
+        // Most wake-ups are a pushed approval: claiming at once saves reading the row first.
+        const claimed = await claimExecution(this.#deps.db(), row.id).catch(() => null);
+        if (claimed) return await this.#run(call, claimed);
         row = (await this.#read(row.id)) ?? row;
       }
     } finally {
@@ -159,7 +162,12 @@ export class HeldCalls {
   async #execute(call: HeldCall, row: ApprovalRow): Promise<Record<string, unknown> | null> {
     const claimed = await claimExecution(this.#deps.db(), row.id);
     if (!claimed) return null; // another session got there first; its result is read when it is stored
-    this.#executing.add(row.id);
+    return this.#run(call, claimed);
+  }
+
+  /** Runs a call whose request this instance has just moved to executing. */
+  async #run(call: HeldCall, claimed: ApprovalRow): Promise<Record<string, unknown>> {
+    this.#executing.add(claimed.id);
     this.#approved(call, claimed);
     try {
       const result = await call.execute(claimed.editedArguments ?? call.target.arguments);
@@ -168,7 +176,7 @@ export class HeldCalls {
       await this.#finish(claimed, toolError(`The approved call failed: ${errorText(error)}`), "error");
       throw error;
     } finally {
-      this.#executing.delete(row.id);
+      this.#executing.delete(claimed.id);
     }
   }
 
