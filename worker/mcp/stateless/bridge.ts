@@ -292,7 +292,10 @@ export class StatelessBridge {
    * call it came with (MRTR), or, when the client cannot answer that kind, ends the call with -32021.
    */
   #serverAsks(request: JSONRPCRequest, signal: AbortSignal, origin: unknown): Promise<Result> {
-    const held = origin === undefined ? undefined : [...this.#active].find((call) => call.downstreamId === origin);
+    // A request sent on the server's standalone stream names no call: it goes to the newest one, as in a
+    // session; this bridge talks to one server for one caller, so that call is this caller's.
+    const calls = [...this.#active].filter((call) => call.downstreamId !== undefined);
+    const held = origin === undefined ? calls.at(-1) : calls.find((call) => call.downstreamId === origin);
     const capability = REVERSE_CAPABILITIES[request.method];
     if (!held || !capability) throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `${request.method} is answered only for a call in flight`);
     if (!held.capabilities[capability]) {
