@@ -48,6 +48,11 @@ export class ServerBridge extends DurableObject<AppEnv> {
     return this.#bridge.handle(input);
   }
 
+  /** A list change or resource update from another bridge of the same caller on `/mcp`, for this one's listen streams. */
+  publish(notification: { method: string; params?: Record<string, unknown> }): void {
+    this.#bridge.publish(notification);
+  }
+
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
     if (this.#outbox.pending === 0) return;

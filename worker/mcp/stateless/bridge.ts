@@ -11,10 +11,12 @@ import { callerOf } from "../../policy/types.ts";
 import type { CatalogEntry } from "../aggregate.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
-import { GatewayCore, isListMethod } from "../core/gateway.ts";
+import { type CallRun, GatewayCore, isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
 import { DownstreamPool } from "../downstream.ts";
-import { JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse, RpcFailure } from "../protocol.ts";
+import { errorResponse, JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse, RpcFailure } from "../protocol.ts";
+import { errorText } from "../../db/errors.ts";
+import { logEvent } from "../../observability/log.ts";
 import { callAuditFields } from "../session/call-audit.ts";
 import { REVERSE_CAPABILITIES } from "../session/calls.ts";
 import { failureResponse } from "../session/failures.ts";
@@ -25,6 +27,7 @@ import { STANDALONE_STREAM } from "../session/store.ts";
 import { cacheHints, discoverResult } from "./results.ts";
 import { STATELESS_ERRORS, type StatelessClient } from "./era.ts";
 import { HeldCall, type Sink } from "./held-call.ts";
+import { Listeners, MAX_LISTENERS, SUBSCRIPTION_ID_META_KEY, type SubscriptionFilter } from "./listeners.ts";
 import { openRequestState, sealRequestState } from "./request-state.ts";
 
 /** Everything the bridge needs of one stateless request; the Worker authenticated it and checked its shape. */
@@ -78,6 +81,7 @@ export class StatelessBridge {
   readonly #active = new Set<HeldCall>();
   /** Calls waiting for a client's retry, by the id their requestState names. */
   readonly #held = new Map<string, HeldCall>();
+  readonly #listeners = new Listeners();
 
   constructor(env: AppEnv, config: McpConfig, audit: BridgeAudit) {
     this.#env = env;
@@ -87,6 +91,7 @@ export class StatelessBridge {
 
   async handle(input: BridgeInput): Promise<Response> {
     const { request } = input;
+    if (request.method === "subscriptions/listen") return this.#listen(input);
     const progressToken = (request.params?._meta as { progressToken?: string | number } | undefined)?.progressToken;
     // A stream is worth opening only for a routed request that can say something before its answer.
     if (!input.acceptsSse || !ROUTED_METHODS.has(request.method) || progressToken === undefined) {
@@ -106,7 +111,69 @@ export class StatelessBridge {
     return new Response(readable, { headers: SSE_HEADERS });
   }
 
+  /**
+   * A list change or resource update that reached one of the caller's bridges on `/mcp`: the "every
+   * server" bridge holds that caller's listen streams, so the others pass theirs on to it.
+   */
+  publish(notification: { method: string; params?: Record<string, unknown> }): void {
+    this.#listeners.deliver(notification);
+  }
+
+  /**
+   * `subscriptions/listen`: an SSE stream that stays open, acknowledged first with what it will carry,
+   * then every list change and update of a subscribed resource, each stamped with the listen's id.
+   * A URI to hear about is subscribed downstream through the core, so the policy decides it like a read.
+   */
+  async #listen(input: BridgeInput): Promise<Response> {
+    const { request } = input;
+    const started = Date.now();
+    const filter = ((request.params ?? {}).notifications ?? {}) as SubscriptionFilter;
+    let refusal: JsonRpcResponse | null = null;
+    if (!input.acceptsSse) refusal = errorResponse(request.id, JSONRPC_ERRORS.INVALID_REQUEST, "subscriptions/listen is answered with an SSE stream: accept text/event-stream");
+    else if (this.#listeners.size >= MAX_LISTENERS) refusal = errorResponse(request.id, JSONRPC_ERRORS.LIMIT_EXCEEDED, `This caller already holds ${MAX_LISTENERS} listen streams here; close one first`);
+    const context = this.#context(input);
+    const accepted: SubscriptionFilter = {};
+    if (!refusal) {
+      try {
+        await this.#loadPolicy(context, this.#services(input).directory);
+        for (const flag of ["toolsListChanged", "promptsListChanged", "resourcesListChanged"] as const) if (filter[flag]) accepted[flag] = true;
+        const uris: string[] = [];
+        for (const uri of filter.resourceSubscriptions ?? []) {
+          const subscribe = { jsonrpc: "2.0" as const, id: request.id, method: "resources/subscribe", params: { uri } };
+          const run: CallRun = { subject: subjectOf(subscribe, input.scope), decision: null, signal: AbortSignal.timeout(this.#config.callTimeoutMs) };
+          // A URI the policy refuses, or its server cannot subscribe to, is left out of the acknowledgement.
+          const done = await this.#services(input).core.call(context, subscribe, run).then(() => run.decision?.effect === "allow", () => false);
+          if (done) uris.push(uri);
+        }
+        if (filter.resourceSubscriptions) accepted.resourceSubscriptions = uris;
+      } catch (error) {
+        refusal = failureResponse(request.id, error, null);
+      }
+    }
+    const audited = { subject: subjectOf(request, input.scope), decision: null };
+    const response = refusal ?? { jsonrpc: "2.0" as const, id: request.id, result: {} };
+    await this.#record(input, audited, started, response, 0);
+    if (refusal) return Response.json(refusal);
+
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const writer = writable.getWriter();
+    const encoder = new TextEncoder();
+    let open = true;
+    const write = (message: Record<string, unknown>) => {
+      if (open) writer.write(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`)).catch(() => (open = false));
+      return open;
+    };
+    const remove = this.#listeners.add(request.id, accepted, write);
+    void writer.closed.catch(() => {
+      open = false;
+      remove();
+    });
+    write({ jsonrpc: "2.0", method: "notifications/subscriptions/acknowledged", params: { notifications: accepted, _meta: { [SUBSCRIPTION_ID_META_KEY]: request.id } } });
+    return new Response(readable, { headers: SSE_HEADERS });
+  }
+
   async teardown(): Promise<void> {
+    this.#listeners.closeAll();
     for (const held of this.#held.values()) held.abandon("the bridge closed");
     this.#held.clear();
     await this.#bound?.pool.closeAll();
@@ -118,14 +185,7 @@ export class StatelessBridge {
   async #answer(input: BridgeInput, sink: Sink | null): Promise<{ body: string; status: number }> {
     const { request } = input;
     const started = Date.now();
-    const context: CallContext = {
-      principal: input.principal,
-      ip: input.ip,
-      client: input.client.clientInfo,
-      clientCapabilities: input.client.clientCapabilities,
-      scope: input.scope,
-      sessionId: null,
-    };
+    const context = this.#context(input);
     const audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor"> = { subject: subjectOf(request, input.scope), decision: null };
     let response: JsonRpcResponse;
     try {
@@ -136,16 +196,31 @@ export class StatelessBridge {
       response = failureResponse(request.id, error, null);
     }
     const body = JSON.stringify(response);
-    if (this.#audit.enabled) {
-      const fields = callAuditFields(
-        { clientInfo: input.client.clientInfo, sessionId: null },
-        { method: request.method, who: { userId: input.principal.userId, role: input.principal.role, ip: input.ip }, ...audited, started, response, responseBytes: body.length, redactor: audited.redactor },
-      );
-      await this.#audit.record(`mcp2026/${input.bridge}/${fields.ts.slice(0, 10)}`, fields);
-    }
+    await this.#record(input, audited, started, response, body.length);
     // The one in-band error 2026-07-28 gives an HTTP status of its own.
     const status = "error" in response && response.error.code === STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY ? 400 : 200;
     return { body, status };
+  }
+
+  #context(input: BridgeInput): CallContext {
+    return {
+      principal: input.principal,
+      ip: input.ip,
+      client: input.client.clientInfo,
+      clientCapabilities: input.client.clientCapabilities,
+      scope: input.scope,
+      sessionId: null,
+    };
+  }
+
+  /** One audit record per request, sealed into this bridge's chain of the day before the answer goes. */
+  async #record(input: BridgeInput, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor">, started: number, response: JsonRpcResponse, responseBytes: number): Promise<void> {
+    if (!this.#audit.enabled) return;
+    const fields = callAuditFields(
+      { clientInfo: input.client.clientInfo, sessionId: null },
+      { method: input.request.method, who: { userId: input.principal.userId, role: input.principal.role, ip: input.ip }, ...audited, started, response, responseBytes, redactor: audited.redactor },
+    );
+    await this.#audit.record(`mcp2026/${input.bridge}/${fields.ts.slice(0, 10)}`, fields);
   }
 
   async #dispatch(input: BridgeInput, context: CallContext, sink: Sink | null, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor">): Promise<Record<string, unknown>> {
@@ -258,7 +333,7 @@ export class StatelessBridge {
         onNotification: (source, notification) =>
           void relayServerNotification(source, notification, {
             scope: input.scope,
-            emit: (streamId, message) => this.#emit(streamId, message as unknown as Record<string, unknown>),
+            emit: (streamId, message) => this.#emit(input.bridge, streamId, message as unknown as Record<string, unknown>),
             streamFor: () => [...this.#active].findLast((held) => held.sink)?.sink?.id ?? STANDALONE_STREAM,
             refreshCatalog: async (serverId, lists) => {
               await directory.refreshCatalog((await directory.server(serverId)).row, lists);
@@ -282,9 +357,21 @@ export class StatelessBridge {
     return this.#bound;
   }
 
-  /** A server's message about a call goes on that call's own stream; a 2026 client has no other. */
-  #emit(streamId: string, message: Record<string, unknown>): void {
-    for (const held of this.#active) if (held.sink?.id === streamId) held.sink.write(message);
+  /**
+   * A server's message about a call goes on that call's own stream; what belongs to no call (list
+   * changes, resource updates) goes to the caller's listen streams.
+   */
+  #emit(bridge: string, streamId: string, message: Record<string, unknown>): void {
+    if (streamId !== STANDALONE_STREAM) {
+      for (const held of this.#active) if (held.sink?.id === streamId) held.sink.write(message);
+      return;
+    }
+    const notification = message as { method: string; params?: Record<string, unknown> };
+    const [subject, endpoint, server] = bridge.split("/");
+    if (endpoint !== "*" || server === "*") return this.publish(notification);
+    void this.#env.SERVER_BRIDGE.getByName(`${subject}/*/*`)
+      .publish(notification)
+      .catch((error: unknown) => logEvent("bridge.publish_failed", { bridge, error: errorText(error) }, "warn"));
   }
 
   /**
