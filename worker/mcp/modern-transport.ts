@@ -20,6 +20,14 @@ const META = {
 } as const;
 /** The methods whose `Mcp-Name` header mirrors a body field (SEP-2243). */
 const NAME_FIELD: Record<string, string> = { "tools/call": "name", "prompts/get": "name", "resources/read": "uri" };
+const INPUT_ID_PREFIX = "peta-input:";
+
+/** The 2026 server's own key of a question this transport asked on its behalf, from the request's id. */
+export function inputKeyOf(id: unknown): string | undefined {
+  if (typeof id !== "string" || !id.startsWith(INPUT_ID_PREFIX)) return undefined;
+  return id.slice(id.indexOf(":", INPUT_ID_PREFIX.length) + 1);
+}
+
 /** A server that keeps asking is not answered forever. */
 const MAX_ROUNDS = 16;
 const LISTEN_RETRY_MS = 1000;
@@ -133,7 +141,10 @@ export class ModernTransport implements Transport {
     try {
       let retry: Message = {};
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const body = { ...request, params: { ...params, ...retry, _meta: { ...((params._meta as Message | undefined) ?? {}), ...envelope(this.#capabilities, this.#clientInfo, this.#logLevel) } } };
+        // A stateless client's own capabilities, when the request carries them: the server then asks only what it can answer.
+        const meta = (params._meta as Message | undefined) ?? {};
+        const capabilities = (meta[META.clientCapabilities] as ClientCapabilities | undefined) ?? this.#capabilities;
+        const body = { ...request, params: { ...params, ...retry, _meta: { ...meta, ...envelope(capabilities, this.#clientInfo, this.#logLevel) } } };
         const response = await post(this.#endpoint, body, controller.signal);
         const reply = (await readReply(response, request.id, (notification) => this.#deliver(notification))) ?? failure(request.id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, `The server answered HTTP ${response.status} without a JSON-RPC response`);
         const result = reply.result as Message | undefined;
@@ -151,17 +162,24 @@ export class ModernTransport implements Transport {
     }
   }
 
-  /** The server's questions, asked of the SDK Client as a 2025 server would ask them; their answers, by key. */
+  /**
+   * The server's questions, asked of the SDK Client at once, as a 2025 server would ask them; their
+   * answers, by the server's keys. Each request's id carries its key, so a bridge can ask its own client
+   * under the same key (inputKeyOf).
+   */
   async #ask(request: JSONRPCRequest, inputRequests: Record<string, Message>): Promise<{ responses: Message } | { error: unknown }> {
-    const responses: Message = {};
-    for (const [key, input] of Object.entries(inputRequests)) {
-      const id = `peta-input-${crypto.randomUUID()}`;
+    const asked = Object.entries(inputRequests).map(async ([key, input]) => {
+      const id = `${INPUT_ID_PREFIX}${crypto.randomUUID()}:${key}`;
       this.#origins.note(id, request.id);
       const reply = await new Promise<Message>((resolve) => {
         this.#answers.set(JSON.stringify(id), resolve);
         this.#deliver({ jsonrpc: "2.0", id, method: input.method, ...(input.params ? { params: input.params } : {}) });
       });
       this.#answers.delete(JSON.stringify(id));
+      return [key, reply] as const;
+    });
+    const responses: Message = {};
+    for (const [key, reply] of await Promise.all(asked)) {
       if ("error" in reply) return { error: reply.error };
       responses[key] = reply.result;
     }

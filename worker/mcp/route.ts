@@ -38,12 +38,13 @@ mcpRoute.use(async (c, next) => {
   const refused = originRefusal(c);
   if (refused) return transportError(403, JSONRPC_ERRORS.INVALID_REQUEST, `Forbidden: ${refused}`);
   const version = c.req.header("mcp-protocol-version");
-  // A 2026 (or later) version is judged with the body, in post(): the era is decided per request.
+  // A POST's version is judged with its body, in post(): the era is decided per request.
   if (version && isStatelessEraVersion(version) && c.req.method !== "POST") {
     return transportError(405, JSONRPC_ERRORS.INVALID_REQUEST, `Method not allowed: ${version} is stateless and POST only (GET and DELETE belong to 2025 sessions)`);
   }
-  if (version && !isSupportedVersion(version) && !isStatelessEraVersion(version)) {
-    return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Unsupported MCP-Protocol-Version: ${version}`);
+  if (version && c.req.method !== "POST") {
+    const refused = unsupportedSessionVersion(version);
+    if (refused) return refused;
   }
   await next();
 });
@@ -54,6 +55,11 @@ for (const path of ["/", "/:serverId"]) {
   mcpRoute.delete(path, (c) => handle(c, remove));
 }
 mcpRoute.all("/*", () => transportError(405, JSONRPC_ERRORS.INVALID_REQUEST, "Method not allowed: use POST, GET or DELETE"));
+
+/** A session request naming a version no session speaks (a 2026 one was routed by the era check already). */
+function unsupportedSessionVersion(version: string): Response | null {
+  return isSupportedVersion(version) ? null : transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Unsupported MCP-Protocol-Version: ${version}`);
+}
 
 type Handler = (c: AppContext, scope: string | null, credential: PresentedCredential) => Promise<Response>;
 
@@ -108,6 +114,9 @@ async function post(c: AppContext, scope: string | null, credential: PresentedCr
   if (era.era === "refused") return era.response;
   if (era.era === "stateless-notification") return new Response(null, { status: 202 });
   if (era.era === "stateless") return statelessPost(c, scope, era.request, era.client);
+  const version = c.req.header("mcp-protocol-version");
+  const refused = version ? unsupportedSessionVersion(version) : null;
+  if (refused) return refused;
 
   const batch = Array.isArray(body);
   const raw = batch ? (body as unknown[]) : [body];

@@ -29,6 +29,7 @@ import { STATELESS_ERRORS, type StatelessClient } from "./era.ts";
 import { HeldCall, type Sink } from "./held-call.ts";
 import { Listeners, MAX_LISTENERS, SUBSCRIPTION_ID_META_KEY, type SubscriptionFilter } from "./listeners.ts";
 import { openRequestState, sealRequestState } from "./request-state.ts";
+import { inputKeyOf } from "../modern-transport.ts";
 
 /** Everything the bridge needs of one stateless request; the Worker authenticated it and checked its shape. */
 export interface BridgeInput {
@@ -59,6 +60,15 @@ export function bridgeName(principal: Principal, scope: string | null, serverId:
  * client that cannot answer one is told so (-32021) when its call needs it, as 2026-07-28 prescribes.
  */
 const BRIDGE_CAPABILITIES: ClientCapabilities = { elicitation: {}, sampling: {}, roots: { listChanged: false } };
+
+/** 2025 methods that 2026-07-28 removed, and what replaces each: -32601 (HTTP 404), as for any unknown method. */
+const REMOVED_METHODS = new Map([
+  ["initialize", " (call server/discover, or just call)"],
+  ["ping", ""],
+  ["logging/setLevel", " (send io.modelcontextprotocol/logLevel in _meta)"],
+  ["resources/subscribe", " (use subscriptions/listen)"],
+  ["resources/unsubscribe", " (close the subscriptions/listen stream)"],
+]);
 
 /** How long an `input_required` answer's requestState is honoured, and its downstream call held open. */
 const MAX_HOLD_MS = 10 * 60_000;
@@ -197,8 +207,9 @@ export class StatelessBridge {
     }
     const body = JSON.stringify(response);
     await this.#record(input, audited, started, response, body.length);
-    // The one in-band error 2026-07-28 gives an HTTP status of its own.
-    const status = "error" in response && response.error.code === STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY ? 400 : 200;
+    // The in-band errors 2026-07-28 gives an HTTP status of their own.
+    const code = "error" in response ? response.error.code : null;
+    const status = code === STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY ? 400 : code === JSONRPC_ERRORS.METHOD_NOT_FOUND ? 404 : 200;
     return { body, status };
   }
 
@@ -226,7 +237,7 @@ export class StatelessBridge {
   async #dispatch(input: BridgeInput, context: CallContext, sink: Sink | null, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor">): Promise<Record<string, unknown>> {
     const { request } = input;
     const params = request.params ?? {};
-    if (request.method === "ping") return {};
+    if (REMOVED_METHODS.has(request.method)) throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method} is not part of 2026-07-28${REMOVED_METHODS.get(request.method)}`);
     const { core, directory } = this.#services(input);
     if (request.method === "server/discover") return discoverResult(await core.initializeResult(context, "2026-07-28"));
     await this.#loadPolicy(context, directory);
@@ -236,7 +247,7 @@ export class StatelessBridge {
       const result = await this.#call(input, context, sink, audited);
       return request.method === "resources/read" && result.resultType !== "input_required" ? { ...result, ...cacheHints(this.#config, 0) } : result;
     }
-    throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method}${request.method === "initialize" ? " (2026-07-28 has no initialize: call server/discover, or just call)" : ""}`);
+    throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
   }
 
   /** A routed request: a new downstream call, or the retry of a held one carrying the client's answers. */
@@ -247,8 +258,10 @@ export class StatelessBridge {
     if (requestState !== undefined) {
       held = await this.#resume(input, requestState, inputResponses);
     } else {
+      // Answers with no requestState belong to no held call: a 2026 server reads them itself (it may ask
+      // without state), and a 2025 one ignores them and asks again.
       held = new HeldCall({ subject: audited.subject, decision: null }, context.clientCapabilities);
-      held.start(this.#services(input).core.call(context, { ...input.request, params: rest }, held.run));
+      held.start(this.#services(input).core.call(context, { ...input.request, params: inputResponses === undefined ? rest : { ...rest, inputResponses } }, held.run));
     }
     this.#active.add(held);
     held.sink = sink;
@@ -389,7 +402,7 @@ export class StatelessBridge {
       held.fail(new RpcFailure(STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY, `This call needs the client capability "${capability}" (the server sent ${request.method}), which the request did not declare`, { requiredCapabilities: { [capability]: {} } }));
       throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `The client does not support ${request.method}`);
     }
-    return held.ask({ method: request.method, ...(request.params ? { params: request.params as Record<string, unknown> } : {}) }, signal);
+    return held.ask({ method: request.method, ...(request.params ? { params: request.params as Record<string, unknown> } : {}) }, signal, inputKeyOf(request.id));
   }
 }
 

@@ -1,6 +1,6 @@
 import { classifyInboundRequest } from "@modelcontextprotocol/server";
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
-import { errorResponse, type JsonRpcRequest } from "../protocol.ts";
+import { errorResponse, type JsonRpcRequest, type RequestId } from "../protocol.ts";
 import { SESSION_HEADER } from "../session/responses.ts";
 import { standardHeaderMismatch } from "./headers.ts";
 
@@ -9,7 +9,11 @@ export const STATELESS_PROTOCOL_VERSION = "2026-07-28";
 export const PROTOCOL_VERSION_META_KEY = "io.modelcontextprotocol/protocolVersion";
 export const CLIENT_INFO_META_KEY = "io.modelcontextprotocol/clientInfo";
 export const CLIENT_CAPABILITIES_META_KEY = "io.modelcontextprotocol/clientCapabilities";
-const RESERVED_META_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, CLIENT_CAPABILITIES_META_KEY, "io.modelcontextprotocol/logLevel"];
+/**
+ * Taken off before the core sees the request. The client's capabilities stay: a 2026 downstream server
+ * reads them to ask only what this client can answer (modern-transport.ts); a 2025 one ignores them.
+ */
+const RESERVED_META_KEYS = [PROTOCOL_VERSION_META_KEY, CLIENT_INFO_META_KEY, "io.modelcontextprotocol/logLevel"];
 
 /** Versions from the stateless revision on; any such version is the 2026 era's to accept or refuse (-32022). */
 export function isStatelessEraVersion(version: string): boolean {
@@ -52,12 +56,14 @@ export function decideEra(headers: Headers, body: unknown): EraDecision {
     ...(headers.has("mcp-name") ? { mcpNameHeader: headers.get("mcp-name")! } : {}),
   });
   if (route.kind === "legacy") return { era: "legacy" };
+  // A refusal names the request it refuses when its id can be read (2026-07-28 asks it of every error).
+  const refusal = (status: number, code: number, message: string, data?: unknown) => refused(idOf(body), status, code, message, data);
   if (route.kind === "reject") return { era: "refused", response: refusal(route.httpStatus, route.code, route.message, route.data) };
   const revision = route.classification.revision ?? protocolVersionHeader;
   if (headers.has(SESSION_HEADER)) {
     return { era: "refused", response: refusal(400, STATELESS_ERRORS.HEADER_MISMATCH, `Bad Request: a ${STATELESS_PROTOCOL_VERSION} request has no session, but this one carries ${SESSION_HEADER}: send one era's signals, not both`) };
   }
-  if (revision !== STATELESS_PROTOCOL_VERSION) return { era: "refused", response: unsupportedVersion(revision) };
+  if (revision !== STATELESS_PROTOCOL_VERSION) return { era: "refused", response: unsupportedVersion(idOf(body), revision) };
   if (route.messageKind === "notification") return { era: "stateless-notification" };
   const request = route.message as JsonRpcRequest;
   const mismatch = standardHeaderMismatch(headers, request);
@@ -66,16 +72,21 @@ export function decideEra(headers: Headers, body: unknown): EraDecision {
 }
 
 /** -32022 names what the gateway speaks, so the client can pick a version without another round trip. */
-export function unsupportedVersion(requested: string | undefined): Response {
+function unsupportedVersion(id: RequestId | null, requested: string | undefined): Response {
   const supported = [STATELESS_PROTOCOL_VERSION];
-  return refusal(400, STATELESS_ERRORS.UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version${requested ? ` ${requested}` : ""}: this gateway speaks ${STATELESS_PROTOCOL_VERSION} statelessly and 2024-11-05 to 2025-11-25 in sessions`, {
+  return refused(id, 400, STATELESS_ERRORS.UNSUPPORTED_PROTOCOL_VERSION, `Unsupported protocol version${requested ? ` ${requested}` : ""}: this gateway speaks ${STATELESS_PROTOCOL_VERSION} statelessly and 2024-11-05 to 2025-11-25 in sessions`, {
     supported,
     ...(requested ? { requested } : {}),
   });
 }
 
-function refusal(status: number, code: number, message: string, data?: unknown): Response {
-  return Response.json(errorResponse(null, code, message, data), { status });
+function refused(id: RequestId | null, status: number, code: number, message: string, data?: unknown): Response {
+  return Response.json(errorResponse(id, code, message, data), { status });
+}
+
+function idOf(body: unknown): RequestId | null {
+  const id = (body as { id?: unknown } | null)?.id;
+  return typeof id === "string" || (typeof id === "number" && Number.isInteger(id)) ? id : null;
 }
 
 function metaOf(request: JsonRpcRequest): Record<string, unknown> {
@@ -92,8 +103,8 @@ function clientOf(request: JsonRpcRequest): StatelessClient {
 
 /**
  * The request as the gateway core and a downstream server of either era should see it: the envelope's
- * reserved keys are the front door's business (a 2025 server would ignore them, a 2026 one would read
- * them as a claim about a connection they do not describe).
+ * version and client are the front door's business (a 2026 server would read them as a claim about a
+ * connection they do not describe; the downstream connection makes its own).
  */
 function withoutEnvelope(request: JsonRpcRequest): JsonRpcRequest {
   const params = request.params;

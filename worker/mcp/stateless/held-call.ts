@@ -64,9 +64,12 @@ export class HeldCall {
     void this.#settled.then(() => this.#wake?.());
   }
 
-  /** The server asked the client something: it waits for a retry carrying the answer under `key`. */
-  ask(request: PendingInput["request"], signal: AbortSignal): Promise<Result> {
-    const key = `${request.method.split("/")[0]}-${++this.#next}`;
+  /**
+   * The server asked the client something: it waits for a retry carrying the answer under its key, the
+   * 2026 server's own key when the question came from one (`preferredKey`), else one made up here.
+   */
+  ask(request: PendingInput["request"], signal: AbortSignal, preferredKey?: string): Promise<Result> {
+    const key = preferredKey !== undefined && !this.#inputs.has(preferredKey) ? preferredKey : `${request.method.split("/")[0]}-${++this.#next}`;
     return new Promise<Result>((resolve, reject) => {
       this.#inputs.set(key, { request, resolve, reject });
       signal.addEventListener("abort", () => {
@@ -117,6 +120,8 @@ export class HeldCall {
         if (settled.ok) return settled.result;
         throw settled.error;
       }
+      // A server that asks several things at once asks them in one burst: one answer lists them all.
+      if (this.#inputs.size > 0) await new Promise((resolve) => setTimeout(resolve, 0));
     }
   }
 
