@@ -4,9 +4,9 @@
 // the gateway's own input_required.
 import { ElicitRequestSchema, ResourceUpdatedNotificationSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deleteServersStartingWith } from "./gateway.ts";
+import { createUser, deleteServersStartingWith } from "./gateway.ts";
 import { connectClient, registerServer, textOf } from "./mcp-client.ts";
-import { connectStateless } from "./mcp-2026-client.ts";
+import { connectStateless, statelessRequest } from "./mcp-2026-client.ts";
 
 describe("a 2026-07-28 downstream server", () => {
   let modern: string;
@@ -63,5 +63,29 @@ describe("a 2026-07-28 downstream server", () => {
     } finally {
       await client.close();
     }
+  });
+
+  it("checks and mirrors Mcp-Param-* headers of a tool that declares x-mcp-header", async () => {
+    const client = await connectStateless({ path: `/mcp/${modern}` });
+    try {
+      const listed = (await client.listTools()).tools.find((tool) => tool.name === "regional_echo");
+      expect(listed?.inputSchema.properties?.region).toMatchObject({ "x-mcp-header": "Region" });
+      // The SDK v2 client sends Mcp-Param-Region; the gateway checks it and sends its own to the server, which checks that.
+      expect(textOf(await client.callTool({ name: "regional_echo", arguments: { region: "eu-west", text: "hi" } }))).toBe("modern [eu-west]: hi");
+    } finally {
+      await client.close();
+    }
+    const call = (headers: Record<string, string>) =>
+      statelessRequest(`/mcp/${modern}`, { method: "tools/call", params: { name: "regional_echo", arguments: { region: "eu-west", text: "hi" } } }, { headers });
+    const wrong = await call({ "mcp-param-region": "us-east" });
+    expect(wrong.status).toBe(400);
+    expect(((await wrong.json()) as { error: { code: number; message: string } }).error).toMatchObject({ code: -32020 });
+    const missing = await call({});
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toContain("mcp-param-region header is absent");
+    // Another caller's bridge, whose catalog comes from the gateway's cache: it reads the tool's declaration itself.
+    const user = await createUser();
+    const right = await statelessRequest(`/mcp/${modern}`, { method: "tools/call", params: { name: "regional_echo", arguments: { region: "eu-west", text: "hi" } } }, { headers: { "mcp-param-region": "eu-west" }, credential: user.apiKey });
+    expect(textOf(((await right.json()) as { result: unknown }).result)).toBe("modern [eu-west]: hi");
   });
 });

@@ -8,6 +8,7 @@ import {
   type JSONRPCRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import { JSONRPC_ERRORS } from "./protocol.ts";
+import { encodeHeaderValue, paramHeadersFor } from "./param-headers.ts";
 import type { RequestOrigins } from "./request-origins.ts";
 
 const MODERN = "2026-07-28";
@@ -82,6 +83,8 @@ export class ModernTransport implements Transport {
   readonly #inFlight = new Map<string, AbortController>();
   readonly #answers = new Map<string, (reply: Message) => void>();
   readonly #subscribed = new Set<string>();
+  /** Each tool's input schema, as its listing last said: a call mirrors the arguments it declares into headers. */
+  readonly #inputSchemas = new Map<string, unknown>();
   #listen: AbortController | null = null;
   #closed = false;
 
@@ -145,11 +148,15 @@ export class ModernTransport implements Transport {
         const meta = (params._meta as Message | undefined) ?? {};
         const capabilities = (meta[META.clientCapabilities] as ClientCapabilities | undefined) ?? this.#capabilities;
         const body = { ...request, params: { ...params, ...retry, _meta: { ...meta, ...envelope(capabilities, this.#clientInfo, this.#logLevel) } } };
-        const response = await post(this.#endpoint, body, controller.signal);
+        const mirrored = request.method === "tools/call" ? paramHeadersFor(await this.#inputSchemaOf(String(params.name), controller.signal), params.arguments) : {};
+        const response = await post(this.#endpoint, body, controller.signal, mirrored);
         const reply = (await readReply(response, request.id, (notification) => this.#deliver(notification))) ?? failure(request.id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, `The server answered HTTP ${response.status} without a JSON-RPC response`);
         const result = reply.result as Message | undefined;
         if (result?.resultType !== "input_required") {
           if (result) delete result.resultType;
+          if (request.method === "tools/list" && Array.isArray(result?.tools)) {
+            for (const tool of result.tools as { name?: unknown; inputSchema?: unknown }[]) this.#inputSchemas.set(String(tool.name), tool.inputSchema);
+          }
           return this.#deliver(reply);
         }
         const answered = await this.#ask(request, (result.inputRequests ?? {}) as Record<string, Message>);
@@ -160,6 +167,26 @@ export class ModernTransport implements Transport {
     } finally {
       this.#inFlight.delete(key);
     }
+  }
+
+  /**
+   * A tool's input schema, for its `x-mcp-header` declarations: as a listing through this connection
+   * said, or else read now (the gateway's catalog may come from its cache, with no listing sent here).
+   */
+  async #inputSchemaOf(tool: string, signal: AbortSignal): Promise<unknown> {
+    if (!this.#inputSchemas.has(tool)) {
+      let cursor: unknown;
+      for (let page = 0; page < MAX_ROUNDS; page++) {
+        const body = { jsonrpc: "2.0", id: `peta-tools-${crypto.randomUUID()}`, method: "tools/list", params: { ...(cursor ? { cursor } : {}), _meta: envelope(this.#capabilities, this.#clientInfo, null) } };
+        const result = (await readReply(await post(this.#endpoint, body, signal), body.id, () => {}))?.result as { tools?: { name?: unknown; inputSchema?: unknown }[]; nextCursor?: unknown } | undefined;
+        for (const listed of result?.tools ?? []) this.#inputSchemas.set(String(listed.name), listed.inputSchema);
+        cursor = result?.nextCursor;
+        if (!cursor) break;
+      }
+      // A name the listing lacks is not looked up again on every call.
+      if (!this.#inputSchemas.has(tool)) this.#inputSchemas.set(tool, undefined);
+    }
+    return this.#inputSchemas.get(tool);
   }
 
   /**
@@ -223,13 +250,7 @@ function failure(id: unknown, code: number, message: string): Message {
   return { jsonrpc: "2.0", id, error: { code, message } };
 }
 
-/** A header value as 2026 carries it: as it is when it is plain ASCII, else in its `=?base64?…?=` form. */
-function headerValue(value: string): string {
-  if (/^[\x20-\x7e]*$/.test(value) && value.trim() === value) return value;
-  return `=?base64?${btoa(String.fromCharCode(...new TextEncoder().encode(value)))}?=`;
-}
-
-function post(endpoint: ModernEndpoint, body: Message & { method: string; params?: Message }, signal: AbortSignal): Promise<Response> {
+function post(endpoint: ModernEndpoint, body: Message & { method: string; params?: Message }, signal: AbortSignal, extraHeaders: Record<string, string> = {}): Promise<Response> {
   const field = NAME_FIELD[body.method];
   const name = field ? body.params?.[field] : undefined;
   return endpoint.fetch(endpoint.url, {
@@ -241,7 +262,8 @@ function post(endpoint: ModernEndpoint, body: Message & { method: string; params
       accept: "application/json, text/event-stream",
       "mcp-protocol-version": MODERN,
       "mcp-method": body.method,
-      ...(typeof name === "string" ? { "mcp-name": headerValue(name) } : {}),
+      ...(typeof name === "string" ? { "mcp-name": encodeHeaderValue(name) } : {}),
+      ...extraHeaders,
     },
     body: JSON.stringify(body),
   });

@@ -30,6 +30,7 @@ import { HeldCall, type Sink } from "./held-call.ts";
 import { Listeners, MAX_LISTENERS, SUBSCRIPTION_ID_META_KEY, type SubscriptionFilter } from "./listeners.ts";
 import { openRequestState, sealRequestState } from "./request-state.ts";
 import { inputKeyOf } from "../modern-transport.ts";
+import { paramHeaderMismatch } from "../param-headers.ts";
 
 /** Everything the bridge needs of one stateless request; the Worker authenticated it and checked its shape. */
 export interface BridgeInput {
@@ -42,6 +43,8 @@ export interface BridgeInput {
   request: JsonRpcRequest;
   client: StatelessClient;
   acceptsSse: boolean;
+  /** The request's `Mcp-Param-*` headers (names lower-cased), checked against the tool's `x-mcp-header` declarations. */
+  paramHeaders: Record<string, string>;
 }
 
 /** Where the bridge's audit records go: its outbox, sealed into the bridge's chain of the day. */
@@ -87,6 +90,7 @@ export class StatelessBridge {
   #bound: { pool: DownstreamPool; directory: ServerDirectory; core: GatewayCore } | null = null;
   /** Each request's policy, read for it alone: a stateless request has nothing to push a change to. */
   readonly #policies = new WeakMap<CallContext, CompiledPolicy>();
+  readonly #paramHeaders = new WeakMap<CallContext, Record<string, string>>();
   /** Calls with a downstream request in flight: the server's own requests find theirs by its id. */
   readonly #active = new Set<HeldCall>();
   /** Calls waiting for a client's retry, by the id their requestState names. */
@@ -209,12 +213,12 @@ export class StatelessBridge {
     await this.#record(input, audited, started, response, body.length);
     // The in-band errors 2026-07-28 gives an HTTP status of their own.
     const code = "error" in response ? response.error.code : null;
-    const status = code === STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY ? 400 : code === JSONRPC_ERRORS.METHOD_NOT_FOUND ? 404 : 200;
+    const status = code === STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY || code === STATELESS_ERRORS.HEADER_MISMATCH ? 400 : code === JSONRPC_ERRORS.METHOD_NOT_FOUND ? 404 : 200;
     return { body, status };
   }
 
   #context(input: BridgeInput): CallContext {
-    return {
+    const context: CallContext = {
       principal: input.principal,
       ip: input.ip,
       client: input.client.clientInfo,
@@ -222,6 +226,8 @@ export class StatelessBridge {
       scope: input.scope,
       sessionId: null,
     };
+    this.#paramHeaders.set(context, input.paramHeaders);
+    return context;
   }
 
   /** One audit record per request, sealed into this bridge's chain of the day before the answer goes. */
@@ -362,8 +368,12 @@ export class StatelessBridge {
       config,
       directory,
       pool,
-      decide: (context, target) =>
-        policyDecideHook({ policy: () => this.#policy(context), ...(limiter ? { limiter } : {}), defaultRateLimit: this.#env.RATE_LIMIT_PER_MINUTE })(context, target),
+      decide: (context, target) => {
+        // Only now is the tool known: its declared Mcp-Param-* headers must say what the body says.
+        const mismatch = target.kind === "tool" ? paramHeaderMismatch(this.#paramHeaders.get(context) ?? {}, target.item?.inputSchema, target.arguments) : null;
+        if (mismatch) throw new RpcFailure(STATELESS_ERRORS.HEADER_MISMATCH, `Bad Request: the request headers and body disagree: ${mismatch}`);
+        return policyDecideHook({ policy: () => this.#policy(context), ...(limiter ? { limiter } : {}), defaultRateLimit: this.#env.RATE_LIMIT_PER_MINUTE })(context, target);
+      },
       visible: (context, entry) => inOrder(visibleCatalog(this.#policy(context), callerOf(this.#policy(context).snapshot, context.client), entry)),
     });
     this.#bound = { pool, directory, core };

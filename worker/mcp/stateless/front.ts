@@ -26,6 +26,7 @@ export async function statelessPost(c: AppContext, scope: string | null, request
     request,
     client,
     acceptsSse: (c.req.header("accept") ?? "").includes("text/event-stream"),
+    paramHeaders: Object.fromEntries([...c.req.raw.headers].filter(([name]) => name.startsWith("mcp-param-"))),
   });
 }
 
