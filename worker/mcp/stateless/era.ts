@@ -55,7 +55,8 @@ export function decideEra(headers: Headers, body: unknown): EraDecision {
     ...(headers.has("mcp-method") ? { mcpMethodHeader: headers.get("mcp-method")! } : {}),
     ...(headers.has("mcp-name") ? { mcpNameHeader: headers.get("mcp-name")! } : {}),
   });
-  if (route.kind === "legacy") return { era: "legacy" };
+  // A message that is not JSON-RPC at all claims no era: the session path refuses it as it always has.
+  if (route.kind === "legacy" || (route.kind === "reject" && route.rung === "jsonrpc-shape" && route.cell !== "batch-with-modern-element")) return { era: "legacy" };
   // A refusal names the request it refuses when its id can be read (2026-07-28 asks it of every error).
   const refusal = (status: number, code: number, message: string, data?: unknown) => refused(idOf(body), status, code, message, data);
   if (route.kind === "reject") return { era: "refused", response: refusal(route.httpStatus, route.code, route.message, route.data) };
