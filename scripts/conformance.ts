@@ -1,12 +1,18 @@
-// `npm run conformance`: the MCP conformance server suite (@modelcontextprotocol/conformance), run
-// twice against the same downstream fixture: once directly, once through the gateway's `/mcp/<serverId>`.
-// Anything that passes directly but fails through the gateway is something the gateway breaks.
+// `npm run conformance`: the MCP conformance server suite (@modelcontextprotocol/conformance), run against
+// fixtures directly and through the gateway's `/mcp/<serverId>`, in both protocol eras:
 //
-// It starts test/fixtures/conformance-server.ts, an embedded Postgres and the Worker under
-// `wrangler dev` (own port, own secrets, own local state), registers the fixture, and puts a loopback
-// proxy in front of the gateway that only adds `Authorization: Bearer <owner key>`: the conformance
-// tool sends no credentials. Extra arguments go to both runs, e.g. `npm run conformance -- --scenario ping`.
-// KEEP_CONFORMANCE_OUTPUT=1 keeps the work directory (checks.json per scenario, the wrangler and fixture logs).
+// - 2025: `--requirements 2025-11-25` against test/fixtures/conformance-server.ts (SDK v1, sessions), directly and through
+//   `/mcp/conformance`;
+// - 2026-07-28: `--requirements 2026-07-28` against test/fixtures/conformance-2026-server.ts (SDK v2, stateless
+//   only), directly, through `/mcp/conformance-2026` (the gateway speaking 2026 to it), and through
+//   `/mcp/conformance` (the bridge: a 2026 client in front of the 2025 fixture), each compared with the direct run.
+//
+// Anything that passes directly but fails through the gateway is something the gateway breaks. It starts the
+// fixtures, an embedded Postgres and the Worker under `wrangler dev` (own port, own secrets, own local state),
+// registers the fixtures, and puts a loopback proxy in front of the gateway that only adds
+// `Authorization: Bearer <owner key>`: the conformance tool sends no credentials. Extra arguments go to every
+// run, e.g. `npm run conformance -- --scenario ping`. KEEP_CONFORMANCE_OUTPUT=1 keeps the work directory
+// (checks.json per scenario, the wrangler and fixture logs).
 // Exit status: 0 when nothing regresses through the gateway, 1 when something does, 2 on a setup failure.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,8 +30,10 @@ import { runMigrations } from "./lib/migrate.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const wranglerBin = join(root, "node_modules/wrangler/bin/wrangler.js");
 const conformanceBin = join(root, "node_modules/@modelcontextprotocol/conformance/dist/index.js");
-const fixtureScript = join(root, "test/fixtures/conformance-server.ts");
-const SERVER_ID = "conformance";
+const FIXTURES = {
+  legacy: { script: join(root, "test/fixtures/conformance-server.ts"), serverId: "conformance" },
+  modern: { script: join(root, "test/fixtures/conformance-2026-server.ts"), serverId: "conformance-2026" },
+} as const;
 /** Bounds for the slow steps, so a hang ends the run with a message instead of never. */
 const STARTUP_LIMIT_MS = 120_000;
 const SUITE_LIMIT_MS = 600_000;
@@ -102,9 +110,9 @@ async function stop(child: ChildProcess, group: boolean): Promise<void> {
 
 // ---- the parts ------------------------------------------------------------------------------------------
 
-/** Starts the fixture and resolves with its URL once it prints `listening <url>`. */
-async function startFixture(logPath: string): Promise<string> {
-  const child = spawn(process.execPath, [fixtureScript, "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+/** Starts a fixture and resolves with its URL once it prints `listening <url>`. */
+async function startFixture(script: string, logPath: string): Promise<string> {
+  const child = spawn(process.execPath, [script, "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   cleanups.push(() => stop(child, false));
   const log = createWriteStream(logPath);
   child.stderr!.pipe(log);
@@ -179,11 +187,11 @@ async function startGateway(workDir: string, databaseUrl: string): Promise<Gatew
   throw new Error(`the gateway was not healthy within ${STARTUP_LIMIT_MS} ms (last: ${last}; log: ${logPath})`);
 }
 
-async function registerServer(gateway: Gateway, url: string): Promise<void> {
+async function registerServer(gateway: Gateway, serverId: string, url: string): Promise<void> {
   const response = await fetch(`${gateway.origin}/admin`, {
     method: "POST",
     headers: { authorization: `Bearer ${gateway.ownerKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ action: 2010, data: { serverId: SERVER_ID, transport: "streamable-http", url } }),
+    body: JSON.stringify({ action: 2010, data: { serverId, transport: "streamable-http", url } }),
     signal: AbortSignal.timeout(15_000),
   });
   if (!response.ok) throw new Error(`registering the fixture failed: ${response.status} ${await response.text()}`);
@@ -232,12 +240,12 @@ function withoutHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name)));
 }
 
-/** One `conformance server` run; its per-scenario checks.json files are read back from `outputDir`. */
-async function runSuite(label: string, url: string, outputDir: string, extraArgs: string[]): Promise<SuiteRun> {
+/** One `conformance server` run with `suiteArgs`; its per-scenario checks.json files are read back from `outputDir`. */
+async function runSuite(label: string, url: string, outputDir: string, suiteArgs: string[]): Promise<SuiteRun> {
   const started = Date.now();
   const logPath = `${outputDir}.log`;
   const log = createWriteStream(logPath);
-  const child = spawn(process.execPath, [conformanceBin, "server", "--url", url, "--suite", "all", "-o", outputDir, ...extraArgs], {
+  const child = spawn(process.execPath, [conformanceBin, "server", "--url", url, "-o", outputDir, ...suiteArgs], {
     cwd: root,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -264,7 +272,13 @@ function readResults(outputDir: string): Map<string, ScenarioResult> {
     // `server-<scenario>-<ISO timestamp with : and . replaced by ->`
     const scenario = /^server-(.+)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z$/.exec(entry)?.[1];
     if (!scenario) continue;
-    const checks = JSON.parse(readFileSync(join(outputDir, entry, "checks.json"), "utf8")) as ConformanceCheck[];
+    let checks: ConformanceCheck[];
+    try {
+      checks = JSON.parse(readFileSync(join(outputDir, entry, "checks.json"), "utf8")) as ConformanceCheck[];
+    } catch {
+      // A scenario that wrote no checks (it crashed, or needs what the fixture does not offer) did not pass.
+      checks = [{ id: "no-checks", name: "NoChecks", description: "the scenario wrote no checks.json", status: "FAILURE", errorMessage: "the scenario wrote no checks.json" }];
+    }
     results.set(scenario, { scenario, checks, passed: !checks.some((c) => c.status === "FAILURE") });
   }
   return results;
@@ -318,10 +332,11 @@ function gatewayErrors(logPath: string): Map<string, number> {
   return counts;
 }
 
-function report(direct: SuiteRun, gateway: SuiteRun, errors: Map<string, number>, command: string, totalMs: number): number {
+/** Compares one run through the gateway with the direct run; returns how many scenarios regress. */
+function report(direct: SuiteRun, gateway: SuiteRun, command: string): number {
   const line = (run: SuiteRun) => {
     const n = count(run);
-    return `${run.label.padEnd(16)} ${n.passed}/${n.scenarios} scenarios pass  (checks: ${n.checksPassed} passed, ${n.checksFailed} failed, ${n.warnings} warnings; ${(run.durationMs / 1000).toFixed(1)} s)`;
+    return `${run.label.padEnd(28)} ${n.passed}/${n.scenarios} scenarios pass  (checks: ${n.checksPassed} passed, ${n.checksFailed} failed, ${n.warnings} warnings; ${(run.durationMs / 1000).toFixed(1)} s)`;
   };
   console.log(`\n=== MCP conformance: ${command} ===`);
   console.log(line(direct));
@@ -329,29 +344,23 @@ function report(direct: SuiteRun, gateway: SuiteRun, errors: Map<string, number>
 
   const regressions = [...direct.results.values()].filter((r) => r.passed && !gateway.results.get(r.scenario)?.passed);
   if (regressions.length === 0) {
-    console.log("\nEvery scenario that passes directly also passes through the gateway.");
+    console.log(`\nEvery scenario that passes directly also passes ${gateway.label}.`);
   } else {
-    console.log(`\nPass directly, fail through the gateway (${regressions.length}):`);
+    console.log(`\nPass directly, fail ${gateway.label} (${regressions.length}):`);
     for (const r of regressions) console.log(`  ${r.scenario}\n${describeChecks(gateway.results.get(r.scenario)).join("\n")}`);
   }
   const failingDirectly = [...direct.results.values()].filter((r) => !r.passed);
   if (failingDirectly.length > 0) {
-    console.log(`\nFail directly, so the fixture (not the gateway) is short of them (${failingDirectly.length}):`);
-    for (const r of failingDirectly) console.log(`  ${r.scenario}\n${describeChecks(r).join("\n")}`);
+    console.log(`\nFail directly, so the fixture (not the gateway) is short of them, or the suite does not score them (${failingDirectly.length}): ${failingDirectly.map((r) => r.scenario).join(", ")}`);
   }
   const newWarnings = [...gateway.results.values()].filter(
     (r) => r.passed && describeChecks(r, "WARNING").length > describeChecks(direct.results.get(r.scenario), "WARNING").length,
   );
   if (newWarnings.length > 0) {
-    console.log("\nMore warnings through the gateway than directly:");
+    console.log(`\nMore warnings ${gateway.label} than directly:`);
     for (const r of newWarnings) console.log(`  ${r.scenario}\n${describeChecks(r, "WARNING").join("\n")}`);
   }
-  if (errors.size > 0) {
-    console.log("\nErrors the gateway logged during the run:");
-    for (const [line, n] of errors) console.log(`  ${n}× ${line}`);
-  }
-  console.log(`\nTotal time ${(totalMs / 1000).toFixed(1)} s.`);
-  return regressions.length > 0 ? 1 : 0;
+  return regressions.length;
 }
 
 // ---- main -----------------------------------------------------------------------------------------------
@@ -366,23 +375,40 @@ async function main(): Promise<number> {
   });
   const extraArgs = process.argv.slice(2);
 
-  const fixtureUrl = await startFixture(join(workDir, "fixture.log"));
-  console.log(`Fixture at ${fixtureUrl}`);
+  const legacyUrl = await startFixture(FIXTURES.legacy.script, join(workDir, "fixture.log"));
+  const modernUrl = await startFixture(FIXTURES.modern.script, join(workDir, "fixture-2026.log"));
+  console.log(`Fixtures at ${legacyUrl} (2025) and ${modernUrl} (2026-07-28)`);
   const embedded: EmbeddedPostgres = await startEmbeddedPostgres();
   cleanups.push(() => embedded.stop());
   await runMigrations(embedded.url);
   const gateway = await startGateway(workDir, embedded.url);
   console.log(`Gateway at ${gateway.origin}`);
-  await registerServer(gateway, fixtureUrl);
-  const proxyUrl = await startAuthProxy(new URL(`${gateway.origin}/mcp/${SERVER_ID}`), gateway.ownerKey);
-  console.log(`Authenticating proxy at ${proxyUrl} -> ${gateway.origin}/mcp/${SERVER_ID}`);
+  await registerServer(gateway, FIXTURES.legacy.serverId, legacyUrl);
+  await registerServer(gateway, FIXTURES.modern.serverId, modernUrl);
+  const throughLegacy = await startAuthProxy(new URL(`${gateway.origin}/mcp/${FIXTURES.legacy.serverId}`), gateway.ownerKey);
+  const throughModern = await startAuthProxy(new URL(`${gateway.origin}/mcp/${FIXTURES.modern.serverId}`), gateway.ownerKey);
+  console.log(`Authenticating proxies at ${throughLegacy} and ${throughModern}`);
 
-  console.log("Running the suite directly against the fixture…");
-  const direct = await runSuite("direct", fixtureUrl, join(workDir, "direct"), extraArgs);
-  console.log("Running the suite through the gateway…");
-  const through = await runSuite("through gateway", proxyUrl, join(workDir, "gateway"), extraArgs);
-  const command = ["conformance server --suite all", ...extraArgs].join(" ");
-  return report(direct, through, gatewayErrors(join(workDir, "wrangler.log")), command, Date.now() - started);
+  const sessions = ["--requirements", "2025-11-25", ...extraArgs];
+  const stateless = ["--requirements", "2026-07-28", ...extraArgs];
+  console.log("2025: the suite directly against the fixture, then through the gateway…");
+  const direct = await runSuite("direct", legacyUrl, join(workDir, "direct"), sessions);
+  const through = await runSuite("through the gateway", throughLegacy, join(workDir, "gateway"), sessions);
+  console.log("2026-07-28: directly against the 2026 fixture, through the gateway to it, and through the bridge to the 2025 fixture…");
+  const modernDirect = await runSuite("direct (2026 fixture)", modernUrl, join(workDir, "direct-2026"), stateless);
+  const modernThrough = await runSuite("through the gateway", throughModern, join(workDir, "gateway-2026"), stateless);
+  const bridged = await runSuite("through the bridge", throughLegacy, join(workDir, "bridge-2026"), stateless);
+
+  let regressions = report(direct, through, ["conformance server", ...sessions].join(" "));
+  regressions += report(modernDirect, modernThrough, ["conformance server", ...stateless, `(fixture: ${FIXTURES.modern.serverId})`].join(" "));
+  regressions += report(modernDirect, bridged, ["conformance server", ...stateless, "(the 2025 fixture behind the bridge, against the 2026 fixture's results)"].join(" "));
+  const errors = gatewayErrors(join(workDir, "wrangler.log"));
+  if (errors.size > 0) {
+    console.log("\nErrors the gateway logged during the runs:");
+    for (const [line, n] of errors) console.log(`  ${n}× ${line}`);
+  }
+  console.log(`\nTotal time ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  return regressions > 0 ? 1 : 0;
 }
 
 let code: number;

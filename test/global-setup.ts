@@ -16,8 +16,8 @@ declare module "vitest" {
     secrets: DevSecrets;
     /** The Worker's VAULT_KEYS entries: the first is active. */
     vaultKeys: { id: string; key: string }[];
-    /** Downstream MCP servers on loopback: the reference server and fixtures written with the SDK. */
-    downstream: { everything: string; alpha: string; beta: string; mortal: string };
+    /** Downstream MCP servers on loopback: the reference server and fixtures written with the SDK (v1, and v2 for `modern`). */
+    downstream: { everything: string; alpha: string; beta: string; mortal: string; modern: string };
     /** Origin of a loopback site publishing OAuth Client ID Metadata Documents. */
     clientMetadataOrigin: string;
   }
@@ -43,12 +43,15 @@ export default async function setup(project: TestProject) {
     alpha: await startFixtureServer("alpha"),
     beta: await startFixtureServer("beta"),
     mortal: await startFixtureServer("mortal"),
+    // A server that speaks only 2026-07-28, written with the SDK v2 server.
+    modern: await startFixtureServer("modern", "fixture-2026-server.ts"),
   };
   project.provide("downstream", {
     everything: servers.everything.url,
     alpha: servers.alpha.url,
     beta: servers.beta.url,
     mortal: servers.mortal.url,
+    modern: servers.modern.url,
   });
   const metadataServer = await startClientMetadataServer();
   project.provide("clientMetadataOrigin", metadataServer.origin);

@@ -7,6 +7,7 @@ export { McpSession } from "../durable-objects/mcp-session.ts";
 export { SessionDirectory } from "../durable-objects/session-directory.ts";
 export { StdioContainer } from "../durable-objects/stdio-container.ts";
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
+export { ServerBridge } from "../durable-objects/server-bridge.ts";
 
 /** Cron triggers (wrangler.toml `[triggers]`): the only one prunes the audit trail. */
 async function scheduled(_controller: ScheduledController, env: AppEnv): Promise<void> {

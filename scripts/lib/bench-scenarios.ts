@@ -1,3 +1,4 @@
+import { Client as StatelessClient, StreamableHTTPClientTransport as StatelessTransport } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { gatewayBenchRules } from "./bench-policy-rules.ts";
@@ -75,6 +76,7 @@ const VAULT_SCRUB = "gateway /mcp, vault+scrub";
 const API_KEY = "gateway /mcp, API key";
 const ACCESS_TOKEN = "gateway /mcp, access token";
 const STDIO = "gateway /mcp, stdio server";
+const STATELESS = "gateway /mcp, 2026-07-28";
 const STDIO_DIRECT = "direct to stdio bridge";
 export const POLICY_OFF = "gateway /mcp, policy off";
 export const POLICY_RULES = "gateway /mcp, 50 CEL rules";
@@ -103,6 +105,8 @@ export const scenarios: Scenario[] = [
     aggregatedEchoSession(context, context.gateway.ownerKey, { origin: context.gateway.auditOffOrigin }),
   ),
   throughWorkerd(GATEWAY_MCP, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.ownerKey)),
+  // The same call from an SDK v2 client speaking 2026-07-28: no session, each request on its own.
+  throughWorkerd(STATELESS, gatewayRuntime, (context) => statelessEchoSession(context, context.gateway.ownerKey)),
   throughWorkerd(VAULT_SCRUB, gatewayRuntime, (context) =>
     aggregatedEchoSession(context, context.gateway.ownerKey, { serverId: context.gateway.vaultServerId }),
   ),
@@ -130,6 +134,7 @@ export interface Contrast {
 /** Printed under the table: what one feature costs, with everything else the same. */
 export const contrasts: Contrast[] = [
   { label: "audit on ÷ audit off", row: GATEWAY_MCP, against: AUDIT_OFF },
+  { label: "2026-07-28 stateless ÷ 2025 session", row: STATELESS, against: GATEWAY_MCP },
   { label: "vault+scrub ÷ no scrub", row: VAULT_SCRUB, against: GATEWAY_MCP },
   { label: "API key ÷ owner key", row: API_KEY, against: GATEWAY_MCP },
   { label: "access token ÷ owner key", row: ACCESS_TOKEN, against: GATEWAY_MCP },
@@ -193,6 +198,18 @@ async function mintAccessToken(context: BenchContext): Promise<string> {
 }
 
 /**
+ * The SDK v2 client pinned to 2026-07-28 on the aggregated /mcp, calling `<serverId>__echo`: every call
+ * is a request of its own (authenticated, policy read, audited in the bridge's chain), checked like a
+ * session's answers.
+ */
+async function statelessEchoSession(context: BenchContext, bearer: string): Promise<ScenarioSession> {
+  const transport = new StatelessTransport(new URL("/mcp", context.gateway.origin), { requestInit: { headers: { authorization: `Bearer ${bearer}` } } });
+  const client = new StatelessClient({ name: "peta-bench", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
+  await client.connect(transport, { timeout: context.callTimeoutMs });
+  return checkedEcho(context, `${context.gateway.serverId}__echo`, (name, text) => client.callTool({ name, arguments: { text } }, { timeout: context.callTimeoutMs }), () => client.close());
+}
+
+/**
  * An official SDK client session calling the fixture's echo tool, checking every answer: a gateway that
  * answered quickly but wrongly must not look fast.
  */
@@ -202,21 +219,33 @@ export async function echoSession(context: BenchContext, url: URL, tool: string,
   });
   const client = new Client({ name: "peta-bench", version: "1.0.0" });
   await client.connect(transport, { timeout: context.callTimeoutMs });
+  return checkedEcho(
+    context,
+    tool,
+    (name, text) => client.callTool({ name, arguments: { text } }, undefined, { timeout: context.callTimeoutMs }),
+    async () => {
+      // DELETE first, so the gateway's session (and its downstream and database connections) ends now.
+      await transport.terminateSession().catch(() => {});
+      await client.close();
+    },
+  );
+}
+
+type EchoResult = { isError?: unknown; content?: unknown };
+
+/** Calls of one client's echo, each answer checked against the text sent. */
+function checkedEcho(context: BenchContext, tool: string, callTool: (name: string, text: string) => Promise<unknown>, close: () => Promise<void>): ScenarioSession {
   const prefix = `${context.fixture.name}: `;
   return {
     async call(seq) {
       const text = `bench ${seq}`;
-      const result = await client.callTool({ name: tool, arguments: { text } }, undefined, { timeout: context.callTimeoutMs });
-      const [first] = Array.isArray(result.content) ? result.content : [];
+      const result = (await callTool(tool, text)) as EchoResult;
+      const [first] = Array.isArray(result.content) ? (result.content as { type?: string; text?: string }[]) : [];
       const answer = first && first.type === "text" ? first.text : undefined;
       if (result.isError || answer !== prefix + text) {
         throw new Error(`unexpected answer: ${JSON.stringify(result).slice(0, 200)}`);
       }
     },
-    async close() {
-      // DELETE first, so the gateway's session (and its downstream and database connections) ends now.
-      await transport.terminateSession().catch(() => {});
-      await client.close();
-    },
+    close,
   };
 }

@@ -10,9 +10,12 @@ export interface RunningServer {
   process: ChildProcess;
 }
 
-/** Starts `test/fixtures/fixture-server.ts` and resolves with its URL once it listens. */
-export function startFixtureServer(name: string): Promise<RunningServer> {
-  const child = spawn(process.execPath, [`${root}test/fixtures/fixture-server.ts`, name, "0"], {
+/**
+ * Starts a fixture (`test/fixtures/fixture-server.ts`, 2025-era, or `fixture-2026-server.ts`, which
+ * speaks only 2026-07-28) and resolves with its URL once it listens.
+ */
+export function startFixtureServer(name: string, script = "fixture-server.ts"): Promise<RunningServer> {
+  const child = spawn(process.execPath, [`${root}test/fixtures/${script}`, name, "0"], {
     cwd: root,
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -28,7 +28,7 @@ export async function connectClient(options: ConnectOptions = {}): Promise<{ cli
   return { client, transport };
 }
 
-export type DownstreamName = "everything" | "alpha" | "beta" | "mortal";
+export type DownstreamName = "everything" | "alpha" | "beta" | "mortal" | "modern";
 
 /** Registers a downstream under a fresh serverId, so test files never see each other's servers by name. */
 export async function registerServer(which: DownstreamName, extra: Record<string, unknown> = {}): Promise<string> {

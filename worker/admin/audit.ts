@@ -54,6 +54,12 @@ export const auditActions = [
       since: auditRangeFields.since.optional(),
       until: auditRangeFields.until.optional(),
       sessionId: z.string().min(1).max(200).optional().describe("Only the chain of this MCP session (its Mcp-Session-Id); `admin` is the chain of admin and /user changes"),
+      chainId: z
+        .string()
+        .min(1)
+        .max(300)
+        .optional()
+        .describe("Only this chain, by its `chainId` as GET_LOGS shows it: a session's id, `admin`, or a 2026-07-28 (stateless) chain `mcp2026/<user>/<endpoint>/<server>/<day>`"),
     }),
     async run({ db }, data) {
       return verifyAudit(db, data);

@@ -9,6 +9,8 @@ export interface VerifyScope {
   until?: string | undefined;
   /** Only the chain(s) holding this session's records. */
   sessionId?: string | undefined;
+  /** Only this chain: a stateless (2026-07-28) chain has no session id to find it by. */
+  chainId?: string | undefined;
 }
 
 export interface Mismatch {
@@ -62,6 +64,7 @@ export async function verifyAudit(db: Database, scope: VerifyScope): Promise<Ver
       and(
         auditWhere({ since: scope.since, until: scope.until }),
         scope.sessionId === undefined ? undefined : or(eq(auditRecords.sessionId, scope.sessionId), eq(auditRecords.chainId, scope.sessionId)),
+        scope.chainId === undefined ? undefined : eq(auditRecords.chainId, scope.chainId),
       ),
     )
     .groupBy(auditRecords.chainId)

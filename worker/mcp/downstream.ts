@@ -9,9 +9,11 @@ import type { ServerTransport } from "../db/schema.ts";
 import { Redactor } from "../vault/redactor.ts";
 import { errorText } from "../db/errors.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "./protocol.ts";
+import { discoverModern, ModernTransport } from "./modern-transport.ts";
 import { RequestOrigins, TracedTransport } from "./request-origins.ts";
 
 const NO_SECRETS = new Redactor({});
+const CLIENT_INFO = { name: "peta-core", version: packageJson.version };
 
 /** Where and how to reach a server, once its placeholders are resolved. */
 export interface ResolvedConnection {
@@ -147,6 +149,12 @@ export class DownstreamPool {
   async #connect(source: EventSource, transport: ServerTransport, resolved: ResolvedConnection, origins: RequestOrigins): Promise<Client> {
     // The older SSE transport carries the server's requests on one stream for all calls: no origins there.
     if (transport === "sse") return this.#open(source, sseTransport(resolved), origins);
+    // A 2026-07-28 server is spoken to in its own revision; anything else gets the 2025 handshake.
+    if (transport === "streamable-http") {
+      const endpoint = { url: new URL(resolved.url), headers: resolved.headers, fetch: resolved.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init)) };
+      const discover = await discoverModern(endpoint, this.#options.capabilities, CLIENT_INFO, this.#options.connectTimeoutMs);
+      if (discover) return this.#open(source, new ModernTransport(endpoint, discover, origins), origins);
+    }
     // A server asks the client things only if the client declared it can answer; when it declared none,
     // there is no server request to place, and no stream to read twice.
     const answersServer = Object.keys(this.#options.capabilities).length > 0;
@@ -166,7 +174,7 @@ export class DownstreamPool {
   async #open(source: EventSource, transport: Transport, origins: RequestOrigins): Promise<Client> {
     const { serverId } = source;
     const client = new Client(
-      { name: "peta-core", version: packageJson.version },
+      CLIENT_INFO,
       { capabilities: this.#options.capabilities, jsonSchemaValidator: new CfWorkerJsonSchemaValidator() },
     );
     const { events } = this.#options;

@@ -41,6 +41,11 @@ export class RequestOrigins {
     return origin;
   }
 
+  /** A server request a transport made up itself for one of our requests (a 2026 server's `input_required`). */
+  note(serverRequestId: RequestId, opener: RequestId): void {
+    this.#origins.set(JSON.stringify(serverRequestId), opener);
+  }
+
   noteSent(message: JSONRPCMessage): void {
     if (isJSONRPCRequest(message)) this.#lastSent = message.id;
   }

@@ -19,6 +19,8 @@ import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, val
 import { isIssuedSessionId, newSessionId } from "./session-id.ts";
 import { SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
 import type { RequestFrom } from "./session/types.ts";
+import { decideEra, isStatelessEraVersion } from "./stateless/era.ts";
+import { statelessPost } from "./stateless/front.ts";
 import { mcpUnauthorized } from "./unauthorized.ts";
 
 /**
@@ -36,8 +38,13 @@ mcpRoute.use(async (c, next) => {
   const refused = originRefusal(c);
   if (refused) return transportError(403, JSONRPC_ERRORS.INVALID_REQUEST, `Forbidden: ${refused}`);
   const version = c.req.header("mcp-protocol-version");
-  if (version && !isSupportedVersion(version)) {
-    return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Unsupported MCP-Protocol-Version: ${version}`);
+  // A POST's version is judged with its body, in post(): the era is decided per request.
+  if (version && isStatelessEraVersion(version) && c.req.method !== "POST") {
+    return transportError(405, JSONRPC_ERRORS.INVALID_REQUEST, `Method not allowed: ${version} is stateless and POST only (GET and DELETE belong to 2025 sessions)`);
+  }
+  if (version && c.req.method !== "POST") {
+    const refused = unsupportedSessionVersion(version);
+    if (refused) return refused;
   }
   await next();
 });
@@ -48,6 +55,11 @@ for (const path of ["/", "/:serverId"]) {
   mcpRoute.delete(path, (c) => handle(c, remove));
 }
 mcpRoute.all("/*", () => transportError(405, JSONRPC_ERRORS.INVALID_REQUEST, "Method not allowed: use POST, GET or DELETE"));
+
+/** A session request naming a version no session speaks (a 2026 one was routed by the era check already). */
+function unsupportedSessionVersion(version: string): Response | null {
+  return isSupportedVersion(version) ? null : transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Unsupported MCP-Protocol-Version: ${version}`);
+}
 
 type Handler = (c: AppContext, scope: string | null, credential: PresentedCredential) => Promise<Response>;
 
@@ -97,6 +109,14 @@ async function post(c: AppContext, scope: string | null, credential: PresentedCr
     if (error instanceof AppError && error.kind === "VALIDATION_FAILED") return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Invalid Request: ${error.message}`);
     return transportError(400, JSONRPC_ERRORS.PARSE_ERROR, "Parse error: the body is not valid JSON");
   }
+
+  const era = decideEra(c.req.raw.headers, body);
+  if (era.era === "refused") return era.response;
+  if (era.era === "stateless-notification") return new Response(null, { status: 202 });
+  if (era.era === "stateless") return statelessPost(c, scope, era.request, era.client);
+  const version = c.req.header("mcp-protocol-version");
+  const refused = version ? unsupportedSessionVersion(version) : null;
+  if (refused) return refused;
 
   const batch = Array.isArray(body);
   const raw = batch ? (body as unknown[]) : [body];

@@ -37,7 +37,10 @@ export interface CallOutcome {
   denial?: string;
 }
 
-export function callAuditFields(record: SessionRecord, outcome: CallOutcome): AuditFields {
+/** What a record names of the client: the session's, or a stateless request's own (with no session). */
+export type AuditedClient = Pick<SessionRecord, "clientInfo"> & { sessionId: string | null };
+
+export function callAuditFields(record: AuditedClient, outcome: CallOutcome): AuditFields {
   const { response, redactor, denial, decision } = outcome;
   const error = response && "error" in response ? response.error : null;
   // A tool that reports failure in its result answered fine as far as JSON-RPC goes, but it failed.

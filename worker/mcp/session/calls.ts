@@ -8,7 +8,7 @@ import { STANDALONE_STREAM } from "./store.ts";
 import type { Caller } from "./types.ts";
 
 /** Reverse requests a downstream may make, and the client capability each needs. */
-const REVERSE_CAPABILITIES: Record<string, keyof ClientCapabilities> = {
+export const REVERSE_CAPABILITIES: Record<string, keyof ClientCapabilities> = {
   "elicitation/create": "elicitation",
   "sampling/createMessage": "sampling",
   "roots/list": "roots",

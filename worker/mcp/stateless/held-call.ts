@@ -1,0 +1,148 @@
+import type { ClientCapabilities, Progress, RequestId, Result } from "@modelcontextprotocol/sdk/types.js";
+import type { CallRun } from "../core/gateway.ts";
+import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
+
+/** A request the downstream server made of the client, waiting for the client's retry to answer it. */
+interface PendingInput {
+  request: { method: string; params?: Record<string, unknown> };
+  resolve(result: Result): void;
+  reject(error: Error): void;
+}
+
+/** Where the HTTP request currently waiting on a call sends its progress and log messages. */
+export interface Sink {
+  id: string;
+  /** The current request's own progress token: a retry may bring a new one. */
+  progressToken: string | number | undefined;
+  write(message: Record<string, unknown>): void;
+}
+
+type Settled = { ok: true; result: Record<string, unknown> } | { ok: false; error: unknown };
+
+/**
+ * One downstream call of a stateless client, from its first request to its last retry. A 2025 server
+ * asks its client things (elicitation, sampling, roots) in the middle of a call; a 2026 client can only
+ * be asked in an answer (`input_required`). So the call stays open here, in the bridge's memory, while
+ * the client answers and retries; the server's request is answered when the retry brings its response.
+ */
+export class HeldCall {
+  readonly id = crypto.randomUUID();
+  readonly controller = new AbortController();
+  readonly run: CallRun;
+  /** The id the downstream client gave the call: the server's own requests name it. */
+  downstreamId: RequestId | undefined;
+  /** What the client asking now can answer; a retry may declare more. */
+  capabilities: ClientCapabilities;
+  sink: Sink | null = null;
+  #settled: Promise<Settled> | null = null;
+  #failure: RpcFailure | null = null;
+  readonly #inputs = new Map<string, PendingInput>();
+  #next = 0;
+  #wake: (() => void) | null = null;
+  #expiry: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(run: Omit<CallRun, "signal" | "onSent" | "onProgress">, capabilities: ClientCapabilities) {
+    this.capabilities = capabilities;
+    this.run = {
+      ...run,
+      signal: this.controller.signal,
+      onSent: (id) => {
+        this.downstreamId = id;
+      },
+      onProgress: (progress: Progress) => {
+        const sink = this.sink;
+        if (sink?.progressToken !== undefined) sink.write({ jsonrpc: "2.0", method: "notifications/progress", params: { ...progress, progressToken: sink.progressToken } });
+      },
+    };
+  }
+
+  start(work: Promise<Record<string, unknown>>): void {
+    this.#settled = work.then(
+      (result): Settled => ({ ok: true, result }),
+      (error: unknown): Settled => ({ ok: false, error }),
+    );
+    void this.#settled.then(() => this.#wake?.());
+  }
+
+  /**
+   * The server asked the client something: it waits for a retry carrying the answer under its key, the
+   * 2026 server's own key when the question came from one (`preferredKey`), else one made up here.
+   */
+  ask(request: PendingInput["request"], signal: AbortSignal, preferredKey?: string): Promise<Result> {
+    const key = preferredKey !== undefined && !this.#inputs.has(preferredKey) ? preferredKey : `${request.method.split("/")[0]}-${++this.#next}`;
+    return new Promise<Result>((resolve, reject) => {
+      this.#inputs.set(key, { request, resolve, reject });
+      signal.addEventListener("abort", () => {
+        this.#inputs.delete(key);
+        reject(new RpcFailure(JSONRPC_ERRORS.INTERNAL_ERROR, "The server cancelled its request"));
+      });
+      this.#wake?.();
+    });
+  }
+
+  /** The call cannot go on (the client lacks a capability the server needs): it ends with `failure`. */
+  fail(failure: RpcFailure): void {
+    this.#failure = failure;
+    this.controller.abort(failure.message);
+    this.#wake?.();
+  }
+
+  /** The client's answers, by the keys of `inputRequests`; unknown keys are ignored, as answered already. */
+  answer(responses: Record<string, unknown>): void {
+    this.#clearExpiry();
+    for (const [key, response] of Object.entries(responses)) {
+      const pending = this.#inputs.get(key);
+      if (!pending) continue;
+      this.#inputs.delete(key);
+      pending.resolve(response as Result);
+    }
+  }
+
+  /** The server's questions still unanswered, as a 2026 `inputRequests` map. */
+  get inputRequests(): Record<string, PendingInput["request"]> | null {
+    if (this.#inputs.size === 0) return null;
+    return Object.fromEntries([...this.#inputs].map(([key, pending]) => [key, pending.request]));
+  }
+
+  /**
+   * Waits for what comes first: the call's result, its failure, or a question for the client (null:
+   * the caller answers `input_required` with `inputRequests`).
+   */
+  async next(): Promise<Record<string, unknown> | null> {
+    for (;;) {
+      if (this.#failure) throw this.#failure;
+      if (this.#inputs.size > 0) return null;
+      const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+      const settled = await Promise.race([this.#settled!, woken.then(() => null)]);
+      this.#wake = null;
+      if (this.#failure) throw this.#failure;
+      if (settled) {
+        if (settled.ok) return settled.result;
+        throw settled.error;
+      }
+      // A server that asks several things at once asks them in one burst: one answer lists them all.
+      if (this.#inputs.size > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  }
+
+  /** Held for a retry until `expiresAt`; then the downstream call is abandoned. */
+  holdUntil(expiresAt: number, onExpired: () => void): void {
+    this.#clearExpiry();
+    this.#expiry = setTimeout(() => {
+      this.abandon("the client did not retry before its requestState expired");
+      onExpired();
+    }, Math.max(0, expiresAt - Date.now()));
+  }
+
+  abandon(reason: string): void {
+    this.#clearExpiry();
+    for (const pending of this.#inputs.values()) pending.reject(new RpcFailure(JSONRPC_ERRORS.INTERNAL_ERROR, reason));
+    this.#inputs.clear();
+    this.controller.abort(reason);
+  }
+
+  #clearExpiry(): void {
+    if (this.#expiry) clearTimeout(this.#expiry);
+    this.#expiry = null;
+  }
+}
