@@ -48,6 +48,11 @@ export class ServerBridge extends DurableObject<AppEnv> {
     return this.#bridge.handle(input);
   }
 
+  /** A decision on a call this bridge holds for approval: the call runs (or is answered) now. */
+  async approvalDecided(approvalId: string): Promise<void> {
+    this.#bridge.wakeApprovalWaits(approvalId);
+  }
+
   /** A list change or resource update from another bridge of the same caller on `/mcp`, for this one's listen streams. */
   publish(notification: { method: string; params?: Record<string, unknown> }): void {
     this.#bridge.publish(notification);

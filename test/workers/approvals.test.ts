@@ -8,6 +8,7 @@ import { decideApproval } from "../../worker/approvals/decide.ts";
 import { listApprovals } from "../../worker/approvals/store.ts";
 import type { ApprovalView } from "../../worker/approvals/types.ts";
 import { openDatabase } from "../../worker/db/client.ts";
+import { pendingFor } from "./approvals-support.ts";
 import { sessionRows } from "./audit-support.ts";
 import { admin, createUser, type CreatedUser, sql } from "./gateway.ts";
 import { connectClient, registerServer, textOf } from "./mcp-client.ts";
@@ -16,19 +17,6 @@ import { evictSession, mcp, messagesOf, openSession, readEvents } from "./raw-mc
 /** The fixture counts the echo calls it served: a held or rejected call must not move it. */
 async function echoCalls(client: Client, serverId: string): Promise<number> {
   return (JSON.parse(textOf(await client.callTool({ name: `${serverId}__stats` }))) as { calls: number }).calls;
-}
-
-/** The one pending request for this server, once the held call has created it. */
-async function pendingFor(serverId: string): Promise<ApprovalView> {
-  let found: ApprovalView | undefined;
-  await expect
-    .poll(async () => {
-      const reply = await admin<{ approvals: ApprovalView[] }>(9201, { serverId, status: "pending" });
-      found = reply.body.data?.approvals[0];
-      return found !== undefined;
-    }, { timeout: 10_000, interval: 100 })
-    .toBe(true);
-  return found!;
 }
 
 /** A call that waits for as long as the test needs: progress resets the SDK's request timeout. */

@@ -10,6 +10,7 @@ import { AppError } from "../http/errors.ts";
 import { logEvent } from "../observability/log.ts";
 import { assertArgumentsMatchSchema } from "./edited-arguments.ts";
 import { argumentsHash } from "./hash.ts";
+import { pokeHolder } from "./holder.ts";
 import { publishApproval } from "./notify.ts";
 import { type ApprovalRow, approvalView, effectiveStatus, mayDecide, requireApproval } from "./store.ts";
 import type { ApprovalChannel, ApprovalView, DecideApprovalInput } from "./types.ts";
@@ -74,12 +75,10 @@ export async function decideApproval(
   return approvalView(row);
 }
 
-/** The session runs (or answers) the call; then every desk that saw the request hears the decision. */
+/** The call's holder (a session, or a stateless request's bridge) runs or answers it; then every desk that saw the request hears the decision. */
 async function tellSessionAndDesks(env: AppEnv, db: Database, row: ApprovalRow): Promise<void> {
   if (row.sessionId) {
-    await env.MCP_SESSION.getByName(row.sessionId)
-      .approvalDecided(row.id)
-      .catch((error: unknown) => logEvent("approval.session_push_failed", { approvalId: row.id, sessionId: row.sessionId, error: errorText(error) }, "warn"));
+    await pokeHolder(env, row.sessionId, row.id).catch((error: unknown) => logEvent("approval.session_push_failed", { approvalId: row.id, sessionId: row.sessionId, error: errorText(error) }, "warn"));
   }
   await publishApproval(env, db, "approval.decided", row);
 }

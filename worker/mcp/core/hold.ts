@@ -5,7 +5,7 @@ import type { CallRun } from "./gateway.ts";
 import type { CallTarget } from "./resolve.ts";
 
 /** A tool call the policy sent for approval, as the core hands it to whoever can hold it. */
-export interface HeldCall {
+export interface CallNeedingApproval {
   context: CallContext;
   target: CallTarget;
   decision: Extract<Decision, { effect: "require_approval" }>;
@@ -21,4 +21,4 @@ export interface HeldCall {
  * ran, or with a result that says it was rejected or expired. Without one, a call that needs approval
  * is refused.
  */
-export type HoldHook = (call: HeldCall) => Promise<Record<string, unknown>>;
+export type HoldHook = (call: CallNeedingApproval) => Promise<Record<string, unknown>>;

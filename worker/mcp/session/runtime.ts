@@ -27,7 +27,7 @@ import { type CallOutcome, callAuditFields, denialOutcome, partyOf } from "./cal
 import { failureResponse } from "./failures.ts";
 import { Calls, type InFlight } from "./calls.ts";
 import { Exchange, jsonAnswer } from "./exchange.ts";
-import { HeldCalls } from "./held-calls.ts";
+import { ApprovalWaits } from "./approval-waits.ts";
 import { applyLoggingLevel, parseLoggingLevel } from "./logging-level.ts";
 import { SessionPolicy } from "./session-policy.ts";
 import { sessionNotFound, transportError } from "./responses.ts";
@@ -67,7 +67,7 @@ export class SessionRuntime {
   readonly #registry: SessionRegistry;
   readonly #wakeAt: (at: number) => Promise<void>;
   #record: SessionRecord | null;
-  #held: HeldCalls | null = null;
+  #held: ApprovalWaits | null = null;
   #bound: Bound | null = null;
   readonly #policy: SessionPolicy;
   #prunedAt = 0;
@@ -288,7 +288,7 @@ export class SessionRuntime {
     const record = this.#record!;
     this.#bound ??= bindSession(this.#env, this.#config, record, {
       ...this.#policy.hooks(this.#env, record.principal),
-      hold: (call) => this.#heldCalls().hold(call),
+      hold: (call) => this.#approvalWaits().hold(call),
       emit: (streamId, message) => this.#exchange.emit(streamId, message),
       calls: this.#calls,
       onConnect: (client) => applyLoggingLevel(client, this.#record?.loggingLevel),
@@ -296,9 +296,9 @@ export class SessionRuntime {
     return this.#bound;
   }
 
-  #heldCalls(): HeldCalls {
+  #approvalWaits(): ApprovalWaits {
     const record = this.#record!;
-    this.#held ??= new HeldCalls({
+    this.#held ??= new ApprovalWaits({
       env: this.#env,
       store: this.#store,
       db: () => this.#services().directory.db(),

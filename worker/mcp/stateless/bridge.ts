@@ -21,7 +21,9 @@ import { callAuditFields } from "../session/call-audit.ts";
 import { REVERSE_CAPABILITIES } from "../session/calls.ts";
 import { failureResponse } from "../session/failures.ts";
 import { SSE_HEADERS } from "../session/live-streams.ts";
+import { ApprovalWaits, NO_LEDGER } from "../session/approval-waits.ts";
 import { ServerDirectory } from "../session/server-directory.ts";
+import { bridgeHolder } from "../../approvals/holder.ts";
 import { relayServerNotification } from "../session/server-notifications.ts";
 import { STANDALONE_STREAM } from "../session/store.ts";
 import { cacheHints, discoverResult } from "./results.ts";
@@ -88,6 +90,7 @@ export class StatelessBridge {
   readonly #config: McpConfig;
   readonly #audit: BridgeAudit;
   #bound: { pool: DownstreamPool; directory: ServerDirectory; core: GatewayCore } | null = null;
+  #waits: ApprovalWaits | null = null;
   /** Each request's policy, read for it alone: a stateless request has nothing to push a change to. */
   readonly #policies = new WeakMap<CallContext, CompiledPolicy>();
   readonly #paramHeaders = new WeakMap<CallContext, Record<string, string>>();
@@ -193,6 +196,7 @@ export class StatelessBridge {
     await this.#bound?.pool.closeAll();
     await this.#bound?.directory.close();
     this.#bound = null;
+    this.#waits = null;
   }
 
   /** Runs the request and audits it; the record is durable before the answer goes. */
@@ -200,7 +204,7 @@ export class StatelessBridge {
     const { request } = input;
     const started = Date.now();
     const context = this.#context(input);
-    const audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor"> = { subject: subjectOf(request, input.scope), decision: null };
+    const audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor" | "approvalId"> = { subject: subjectOf(request, input.scope), decision: null };
     let response: JsonRpcResponse;
     try {
       const result = await this.#dispatch(input, context, sink, audited);
@@ -231,7 +235,7 @@ export class StatelessBridge {
   }
 
   /** One audit record per request, sealed into this bridge's chain of the day before the answer goes. */
-  async #record(input: BridgeInput, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor">, started: number, response: JsonRpcResponse, responseBytes: number): Promise<void> {
+  async #record(input: BridgeInput, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor" | "approvalId">, started: number, response: JsonRpcResponse, responseBytes: number): Promise<void> {
     if (!this.#audit.enabled) return;
     const fields = callAuditFields(
       { clientInfo: input.client.clientInfo, sessionId: null },
@@ -240,7 +244,7 @@ export class StatelessBridge {
     await this.#audit.record(`mcp2026/${input.bridge}/${fields.ts.slice(0, 10)}`, fields);
   }
 
-  async #dispatch(input: BridgeInput, context: CallContext, sink: Sink | null, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor">): Promise<Record<string, unknown>> {
+  async #dispatch(input: BridgeInput, context: CallContext, sink: Sink | null, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor" | "approvalId">): Promise<Record<string, unknown>> {
     const { request } = input;
     const params = request.params ?? {};
     if (REMOVED_METHODS.has(request.method)) throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method} is not part of 2026-07-28${REMOVED_METHODS.get(request.method)}`);
@@ -257,7 +261,7 @@ export class StatelessBridge {
   }
 
   /** A routed request: a new downstream call, or the retry of a held one carrying the client's answers. */
-  async #call(input: BridgeInput, context: CallContext, sink: Sink | null, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor">): Promise<Record<string, unknown>> {
+  async #call(input: BridgeInput, context: CallContext, sink: Sink | null, audited: Pick<HeldCall["run"], "subject" | "decision" | "redactor" | "approvalId">): Promise<Record<string, unknown>> {
     const params = input.request.params ?? {};
     const { requestState, inputResponses, ...rest } = params as { requestState?: unknown; inputResponses?: unknown } & Record<string, unknown>;
     let held: HeldCall;
@@ -283,7 +287,7 @@ export class StatelessBridge {
       throw error;
     } finally {
       held.sink = null;
-      Object.assign(audited, { subject: held.run.subject, decision: held.run.decision, redactor: held.run.redactor });
+      Object.assign(audited, { subject: held.run.subject, decision: held.run.decision, redactor: held.run.redactor, approvalId: held.run.approvalId });
     }
   }
 
@@ -341,6 +345,29 @@ export class StatelessBridge {
     return policy;
   }
 
+  /**
+   * Tool calls held for approval: the request's stream stays open (with progress) until the decision.
+   * Nothing of the wait outlives the object; a client that lost the answer repeats the same call and is
+   * given the one execution (the repeat finds the request by its arguments).
+   */
+  #approvalWaits(bridge: string, directory: ServerDirectory): ApprovalWaits {
+    this.#waits ??= new ApprovalWaits({
+      env: this.#env,
+      store: NO_LEDGER,
+      db: () => directory.db(),
+      sessionId: bridgeHolder(bridge),
+      defaultTtlMs: this.#config.approvalTtlMs,
+      progressEveryMs: this.#config.approvalProgressMs,
+      wakeAt: async () => {},
+    });
+    return this.#waits;
+  }
+
+  /** A decision on one of the calls this bridge holds. */
+  wakeApprovalWaits(approvalId: string): void {
+    this.#waits?.poke(approvalId);
+  }
+
   #services(input: BridgeInput) {
     if (this.#bound) return this.#bound;
     const [, , server] = input.bridge.split("/");
@@ -374,6 +401,7 @@ export class StatelessBridge {
         if (mismatch) throw new RpcFailure(STATELESS_ERRORS.HEADER_MISMATCH, `Bad Request: the request headers and body disagree: ${mismatch}`);
         return policyDecideHook({ policy: () => this.#policy(context), ...(limiter ? { limiter } : {}), defaultRateLimit: this.#env.RATE_LIMIT_PER_MINUTE })(context, target);
       },
+      hold: (call) => this.#approvalWaits(input.bridge, directory).hold(call),
       visible: (context, entry) => inOrder(visibleCatalog(this.#policy(context), callerOf(this.#policy(context).snapshot, context.client), entry)),
     });
     this.#bound = { pool, directory, core };

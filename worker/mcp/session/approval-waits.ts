@@ -17,18 +17,32 @@ import { errorText } from "../../db/errors.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
 import type { Decision } from "../core/decide.ts";
-import type { HeldCall } from "../core/hold.ts";
+import type { CallNeedingApproval } from "../core/hold.ts";
 import { toolError } from "../core/present.ts";
-import type { SessionStore } from "./store.ts";
+import type { RequestId } from "../protocol.ts";
 
-export interface HeldCallsDeps {
+/** Which in-flight request waits for which approval, where it must outlive the object (a session's SQLite). */
+export interface WaitLedger {
+  heldApproval(requestId: RequestId): string | null;
+  hold(requestId: RequestId, approvalId: string, expiresAt: number): void;
+  release(requestId: RequestId): void;
+}
+
+/**
+ * A stateless request's wait is not resumed after an eviction (its HTTP response went with the object):
+ * its client repeats the call, and the repeat finds the request by its arguments.
+ */
+export const NO_LEDGER: WaitLedger = { heldApproval: () => null, hold: () => {}, release: () => {} };
+
+export interface ApprovalWaitsDeps {
   env: AppEnv;
-  store: SessionStore;
+  store: WaitLedger;
   db(): Database;
+  /** Who holds the calls, as `approval_requests.session_id` names it: a session id, or `bridge:<name>` (holderStub). */
   sessionId: string;
   defaultTtlMs: number;
   progressEveryMs: number;
-  /** The session's Durable Object wakes at this time (its alarm), so an expiry is answered even after an eviction. */
+  /** The holder's Durable Object wakes at this time (its alarm), so an expiry is answered even after an eviction. */
   wakeAt(at: number): Promise<void>;
 }
 
@@ -43,13 +57,13 @@ function decidedBy(row: ApprovalRow): string {
  * eviction; memory keeps only the wake-ups. A decision (pushed by `poke`), the expiry (the object's
  * alarm) or a progress tick wakes a waiting call, which then reads its request's status again.
  */
-export class HeldCalls {
-  readonly #deps: HeldCallsDeps;
+export class ApprovalWaits {
+  readonly #deps: ApprovalWaitsDeps;
   readonly #wakers = new Map<string, Set<() => void>>();
   /** Requests this instance is running now: one found `executing` but not here was cut short by an eviction. */
   readonly #executing = new Set<string>();
 
-  constructor(deps: HeldCallsDeps) {
+  constructor(deps: ApprovalWaitsDeps) {
     this.#deps = deps;
   }
 
@@ -59,7 +73,7 @@ export class HeldCalls {
     for (const set of wakers) for (const wake of set) wake();
   }
 
-  async hold(call: HeldCall): Promise<Record<string, unknown>> {
+  async hold(call: CallNeedingApproval): Promise<Record<string, unknown>> {
     const { store } = this.#deps;
     const requestId = call.run.requestId;
     const found = await this.#approvalFor(call);
@@ -86,7 +100,7 @@ export class HeldCalls {
   }
 
   /** The request this call waits for: its own (after an eviction), a repeat's, or a new one. */
-  async #approvalFor(call: HeldCall): Promise<{ row: ApprovalRow; created: boolean }> {
+  async #approvalFor(call: CallNeedingApproval): Promise<{ row: ApprovalRow; created: boolean }> {
     const db = this.#deps.db();
     const { store } = this.#deps;
     const heldBefore = store.heldApproval(call.run.requestId);
@@ -128,7 +142,7 @@ export class HeldCalls {
   }
 
   /** The call's answer once its request is settled, or null while it still waits. */
-  async #settle(call: HeldCall, row: ApprovalRow): Promise<Record<string, unknown> | null> {
+  async #settle(call: CallNeedingApproval, row: ApprovalRow): Promise<Record<string, unknown> | null> {
     const status = effectiveStatus(row);
     switch (status) {
       case "pending":
@@ -159,14 +173,14 @@ export class HeldCalls {
     }
   }
 
-  async #execute(call: HeldCall, row: ApprovalRow): Promise<Record<string, unknown> | null> {
+  async #execute(call: CallNeedingApproval, row: ApprovalRow): Promise<Record<string, unknown> | null> {
     const claimed = await claimExecution(this.#deps.db(), row.id);
     if (!claimed) return null; // another session got there first; its result is read when it is stored
     return this.#run(call, claimed);
   }
 
   /** Runs a call whose request this instance has just moved to executing. */
-  async #run(call: HeldCall, claimed: ApprovalRow): Promise<Record<string, unknown>> {
+  async #run(call: CallNeedingApproval, claimed: ApprovalRow): Promise<Record<string, unknown>> {
     this.#executing.add(claimed.id);
     this.#approved(call, claimed);
     try {
@@ -194,12 +208,12 @@ export class HeldCalls {
     return result;
   }
 
-  #approved(call: HeldCall, row: ApprovalRow): void {
+  #approved(call: CallNeedingApproval, row: ApprovalRow): void {
     const edited = row.editedArgumentsHash ? `, with edited arguments ${row.editedArgumentsHash} (requested ${row.argumentsHash})` : "";
     call.run.decision = { ...this.#decidedBy(call.decision), effect: "allow", reason: `approved by ${decidedBy(row)}${edited}` };
   }
 
-  #refused(call: HeldCall, reason: string): void {
+  #refused(call: CallNeedingApproval, reason: string): void {
     call.run.decision = { ...this.#decidedBy(call.decision), effect: "deny", reason };
   }
 
@@ -208,7 +222,7 @@ export class HeldCalls {
   }
 
   /** Until a poke, the abort of the call, the expiry, or the next progress tick, whichever comes first. */
-  #wait(row: ApprovalRow, call: HeldCall): Promise<void> {
+  #wait(row: ApprovalRow, call: CallNeedingApproval): Promise<void> {
     const untilExpiry = Math.max(0, row.expiresAt.getTime() - Date.now());
     return new Promise<void>((resolve) => {
       const wakers = this.#wakers.get(row.id) ?? new Set<() => void>();
@@ -226,7 +240,7 @@ export class HeldCalls {
     });
   }
 
-  #progress(call: HeldCall, row: ApprovalRow, tick: number): void {
+  #progress(call: CallNeedingApproval, row: ApprovalRow, tick: number): void {
     const { progressToken } = call.target;
     if (progressToken === undefined) return;
     call.run.onProgress?.({
