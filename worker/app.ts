@@ -4,6 +4,7 @@ import { oauthRoutes } from "./auth/oauth/routes.ts";
 import { tokenRoute } from "./auth/routes.ts";
 import { wellKnownRoutes } from "./auth/well-known.ts";
 import { databaseMiddleware } from "./db/middleware.ts";
+import { deskRoute } from "./desk/route.ts";
 import { healthRoute } from "./health/route.ts";
 import type { HonoEnv } from "./http/context.ts";
 import { cors } from "./http/cors.ts";
@@ -29,6 +30,7 @@ export const app = new Hono<HonoEnv>()
   .use("/admin/*", ipAllowlist)
   .use("/user/*", ipAllowlist)
   .use("/auth/*", ipAllowlist)
+  .use("/desk/*", ipAllowlist)
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)
   .route("/auth/token", tokenRoute)
@@ -36,5 +38,6 @@ export const app = new Hono<HonoEnv>()
   .route("/admin", adminRoute)
   .route("/user", userRoute)
   .route("/mcp", mcpRoute)
+  .route("/desk", deskRoute)
   .onError(onError)
   .notFound(onNotFound);
