@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { z } from "zod";
 import { OWNER_DESK, type TicketGrant } from "../../durable-objects/desk.ts";
 import { requireAuth } from "../auth/middleware.ts";
 import type { HonoEnv } from "../http/context.ts";
@@ -9,11 +8,8 @@ import { refuseRequestOrigin } from "../mcp/origin.ts";
 import { clientIp, userIpAllowlist } from "../policy/ip-allowlist-middleware.ts";
 import { deskPage } from "./page/page.ts";
 import { deskRefusal } from "./refusal.ts";
+import { ticketRequest } from "./ticket-request.ts";
 import { DESK_TICKET_TTL_SECONDS, readDeskTicket, signDeskTicket } from "./ticket.ts";
-
-export const ticketRequest = z.strictObject({
-  channel: z.enum(["desk", "web"]).default("desk").describe('Where decisions on the socket are recorded as made: "web" for the /desk page, "desk" for a Desk app'),
-});
 
 /** The browser Origin and Host checks of /mcp (DNS rebinding, cross-site pages), before any other work. */
 function refuseOrigin(request: Request, env: HonoEnv["Bindings"]): Response | null {
