@@ -33,7 +33,7 @@ const HTML = `<!doctype html>
   <button type="submit" data-testid="sign-in">Sign in</button>
   <p class="error" data-testid="sign-in-error" hidden></p>
 </form>
-<main id="desk" hidden>
+<main data-testid="desk" hidden>
   <section><h2>Pending approvals <span data-testid="pending-count">0</span></h2>
     <p class="empty" data-testid="no-approvals">Nothing waits for you.</p>
     <ul data-testid="approvals" class="approvals"></ul>

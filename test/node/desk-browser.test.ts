@@ -1,0 +1,134 @@
+// The /desk page in real Chromium against `npm run dev`: sign-in with an API key (ticket → WebSocket),
+// capabilities toggled, personal values set, under the page's own CSP.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
+import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
+import { type DevProcess, freePort, makeDevProject, startDev, waitForHealthy } from "../support/dev-project.ts";
+
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CANARY = `desk-browser-canary-${crypto.randomUUID()}`;
+
+const chromiumPath = (() => {
+  try {
+    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+})();
+
+describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
+  let dev: DevProcess;
+  let origin = "";
+  let ownerKey = "";
+  let apiKey = "";
+  let fixture: RunningServer;
+  let browser: Browser;
+  const consoleErrors: string[] = [];
+
+  const call = (path: "/admin" | "/user", credential: string, action: number, data: unknown) =>
+    fetch(`${origin}${path}`, { method: "POST", headers: { authorization: `Bearer ${credential}`, "content-type": "application/json" }, body: JSON.stringify({ action, data }) }).then(
+      (r) => r.json() as Promise<{ success: boolean; data: Record<string, unknown> }>,
+    );
+
+  beforeAll(async () => {
+    const dir = makeDevProject();
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    const secrets = await generateSecrets();
+    ownerKey = secrets.OWNER_KEY;
+    writeFileSync(join(dir, ".dev.vars"), formatDevVars(secrets));
+    dev = startDev(dir, port);
+    [fixture] = await Promise.all([startFixtureServer("alpha"), waitForHealthy(dev, origin)]);
+    const user = await call("/admin", ownerKey, 1010, { name: "Desk Browser", email: "desk@example.test" });
+    apiKey = user.data.apiKey as string;
+    await call("/admin", ownerKey, 2010, { serverId: "alpha", transport: "streamable-http", url: fixture.url });
+    await call("/admin", ownerKey, 2010, {
+      serverId: "keyed",
+      transport: "streamable-http",
+      url: fixture.url,
+      headers: { "X-Personal-Key": "{{user:PERSONAL_KEY}}" },
+      userInputs: [{ name: "PERSONAL_KEY", description: "Your key for keyed", required: true }],
+    });
+    // The capabilities list what the catalogs hold: a session's tools/list fills alpha's.
+    const client = new Client({ name: "desk-browser-test", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${apiKey}` } } }));
+    await client.listTools();
+    await client.close();
+    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (fixture) stopServer(fixture);
+    if (dev && dev.child.exitCode === null) {
+      dev.child.kill("SIGTERM");
+      await Promise.race([dev.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    }
+  });
+
+  async function signedIn(): Promise<Page> {
+    const page = await browser.newPage();
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    await page.goto(`${origin}/desk`);
+    await page.fill('[data-testid="api-key"]', apiKey);
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector('[data-testid="status"]:has-text("connected as")');
+    return page;
+  }
+
+  it("refuses a wrong key on the page itself, and signs in with the right one", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${origin}/desk`);
+    await page.fill('[data-testid="api-key"]', "pk_wrong_wrong");
+    await page.click('[data-testid="sign-in"]');
+    await page.waitForSelector('[data-testid="sign-in-error"]:visible');
+    expect(await page.textContent('[data-testid="sign-in-error"]')).toMatch(/Invalid credential/);
+    await page.close();
+
+    const desk = await signedIn();
+    // The key typed in is not kept in the page: not in the field, storage, or the document.
+    expect(await desk.inputValue('[data-testid="api-key"]')).toBe("");
+    expect(await desk.evaluate<string>("JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.documentElement.outerHTML")).not.toContain(apiKey);
+    expect(await desk.textContent('[data-testid="pending-count"]')).toBe("0");
+    await desk.close();
+  });
+
+  it("toggles a capability off and on: SET_MY_CAPABILITIES stores it, and the page shows the pushed update", async () => {
+    const page = await signedIn();
+    const toggle = page.locator('[data-testid="capability-toggle"][data-server="alpha"][data-kind="tools"][data-name="echo"]');
+    await toggle.waitFor();
+    expect(await toggle.isChecked()).toBe(true);
+    await toggle.uncheck();
+    await page.waitForSelector('[data-testid="capability-server"][data-server="alpha"] .cap.off:has-text("echo")');
+    const mine = await call("/user", apiKey, 3010, {});
+    expect(mine.data.narrowing).toEqual({ alpha: { tools: { echo: false } } });
+    await toggle.check();
+    await page.waitForSelector('[data-testid="capability-server"][data-server="alpha"] .cap:not(.off):has-text("echo")');
+    expect((await call("/user", apiKey, 3010, {})).data.narrowing).toEqual({});
+    await page.close();
+  });
+
+  it("sets and clears my value for a server without the value ever reaching the page", async () => {
+    const page = await signedIn();
+    const server = page.locator('[data-testid="server"][data-server="keyed"]');
+    await server.locator('[data-testid="server-status"]:has-text("needs values")').waitFor();
+    await server.locator('[data-testid="server-value"][data-name="PERSONAL_KEY"]').fill(CANARY);
+    await server.locator('[data-testid="server-save"]').click();
+    await server.locator('[data-testid="server-status"]:has-text("ready")').waitFor();
+    const listed = (await call("/user", apiKey, 2003, {})).data.servers as { serverId: string; configured: boolean }[];
+    expect(listed.find((s) => s.serverId === "keyed")?.configured).toBe(true);
+    expect(await page.content()).not.toContain(CANARY);
+    await server.locator('[data-testid="server-clear"]').click();
+    await server.locator('[data-testid="server-status"]:has-text("needs values")').waitFor();
+    await page.close();
+    expect(consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
+  });
+});
