@@ -29,6 +29,8 @@ export default defineConfig({
                 MCP_ALLOWED_ORIGINS: "http://localhost:6274",
                 // The client metadata documents of the OAuth tests are served on loopback, as under `npm run dev`.
                 OAUTH_ALLOW_LOOPBACK_CLIENTS: "true",
+                // A held call reports that it still waits every second, so a test hears it without waiting long.
+                APPROVAL_PROGRESS_SECONDS: "1",
               },
             },
           })),

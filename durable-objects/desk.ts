@@ -24,9 +24,6 @@ export type UserChange =
   | { kind: "refresh" }
   | { kind: "role"; role: UserRole };
 
-/** The desk of the owner key's sessions, which have no user. User ids are UUIDs, so it names no user. */
-export const OWNER_DESK = "owner";
-
 /** What a ticket carries from POST /desk/ticket to the socket it opens. */
 export interface TicketGrant {
   principal: Principal;

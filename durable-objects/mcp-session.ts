@@ -12,7 +12,8 @@ import { SessionStore } from "../worker/mcp/session/store.ts";
 import type { CloseInput, ListenInput, OpenInput, PostInput, SessionAudit, SessionRegistry } from "../worker/mcp/session/types.ts";
 import { identifyCredential } from "../worker/auth/identify.ts";
 import type { UserPrincipal } from "../worker/auth/principal.ts";
-import { OWNER_DESK, type UserChange } from "./desk.ts";
+import { OWNER_DESK } from "../worker/users/live-sessions.ts";
+import type { UserChange } from "./desk.ts";
 import type { SessionRecord } from "../worker/mcp/session/store.ts";
 
 /** Records per Postgres insert when draining the audit outbox. */
@@ -26,8 +27,8 @@ const MAX_RETRY_MS = 10_000;
  * SSE event log and audit outbox in SQLite (so replay and audit survive eviction), and holds the
  * downstream client connections in memory. The Worker reaches it only through these methods.
  *
- * Its one alarm serves two timers: draining the audit outbox (soon, or after a back-off while Postgres
- * is down) and the idle deadline that ends the session.
+ * Its one alarm serves three timers: draining the audit outbox (soon, or after a back-off while Postgres
+ * is down), the expiry of calls held for approval, and the idle deadline that ends the session.
  */
 export class McpSession extends DurableObject<AppEnv> {
   readonly #runtime: SessionRuntime;
@@ -81,7 +82,7 @@ export class McpSession extends DurableObject<AppEnv> {
         await this.#alarmNoLaterThan(Date.now() + this.#retryMs);
       },
     };
-    this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), { audit, registry });
+    this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), { audit, registry, wakeAt: (at) => this.#alarmNoLaterThan(at) });
     // Requests cut short by the eviction are answered and audited before any new request is taken.
     void ctx.blockConcurrencyWhile(() => this.#runtime.recoverInterrupted());
   }
@@ -123,12 +124,20 @@ export class McpSession extends DurableObject<AppEnv> {
     return live;
   }
 
+  /** A decision on one of this session's held calls: the call runs (or is answered) now. */
+  async approvalDecided(approvalId: string): Promise<void> {
+    this.#runtime.wakeHeldCalls(approvalId);
+  }
+
   override async alarm(): Promise<void> {
     // A fired alarm is no longer set; what this run sets next is known again below.
     this.#alarmAt = null;
     await this.#flushAudit();
+    // Held calls past their expiry answer as expired (after an eviction, they woke with the object).
+    this.#runtime.wakeHeldCalls();
     const deadline = this.#idleDeadline();
-    if (deadline !== null && Date.now() >= deadline) {
+    // A call waiting for a human keeps the session open past its idle time, until it is settled.
+    if (deadline !== null && Date.now() >= deadline && !this.#runtime.holdsCalls) {
       await this.#runtime.teardown("idle timeout");
       this.#forgetDeadline();
     }
@@ -186,10 +195,13 @@ export class McpSession extends DurableObject<AppEnv> {
     this.#alarmAt = at;
   }
 
-  /** The earlier of the two timers; none when the session is over and the outbox is empty. */
+  /** The earliest of the three timers; none when the session is over and the outbox is empty. */
   async #reschedule(): Promise<void> {
     const flushAt = this.#outbox.pending > 0 ? Date.now() + this.#retryMs : null;
-    const next = [flushAt, this.#idleDeadline()].filter((t): t is number => t !== null);
+    const heldAt = this.#runtime.nextHeldExpiry();
+    const idleAt = this.#idleDeadline();
+    // An idle deadline that passed while a call was held is looked at again when the held call expires.
+    const next = [flushAt, heldAt, idleAt !== null && heldAt !== null ? Math.max(idleAt, heldAt) : idleAt].filter((t): t is number => t !== null);
     await this.#setAlarm(next.length === 0 ? null : Math.min(...next));
   }
 }

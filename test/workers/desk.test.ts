@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OWNER_DESK } from "../../durable-objects/desk.ts";
+import { OWNER_DESK } from "../../worker/users/live-sessions.ts";
 import type { ApprovalView } from "../../worker/approvals/types.ts";
 import { MAX_CLIENT_FRAME_BYTES } from "../../worker/desk/messages.ts";
 import { accessTokenFor, admin, createUser, deleteServersStartingWith, ORIGIN, request, sql } from "./gateway.ts";

@@ -1,3 +1,4 @@
+import { approvalActions } from "./approvals.ts";
 import { auditActions } from "./audit.ts";
 import { capabilityActions } from "./capabilities.ts";
 import { ipAllowlistActions } from "./ip-allowlist.ts";
@@ -19,4 +20,5 @@ export const adminActions = [
   ...vaultActions,
   ...auditActions,
   ...policySetActions,
+  ...approvalActions,
 ];

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique } from "drizzle-orm/pg-core";
 import { exactJsonb } from "./exact-jsonb.ts";
+import { APPROVAL_CHANNELS, APPROVAL_STATUSES } from "../approvals/types.ts";
 
 export const USER_ROLES = ["owner", "admin", "user"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -373,3 +374,47 @@ export const oauthRefreshTokens = pgTable("oauth_refresh_tokens", {
 
 export type OAuthClientRow = typeof oauthClients.$inferSelect;
 export type OAuthGrantRow = typeof oauthGrants.$inferSelect;
+
+/**
+ * A call held for a human decision (worker/approvals/). The exact arguments stay in the session that
+ * holds the call; here they are masked as in the audit trail, with a hash of the exact ones, which is
+ * how a repeat of the same call finds this request. The executed call's result (already scrubbed of vault
+ * values) is kept so a repeat within the TTL gets it without the tool running twice.
+ */
+export const approvalRequests = pgTable(
+  "approval_requests",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    sessionId: text("session_id"),
+    serverId: text("server_id").notNull(),
+    tool: text("tool").notNull(),
+    clientName: text("client_name"),
+    arguments: exactJsonb("arguments"),
+    argumentsHash: text("arguments_hash").notNull(),
+    inputSchema: jsonb("input_schema").$type<Record<string, unknown>>(),
+    reason: text("reason").notNull(),
+    policyId: text("policy_id"),
+    policyVersion: integer("policy_version"),
+    ruleId: text("rule_id"),
+    approvers: jsonb("approvers").$type<string[]>().notNull(),
+    status: text("status", { enum: APPROVAL_STATUSES }).notNull().default("pending"),
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+    decisionChannel: text("decision_channel", { enum: APPROVAL_CHANNELS }),
+    decisionReason: text("decision_reason"),
+    editedArguments: exactJsonb("edited_arguments"),
+    editedArgumentsHash: text("edited_arguments_hash"),
+    result: exactJsonb("result"),
+    resultOutcome: text("result_outcome", { enum: ["ok", "error"] }),
+    executedAt: timestamp("executed_at", { withTimezone: true }),
+  },
+  (table) => [
+    index("approval_requests_repeat_idx").on(table.userId, table.serverId, table.tool, table.argumentsHash, table.createdAt),
+    index("approval_requests_status_idx").on(table.status, table.createdAt),
+    check("approval_requests_status_check", sql`${table.status} in ('pending','approved','rejected','expired','executing','executed','failed')`),
+  ],
+);

@@ -1,11 +1,12 @@
 import type { z } from "zod";
+import { decideApproval } from "../approvals/decide.ts";
+import { listApprovals } from "../approvals/store.ts";
 import type { ApprovalChannel } from "../approvals/types.ts";
 import { errorText, isDatabaseUnavailable } from "../db/errors.ts";
 import { type Database, openDatabase } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
 import { AppError, ERROR_CODES } from "../http/errors.ts";
 import { logEvent } from "../observability/log.ts";
-import { decideApproval, listApprovals } from "./approvals-core.ts";
 import {
   type capabilitiesSnapshot,
   type DeskClientMessage,
@@ -116,7 +117,7 @@ async function answer(env: AppEnv, caller: DeskCaller, message: DeskClientMessag
     switch (message.type) {
       case "approval.decide": {
         const { type: _, requestId: __, ...input } = message;
-        return { type: "approval.decide.result", ...reply, approval: await decideApproval(env, db, input, { principal: caller.principal, channel: caller.channel }) };
+        return { type: "approval.decide.result", ...reply, approval: await decideApproval(env, db, input, { principal: caller.principal, channel: caller.channel, ip: caller.ip }) };
       }
       case "approvals.list": {
         const { type: _, requestId: __, ...filter } = message;

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { OWNER_DESK, type TicketGrant } from "../../durable-objects/desk.ts";
+import type { TicketGrant } from "../../durable-objects/desk.ts";
+import { OWNER_DESK } from "../users/live-sessions.ts";
 import { requireAuth } from "../auth/middleware.ts";
 import type { HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";

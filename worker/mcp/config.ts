@@ -19,6 +19,10 @@ export interface McpConfig {
   maxCallsInFlight: number;
   /** Open sessions one user may hold; the owner key has no user and no cap. */
   maxSessionsPerUser: number;
+  /** How long a call waits for approval when its rule names no TTL. */
+  approvalTtlMs: number;
+  /** A waiting call whose client sent a progress token hears that it still waits this often. */
+  approvalProgressMs: number;
 }
 
 // The bindings object lives as long as the isolate: the variables are parsed once, not on every request.
@@ -48,6 +52,8 @@ function parseMcpConfig(env: AppEnv): McpConfig {
     maxBatch: positive(env.MCP_MAX_BATCH, 50),
     maxCallsInFlight: positive(env.MCP_MAX_CALLS_IN_FLIGHT, 64),
     maxSessionsPerUser: positive(env.MCP_MAX_SESSIONS_PER_USER, 50),
+    approvalTtlMs: positive(env.APPROVAL_TTL_SECONDS, 600) * 1000,
+    approvalProgressMs: positive(env.APPROVAL_PROGRESS_SECONDS, 10) * 1000,
   };
 }
 

@@ -1,6 +1,9 @@
 import type { UserChange } from "../../durable-objects/desk.ts";
 import type { AppEnv } from "../env.ts";
 
+/** The desk of the owner key's sessions, which have no user. User ids are UUIDs, so it names no user. */
+export const OWNER_DESK = "owner";
+
 /** The one SessionDirectory instance's name: there is a single directory per deployment. */
 export const SESSION_DIRECTORY_NAME = "all";
 

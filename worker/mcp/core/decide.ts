@@ -1,12 +1,20 @@
 import type { CallContext } from "./context.ts";
 import type { CallTarget } from "./resolve.ts";
 
-/** What the policy says of one call. Only `allow` lets it reach the downstream server. */
+/** Which rule of which version of a policy set decided, when a rule did. */
+interface DecidedBy {
+  policyId: string | null;
+  policyVersion?: number | null;
+  ruleId?: string | null;
+}
+
+/** What the policy says of one call. Only `allow` lets it reach the downstream server (for approval: once approved). */
 export type Decision =
-  | { effect: "allow"; reason: string | null; policyId: string | null }
+  | ({ effect: "allow"; reason: string | null } & DecidedBy)
   /** `retryAfterMs`: refused by a rate limit, which the caller can wait out. */
-  | { effect: "deny"; reason: string; policyId: string | null; retryAfterMs?: number }
-  | { effect: "require_approval"; reason: string; policyId: string | null };
+  | ({ effect: "deny"; reason: string; retryAfterMs?: number } & DecidedBy)
+  /** `approvers`: "self", roles or user ids besides owners and admins; `ttlSeconds`: how long the request stays open. */
+  | ({ effect: "require_approval"; reason: string; approvers?: string[]; ttlSeconds?: number } & DecidedBy);
 
 /**
  * The seam where policy plugs in: called once per routed request, after `resolve` has worked out the

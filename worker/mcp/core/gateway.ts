@@ -10,7 +10,8 @@ import { NeedsConfiguration, type ServerDirectory } from "../session/server-dire
 import type { CallContext } from "./context.ts";
 import type { DecideHook, Decision } from "./decide.ts";
 import { BrokenConnection, forwardCall } from "./forward.ts";
-import { presentResult, presentTask } from "./present.ts";
+import { presentResult, presentTask, toolError } from "./present.ts";
+import type { HoldHook } from "./hold.ts";
 import { type CallTarget, resolveTarget, type Subject } from "./resolve.ts";
 
 const LISTS = {
@@ -28,9 +29,12 @@ export function isListMethod(method: string): method is ListMethod {
 
 /** One routed request as it runs: what the caller knows of it, and the hooks into its transport. */
 export interface CallRun {
+  requestId: RequestId;
   /** Filled in as the request is resolved and decided: its audit record reads it, whatever the outcome. */
   subject: Subject;
   decision: Decision | null;
+  /** The approval request the call waited for, when it needed one. */
+  approvalId?: string;
   /** The scrubber of the connection the request went over, once it got that far: its audit record uses it too. */
   redactor?: Redactor;
   signal: AbortSignal;
@@ -44,6 +48,8 @@ export interface GatewayDeps {
   directory: ServerDirectory;
   pool: DownstreamPool;
   decide: DecideHook;
+  /** Where a tool call that needs approval waits for it; without one, such a call is refused. */
+  hold?: HoldHook;
   /** A server's catalog as this caller may see it: lists show exactly what `decide` can let through. */
   visible(context: CallContext, entry: CatalogEntry): CatalogEntry;
 }
@@ -118,8 +124,20 @@ export class GatewayCore {
     const { directory } = this.#deps;
     try {
       const target = await resolveTarget(request, context.scope, (serverId, fresh) => directory.entry(serverId, fresh), run.subject);
-      run.decision = await this.#deps.decide(context, target);
-      if (run.decision.effect !== "allow") return refuse(request.method, run.decision);
+      const decision = (run.decision = await this.#deps.decide(context, target));
+      const { hold } = this.#deps;
+      if (decision.effect === "require_approval" && hold && request.method === "tools/call") {
+        const result = await hold({
+          context,
+          target,
+          decision,
+          run,
+          redactor: async () => (await this.#connection(target.serverId)).redactor,
+          execute: (args) => this.#forward(context, { ...target, arguments: args, params: { ...target.params, arguments: args } }, run),
+        });
+        return presentResult(context.scope, target, result);
+      }
+      if (decision.effect !== "allow") return refuse(request.method, decision);
       const result = await this.#forward(context, target, run);
       return presentResult(context.scope, target, result);
     } catch (error) {
@@ -129,9 +147,14 @@ export class GatewayCore {
     }
   }
 
+  async #connection(serverId: string) {
+    const { directory, pool } = this.#deps;
+    return pool.connection(await directory.target(await directory.server(serverId)));
+  }
+
   async #forward(context: CallContext, target: CallTarget, run: CallRun): Promise<Record<string, unknown>> {
-    const { directory, pool, config } = this.#deps;
-    const connection = await pool.connection(await directory.target(await directory.server(target.serverId)));
+    const { pool, config } = this.#deps;
+    const connection = await this.#connection(target.serverId);
     run.redactor = connection.redactor;
     const { onProgress } = run;
     const { progressToken } = target;
@@ -155,21 +178,16 @@ export class GatewayCore {
 /**
  * A refusal the caller can act on: a rate limit is an error with `retryAfterMs`; a tool call refused by
  * the policy is a tool result (the model reads it and can change course); anything else an error. The
- * reason names the refusing layer or rule. A call that needs approval is refused, with that reason,
- * until approvals can hold it.
+ * reason names the refusing layer or rule. A call that needs approval and cannot be held (no hold
+ * hook, or no tool call) is refused with that reason.
  */
 function refuse(method: string, decision: Exclude<Decision, { effect: "allow" }>): Record<string, unknown> {
   if (decision.effect === "deny" && decision.retryAfterMs !== undefined) {
     throw new RpcFailure(JSONRPC_ERRORS.RATE_LIMITED, `Rate limited: ${decision.reason}; retry after ${Math.ceil(decision.retryAfterMs / 1000)} s`, { retryAfterMs: decision.retryAfterMs });
   }
   if (decision.effect === "require_approval") {
-    throw new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `${decision.reason} (this gateway cannot hold a call for approval yet, so it is refused)`);
+    throw new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, `${decision.reason} (only a tool call in an MCP session can wait for approval, so this request is refused)`);
   }
   if (method === "tools/call") return toolError(decision.reason);
   throw new RpcFailure(JSONRPC_ERRORS.POLICY_DENIED, decision.reason);
-}
-
-/** A tool call's failure as a result the model reads (and can act on), rather than a protocol error. */
-function toolError(text: string): Record<string, unknown> {
-  return { isError: true, content: [{ type: "text", text }] };
 }

@@ -46,3 +46,8 @@ function presentContent(serverId: string, content: unknown): unknown {
   if (block.type === "resource" && typeof resource?.uri === "string") return { ...block, resource: { ...resource, uri: exposedUri(serverId, resource.uri) } };
   return content;
 }
+
+/** A tool call's failure as a result the model reads (and can act on), rather than a protocol error. */
+export function toolError(text: string): Record<string, unknown> {
+  return { isError: true, content: [{ type: "text", text }] };
+}

@@ -3,6 +3,7 @@ import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import type { AppEnv } from "../../env.ts";
 import type { McpConfig } from "../config.ts";
 import type { DecideHook } from "../core/decide.ts";
+import type { HoldHook } from "../core/hold.ts";
 import { GatewayCore, type GatewayDeps } from "../core/gateway.ts";
 import { DownstreamPool } from "../downstream.ts";
 import type { Calls, Emit } from "./calls.ts";
@@ -19,6 +20,7 @@ export interface Bound {
 
 export interface BindHooks {
   decide: DecideHook;
+  hold: HoldHook;
   visible: GatewayDeps["visible"];
   emit: Emit;
   /** Where servers' requests of the client are relayed and their answers awaited. */
@@ -51,7 +53,7 @@ export function bindSession(env: AppEnv, config: McpConfig, record: SessionRecor
     },
   });
   const directory = new ServerDirectory(env, config, { userId: record.principal.userId, scope: record.scope, sessionId: record.sessionId }, pool);
-  return { pool, directory, core: new GatewayCore({ config, directory, pool, decide: hooks.decide, visible: hooks.visible }) };
+  return { pool, directory, core: new GatewayCore({ config, directory, pool, decide: hooks.decide, hold: hooks.hold, visible: hooks.visible }) };
 }
 
 /** Only what the upstream client declared: a server then asks only for what can be answered. */

@@ -31,6 +31,8 @@ export interface CallOutcome {
   responseBytes: number;
   /** The scrubber of the connection the request went over, if it got that far. */
   redactor: Redactor | undefined;
+  /** The approval request the call waited for, when it needed one. */
+  approvalId?: string | undefined;
   /** Set for a request refused before it ran, by someone who is not the session's client. */
   denial?: string;
 }
@@ -56,7 +58,7 @@ export function callAuditFields(record: SessionRecord, outcome: CallOutcome): Au
     decision: refused ? "deny" : "allow",
     decisionReason: refused ?? decision?.reason ?? null,
     policyId: decision?.policyId ?? null,
-    approvalId: null,
+    approvalId: outcome.approvalId ?? null,
     outcome: response === null || error || toolFailed ? "error" : "ok",
     errorCode: response === null ? JSONRPC_ERRORS.REQUEST_CANCELLED : (error?.code ?? null),
     errorMessage:

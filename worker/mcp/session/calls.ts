@@ -49,6 +49,7 @@ export class Calls {
     const controller = new AbortController();
     const flight: InFlight = {
       controller,
+      requestId: request.id,
       signal: controller.signal,
       caller,
       subject: subjectOf(request, scope),

@@ -33,6 +33,7 @@ import { type CallOutcome, callAuditFields, denialOutcome, partyOf } from "./cal
 import { failureResponse } from "./failures.ts";
 import { Calls, type InFlight } from "./calls.ts";
 import { Exchange, jsonAnswer } from "./exchange.ts";
+import { HeldCalls } from "./held-calls.ts";
 import { sessionNotFound, transportError } from "./responses.ts";
 import { type SessionRecord, type SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
@@ -70,7 +71,9 @@ export class SessionRuntime {
   readonly #calls = new Calls();
   readonly #audit: SessionAudit;
   readonly #registry: SessionRegistry;
+  readonly #wakeAt: (at: number) => Promise<void>;
   #record: SessionRecord | null;
+  #held: HeldCalls | null = null;
   #bound: Bound | null = null;
   /** The session's compiled policy: read at initialize, replaced when a change is pushed, kept in SQLite too. */
   #policy: CompiledPolicy | null = null;
@@ -82,7 +85,7 @@ export class SessionRuntime {
     env: AppEnv,
     config: McpConfig,
     store: SessionStore,
-    { audit, registry }: { audit: SessionAudit; registry: SessionRegistry },
+    { audit, registry, wakeAt }: { audit: SessionAudit; registry: SessionRegistry; wakeAt(at: number): Promise<void> },
   ) {
     this.#env = env;
     this.#config = config;
@@ -90,6 +93,7 @@ export class SessionRuntime {
     this.#exchange = new Exchange(store);
     this.#audit = audit;
     this.#registry = registry;
+    this.#wakeAt = wakeAt;
     this.#record = store.load();
   }
 
@@ -218,6 +222,7 @@ export class SessionRuntime {
     await this.#bound?.pool.closeAll();
     await this.#bound?.directory.close();
     this.#bound = null;
+    this.#held = null;
     this.#policy = null;
     this.#record = null;
     this.#store.destroy();
@@ -305,6 +310,7 @@ export class SessionRuntime {
         ...(record.principal.userId === null ? {} : { limiter: this.#env.RATE_LIMITER.getByName(record.principal.userId) }),
         defaultRateLimit: this.#env.RATE_LIMIT_PER_MINUTE,
       }),
+      hold: (call) => this.#heldCalls().hold(call),
       visible: (context, entry) => {
         const policy = this.#currentPolicy();
         return visibleCatalog(policy, callerOf(policy.snapshot, context.client), entry);
@@ -314,6 +320,35 @@ export class SessionRuntime {
       onConnect: (client) => this.#applyLoggingLevel(client),
     });
     return this.#bound;
+  }
+
+  #heldCalls(): HeldCalls {
+    const record = this.#record!;
+    this.#held ??= new HeldCalls({
+      env: this.#env,
+      store: this.#store,
+      db: () => this.#services().directory.db(),
+      sessionId: record.sessionId,
+      defaultTtlMs: this.#config.approvalTtlMs,
+      progressEveryMs: this.#config.approvalProgressMs,
+      wakeAt: this.#wakeAt,
+    });
+    return this.#held;
+  }
+
+  /** A decision on one of this session's held calls (pushed), or the alarm of an expiry (no id): they look again. */
+  wakeHeldCalls(approvalId?: string): void {
+    this.#held?.poke(approvalId);
+  }
+
+  /** Whether a call waits for approval: such a session is not ended for being idle. */
+  get holdsCalls(): boolean {
+    return this.#store.nextHeldExpiry() !== null;
+  }
+
+  /** When the first held call expires, for the object's alarm. */
+  nextHeldExpiry(): number | null {
+    return this.#store.nextHeldExpiry();
   }
 
   #context(caller: Caller): CallContext {
@@ -359,7 +394,7 @@ export class SessionRuntime {
       this.#calls.finish(request.id);
     }
     const answer: Answer = flight.cancelled ? { response: null, text: null } : { response, text: JSON.stringify(response) };
-    const outcome: CallOutcome = { method: request.method, who: partyOf(caller), subject: flight.subject, decision: flight.decision, started, response: answer.response, responseBytes: answer.text?.length ?? 0, redactor: flight.redactor };
+    const outcome: CallOutcome = { method: request.method, who: partyOf(caller), subject: flight.subject, decision: flight.decision, started, response: answer.response, responseBytes: answer.text?.length ?? 0, redactor: flight.redactor, approvalId: flight.approvalId };
     await this.#recordCall(outcome, () => deliver(answer));
     return answer;
   }
@@ -425,13 +460,28 @@ export class SessionRuntime {
   }
 
   /**
+   * A call that waited for approval when the object lost its memory waits on: it is run again from the
+   * top, finds its approval request, and answers on its stream (replayed to a client that resumes).
+   */
+  #resumeHeld(request: JsonRpcRequest, streamId: string | null, caller: Caller): void {
+    const deliver = (answer: Answer) => (streamId === null ? this.#store.settle(null, request.id) : this.#deliver(streamId, request.id, answer));
+    void this.#answer(request, streamId, caller, deliver).catch((error: unknown) =>
+      logEvent("request.error", { sessionId: this.#record?.sessionId, error: errorText(error) }, "error"),
+    );
+  }
+
+  /**
    * Requests that were in flight when the Durable Object was evicted can never be answered. Each is
    * audited as failed, and one owed on a stream gets an error the client can act on, stored so that a
    * resuming stream replays it. Runs before the new instance takes any request.
    */
   async recoverInterrupted(): Promise<void> {
     try {
-      for (const { streamId, request, caller, startedAt } of this.#store.interrupted()) {
+      for (const { streamId, request, caller, startedAt, held } of this.#store.interrupted()) {
+        if (held && this.#record) {
+          this.#resumeHeld(request, streamId, caller);
+          continue;
+        }
         const response = errorResponse(request.id, JSONRPC_ERRORS.DOWNSTREAM_ERROR, "The request was interrupted when the session restarted; please retry it");
         const text = JSON.stringify(response);
         const subject = subjectOf(request, this.#record?.scope ?? null);

@@ -41,6 +41,8 @@ export interface InterruptedRequest {
   request: JsonRpcRequest;
   caller: Caller;
   startedAt: number;
+  /** It waits for a human's decision, which outlives the instance: it is resumed, not failed. */
+  held: boolean;
 }
 
 /**
@@ -72,6 +74,12 @@ export class SessionStore {
         caller TEXT NOT NULL,
         started_at INTEGER NOT NULL,
         PRIMARY KEY (stream_id, request_id)
+      );
+      -- Requests in flight that wait for a human's decision: they outlive an eviction, unlike the rest.
+      CREATE TABLE IF NOT EXISTS held_calls (
+        request_id TEXT PRIMARY KEY,
+        approval_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
       );
     `);
   }
@@ -155,11 +163,15 @@ export class SessionStore {
       .map((row) => JSON.parse(row.request_id) as RequestId);
   }
 
-  /** Every request still in flight: read by a new instance, none of them can complete any more. */
+  /**
+   * Every request still in flight, read by a new instance: those that wait for approval (`held`) go on
+   * waiting; none of the others can complete any more.
+   */
   interrupted(): InterruptedRequest[] {
     return this.#sql
-      .exec<{ stream_id: string; request: string; caller: string; started_at: number }>(
-        "SELECT stream_id, request, caller, started_at FROM requests_in_flight ORDER BY started_at",
+      .exec<{ stream_id: string; request: string; caller: string; started_at: number; held: number }>(
+        `SELECT r.stream_id, r.request, r.caller, r.started_at, h.approval_id IS NOT NULL AS held
+           FROM requests_in_flight r LEFT JOIN held_calls h ON h.request_id = r.request_id ORDER BY r.started_at`,
       )
       .toArray()
       .map((row) => ({
@@ -167,14 +179,33 @@ export class SessionStore {
         request: JSON.parse(row.request) as JsonRpcRequest,
         caller: JSON.parse(row.caller) as Caller,
         startedAt: row.started_at,
+        held: row.held === 1,
       }));
   }
 
   forgetInterrupted(): void {
-    this.#sql.exec("DELETE FROM requests_in_flight");
+    this.#sql.exec("DELETE FROM requests_in_flight WHERE request_id NOT IN (SELECT request_id FROM held_calls)");
+  }
+
+  /** The approval request an in-flight request waits for, if it does. */
+  heldApproval(requestId: RequestId): string | null {
+    return this.#sql.exec<{ approval_id: string }>("SELECT approval_id FROM held_calls WHERE request_id = ?", JSON.stringify(requestId)).toArray()[0]?.approval_id ?? null;
+  }
+
+  hold(requestId: RequestId, approvalId: string, expiresAt: number): void {
+    this.#sql.exec("INSERT OR REPLACE INTO held_calls VALUES (?, ?, ?)", JSON.stringify(requestId), approvalId, expiresAt);
+  }
+
+  release(requestId: RequestId): void {
+    this.#sql.exec("DELETE FROM held_calls WHERE request_id = ?", JSON.stringify(requestId));
+  }
+
+  /** When the first held call expires; null when none waits. */
+  nextHeldExpiry(): number | null {
+    return this.#sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM held_calls").one().at;
   }
 
   destroy(): void {
-    this.#sql.exec("DELETE FROM requests_in_flight; DELETE FROM events; DELETE FROM session; DELETE FROM policy;");
+    this.#sql.exec("DELETE FROM requests_in_flight; DELETE FROM held_calls; DELETE FROM events; DELETE FROM session; DELETE FROM policy;");
   }
 }
