@@ -32,6 +32,7 @@ import { CpuMeter } from "./lib/bench-cpu.ts";
 import { bundleGateway, RUNTIME_PATH, startFloors, startGateway, type GatewayLogs } from "./lib/bench-gateway.ts";
 import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
 import { benchLongValue, benchRedactor, type LongValueResult, type RedactorResult } from "./lib/bench-redactor.ts";
+import { type ApprovalLatency, measureApprovalLatency } from "./lib/bench-approvals.ts";
 import { type ColdStarts, measureColdStarts, startBenchSupervisor, stdioFixtureServer, supervisorVars } from "./lib/bench-stdio.ts";
 import {
   compareRows,
@@ -68,6 +69,7 @@ const CAPPED_SECONDS = scenarios.length * (WARMUP.maxSeconds + PLANS.reduce((sum
 const REDACTOR_SCRUBS = scale(100_000);
 const LONG_VALUE_SCRUBS = 10;
 const COLD_STARTS = quick ? 3 : 7;
+const APPROVAL_SAMPLES = quick ? 5 : 40;
 
 const cleanup = new Cleanup();
 cleanup.exitOnSignals();
@@ -185,9 +187,12 @@ try {
   progress(`stdio cold start: ${COLD_STARTS} times STOP_SERVER, then one call`);
   const coldStarts = cleanup.interrupted ? undefined : await measureColdStarts(context, COLD_STARTS);
 
+  progress(`approvals: ${APPROVAL_SAMPLES} held calls, each approved with DECIDE_APPROVAL`);
+  const approvals = cleanup.interrupted ? undefined : await measureApprovalLatency(context, APPROVAL_SAMPLES);
+
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
-  if (!cleanup.interrupted && coldStarts) {
-    report(results, { database: database.description, floor, redactor, longValue, coldStarts, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
+  if (!cleanup.interrupted && coldStarts && approvals) {
+    report(results, { database: database.description, floor, redactor, longValue, coldStarts, approvals, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
   }
 } catch (error) {
   if (!cleanup.interrupted) {
@@ -216,7 +221,7 @@ interface Floor {
 
 function report(
   results: LoadResult[],
-  run: { database: string; floor: Floor; redactor: RedactorResult; longValue: LongValueResult; coldStarts: ColdStarts; logs: Record<string, GatewayLogs> },
+  run: { database: string; floor: Floor; redactor: RedactorResult; longValue: LongValueResult; coldStarts: ColdStarts; approvals: ApprovalLatency; logs: Record<string, GatewayLogs> },
 ): void {
   const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline, FLOOR_DO);
   const featureCosts = contrastRows(results, contrasts);
@@ -252,6 +257,10 @@ function report(
   );
   console.log(
     `stdio cold start (first call after STOP_SERVER, through the gateway and the local bridge): median ${run.coldStarts.medianMs.toFixed(0)} ms of ${run.coldStarts.samplesMs.length} (${run.coldStarts.samplesMs.map((ms) => ms.toFixed(0)).join(", ")} ms)`,
+  );
+  const a = run.approvals;
+  console.log(
+    `Approval, decision to result (DECIDE_APPROVAL sent → the held call's result at the client, owner session on /mcp): p50 ${a.p50Ms.toFixed(1)} ms, p99 ${a.p99Ms.toFixed(1)} ms over ${a.samplesMs.length}; the DECIDE_APPROVAL reply alone p50 ${a.decideP50Ms.toFixed(1)} ms`,
   );
   console.log("");
   for (const [instance, logs] of Object.entries(run.logs)) console.log(describeLogs(instance, logs));

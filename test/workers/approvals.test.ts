@@ -3,7 +3,11 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { decideApproval } from "../../worker/approvals/decide.ts";
+import { listApprovals } from "../../worker/approvals/store.ts";
 import type { ApprovalView } from "../../worker/approvals/types.ts";
+import { openDatabase } from "../../worker/db/client.ts";
 import { sessionRows } from "./audit-support.ts";
 import { admin, createUser, type CreatedUser, sql } from "./gateway.ts";
 import { connectClient, registerServer, textOf } from "./mcp-client.ts";
@@ -47,6 +51,7 @@ describe("approvals", () => {
       rules: [
         { id: "quick", priority: 20, match: { tool: "echo" }, when: 'args.text.startsWith("quick")', effect: "require_approval", reason: "quick check", ttlSeconds: 1 },
         { id: "four-eyes", priority: 10, match: { tool: "echo" }, effect: "require_approval", reason: "echo needs a second look", approvers: ["self", "admin"] },
+        { id: "failing", match: { tool: "fail" }, effect: "require_approval", reason: "even failures need a yes" },
       ],
     });
     expect(created.status).toBe(200);
@@ -205,6 +210,47 @@ describe("approvals", () => {
     } finally {
       await second.client.close();
       await third.client.close();
+    }
+  });
+
+  it("records an approved call whose tool fails as failed, with its outcome", async () => {
+    const { client } = await connectClient({ credential: dana.apiKey });
+    try {
+      const call = heldCall(client, `${serverId}__fail`, {});
+      const pending = await pendingFor(serverId);
+      expect(pending).toMatchObject({ tool: "fail", approvers: ["self"] });
+      expect((await admin(9203, { approvalId: pending.approvalId, decision: "approve" })).status).toBe(200);
+      const result = await call;
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toBe("this tool always fails");
+      await expect.poll(async () => (await admin<ApprovalView>(9202, { approvalId: pending.approvalId })).body.data).toMatchObject({ status: "failed", resultOutcome: "error" });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("lets only the approvers a rule names decide, besides owners and admins", async () => {
+    const bob = await createUser();
+    const bobPrincipal = { via: "api-key" as const, role: "user" as const, userId: bob.userId, keyId: "bench" };
+    const danaPrincipal = { via: "api-key" as const, role: "user" as const, userId: dana.userId, keyId: "bench" };
+    const { client } = await connectClient({ credential: dana.apiKey });
+    const handle = openDatabase(env);
+    try {
+      const call = heldCall(client, `${serverId}__echo`, { text: "who decides" });
+      const pending = await pendingFor(serverId);
+      // Bob is not named (self means Dana): to him the request does not exist.
+      await expect(decideApproval(env, handle.db, { approvalId: pending.approvalId, decision: "approve" }, { principal: bobPrincipal, channel: "desk" })).rejects.toMatchObject({ status: 404 });
+      expect(await listApprovals(handle.db, { serverId, limit: 10 }, bobPrincipal)).toEqual([]);
+      expect((await listApprovals(handle.db, { serverId, status: "pending", limit: 10 }, danaPrincipal)).map((a) => a.approvalId)).toContain(pending.approvalId);
+      // Dana is "self": she may decide, on the Desk channel, and the admin chain records the channel.
+      const decided = await decideApproval(env, handle.db, { approvalId: pending.approvalId, decision: "reject", reason: "changed my mind" }, { principal: danaPrincipal, channel: "desk" });
+      expect(decided).toMatchObject({ status: "rejected", decidedBy: dana.userId, decisionChannel: "desk" });
+      expect(textOf(await call)).toContain(`Rejected by user ${dana.userId} (desk): changed my mind`);
+      const [record] = await sql<{ user_id: string }>("select user_id from audit_records where chain_id = 'admin' and method = 'desk/DECIDE_APPROVAL' and arguments->>'approvalId' = $1", [pending.approvalId]);
+      expect(record!.user_id).toBe(dana.userId);
+    } finally {
+      await client.close();
+      await handle.close();
     }
   });
 

@@ -172,11 +172,14 @@ export class HeldCalls {
     }
   }
 
-  /** Stores the result (for a repeat of the call) and tells the desks; the call answers with it either way. */
+  /**
+   * Stores the result (for a repeat of the call) before answering with it; the desks hear of it while the
+   * answer is on its way. The call answers with its result even when storing it failed.
+   */
   async #finish(row: ApprovalRow, result: Record<string, unknown>, outcome: "ok" | "error"): Promise<Record<string, unknown>> {
     try {
       const stored = await recordExecution(this.#deps.db(), row.id, result, outcome);
-      if (stored) await this.#publish("approval.executed", stored);
+      if (stored) void this.#publish("approval.executed", stored);
     } catch (error) {
       logEvent("approval.record_failed", { approvalId: row.id, error: errorText(error) }, "error");
     }
