@@ -1,27 +1,19 @@
 // The /desk page in real Chromium against `npm run dev`: sign-in with an API key (ticket → WebSocket), an
 // SDK client's held call approved, edited and approved, and rejected by clicks, capabilities toggled,
 // personal values set, all under the page's own CSP.
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { chromiumPath, launchChromium } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
 import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
 import { type DevProcess, freePort, makeDevProject, startDev, waitForHealthy } from "../support/dev-project.ts";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const CANARY = `desk-browser-canary-${crypto.randomUUID()}`;
 
-const chromiumPath = (() => {
-  try {
-    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    return "";
-  }
-})();
 
 describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
   let dev: DevProcess;
@@ -68,7 +60,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${apiKey}` } } }));
     // The capabilities list what the catalogs hold: a session's tools/list fills them.
     await client.listTools();
-    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

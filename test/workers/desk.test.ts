@@ -217,10 +217,12 @@ describe("pushes to open Desk sockets", () => {
     const alice = await createUser();
     const desk = await openDesk(alice.apiKey);
     await desk.next("sessions.online");
-    const { client } = await connectClient({ credential: alice.apiKey });
+    const { client, transport } = await connectClient({ credential: alice.apiKey });
     const online = await desk.next("sessions.online");
     expect(online.count).toBe(1);
     expect(online.sessions[0]).toMatchObject({ oauthClient: false, keyId: expect.any(String) });
+    await transport.terminateSession();
+    expect((await desk.next("sessions.online")).count).toBe(0);
     await client.close();
     desk.socket.close(1000);
   });
