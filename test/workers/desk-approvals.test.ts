@@ -53,6 +53,9 @@ describe("approvals on the Desk", () => {
     expect(requested.approval).toMatchObject({ status: "pending", userId: dana.userId, tool: "echo", arguments: { text: "from the desk" }, clientName: "test-client", approvers: ["self"] });
     const id = requested.approval.approvalId;
     for (const desk of [erin_, owner_]) expect((await desk.next("approval.requested", (m) => m.approval.approvalId === id)).approval.status).toBe("pending");
+    // A figure, not an assertion: how long after the request's creation each approver's socket had it.
+    const lags = [dana_, erin_, owner_].map((desk) => desk.arrivedAt[desk.received.findIndex((m) => m.type === "approval.requested" && m.approval.approvalId === id)]! - Date.parse(requested.approval.createdAt));
+    console.warn(`desk delivery: approval.requested reached the 3 online approvers ${lags.join(" / ")} ms after createdAt`);
 
     dana_.send({ type: "approval.decide", requestId: "a1", approvalId: id, decision: "approve" });
     const result = await dana_.next("approval.decide.result");

@@ -30,6 +30,8 @@ export interface DeskSocket {
   socket: WebSocket;
   /** Every message so far, each checked against the schema. */
   received: DeskServerMessage[];
+  /** When each of them arrived (Date.now(), which workerd advances at each I/O). */
+  arrivedAt: number[];
   /** The next message of this type (from where the last `next` of any type stopped looking, or the start). */
   next<T extends DeskServerMessage["type"]>(type: T, match?: (message: Of<T>) => boolean): Promise<Of<T>>;
   send(message: unknown): void;
@@ -44,10 +46,12 @@ export async function openDesk(credential: string, channel?: "desk" | "web"): Pr
 
 export function deskSocket(socket: WebSocket): DeskSocket {
   const received: DeskServerMessage[] = [];
+  const arrivedAt: number[] = [];
   const seen = new Set<number>();
   let wake: (() => void) | null = null;
   socket.addEventListener("message", (event) => {
     received.push(deskServerMessage.parse(JSON.parse(String(event.data))));
+    arrivedAt.push(Date.now());
     wake?.();
   });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason })));
@@ -55,6 +59,7 @@ export function deskSocket(socket: WebSocket): DeskSocket {
   return {
     socket,
     received,
+    arrivedAt,
     closed,
     send: (message) => socket.send(typeof message === "string" ? message : JSON.stringify(message)),
     async next(type, match) {
