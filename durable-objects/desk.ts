@@ -200,6 +200,8 @@ export class Desk extends DurableObject<AppEnv> {
         // Tickets are issued for a user's own credentials only, never for an OAuth client's token.
         return;
       case "role":
+        // A ticket carries the role it was issued with: one from before the change must not open a socket with it.
+        sql.exec("DELETE FROM tickets");
         for (const socket of this.#sockets()) {
           const state = stateOf(socket);
           if (!state || state.principal.userId === null) continue;

@@ -227,13 +227,19 @@ describe("pushes to open Desk sockets", () => {
     desk.socket.close(1000);
   });
 
-  it("tells of a role change and sends the capabilities anew", async () => {
+  it("tells of a role change, sends the capabilities anew, and voids tickets issued with the old role", async () => {
     const alice = await createUser();
     const desk = await openDesk(alice.apiKey);
     await desk.next("capabilities.snapshot");
+    const issuedBefore = await issueTicket(alice.apiKey);
     expect((await admin(1012, { userId: alice.userId, role: "admin" })).status).toBe(200);
     expect(await desk.next("notification")).toEqual({ type: "notification", kind: "permission.changed", message: "Your role is now admin" });
     await desk.next("capabilities.updated");
+    // A ticket issued with the old role opens nothing; a new one carries the new role.
+    expect((await upgrade(issuedBefore)).status).toBe(401);
+    const again = await openDesk(alice.apiKey);
+    expect((await again.next("hello")).role).toBe("admin");
+    again.socket.close(1000);
     desk.socket.close(1000);
   });
 

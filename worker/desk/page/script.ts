@@ -10,6 +10,8 @@ export const DESK_SCRIPT = String.raw`"use strict";
   var retry = 0;
   var seq = 0;
   var pending = new Map();
+  var live = new Set();
+  var settled = new Set();
   var narrowing = {};
   var $ = function (id) { return document.querySelector('[data-testid="' + id + '"]'); };
 
@@ -51,6 +53,8 @@ export const DESK_SCRIPT = String.raw`"use strict";
       return later(message);
     }
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/desk?ticket=" + encodeURIComponent(body.ticket);
+    live = new Set();
+    settled = new Set();
     socket = new WebSocket(url);
     socket.onopen = function () { retry = 0; setStatus("connected"); };
     socket.onmessage = function (event) { receive(JSON.parse(event.data)); };
@@ -88,15 +92,15 @@ export const DESK_SCRIPT = String.raw`"use strict";
         setStatus("connected as " + (message.userId || "the owner") + " (" + message.role + ")");
         return;
       case "approvals.snapshot":
-        $("approvals").replaceChildren();
-        message.approvals.filter(function (a) { return a.status === "pending"; }).forEach(showApproval);
-        return countPending();
+        return mergeSnapshot(message.approvals);
       case "approval.requested":
+        live.add(message.approval.approvalId);
         showApproval(message.approval);
         return countPending();
       case "approval.decided":
       case "approval.expired":
       case "approval.executed":
+        settled.add(message.approval.approvalId);
         removeApproval(message.approval.approvalId);
         log("decisions", message.approval.serverId + "/" + message.approval.tool + ": " + message.approval.status +
           (message.approval.decisionReason ? " (" + message.approval.decisionReason + ")" : ""), "decision");
@@ -119,6 +123,20 @@ export const DESK_SCRIPT = String.raw`"use strict";
       default:
         return settle(message.requestId, null);
     }
+  }
+
+  // The snapshot was read when the socket opened; live messages may overtake it. So it adds what it lists
+  // (unless already settled) and removes only what no live message brought.
+  function mergeSnapshot(approvals) {
+    var listed = new Set(approvals.map(function (a) { return a.approvalId; }));
+    Array.prototype.slice.call($("approvals").children).forEach(function (item) {
+      var id = item.getAttribute("data-approval-id");
+      if (!listed.has(id) && !live.has(id)) item.remove();
+    });
+    approvals.forEach(function (a) {
+      if (a.status === "pending" && !settled.has(a.approvalId) && !document.querySelector('[data-approval-id="' + CSS.escape(a.approvalId) + '"]')) showApproval(a);
+    });
+    countPending();
   }
 
   function settle(requestId, error) {
