@@ -50,6 +50,8 @@ export class Desk extends DurableObject<AppEnv> {
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, key_id TEXT, grant_id TEXT, opened_at INTEGER NOT NULL)");
+    // The servers the sockets were last told of, so a refresh can say which went offline or came online.
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS known_servers (id INTEGER PRIMARY KEY CHECK (id = 1), server_ids TEXT NOT NULL)");
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS tickets (ticket_id TEXT PRIMARY KEY, desk TEXT NOT NULL, grant_json TEXT NOT NULL, key_id TEXT, expires_at INTEGER NOT NULL)");
   }
 
@@ -144,7 +146,11 @@ export class Desk extends DurableObject<AppEnv> {
     // The snapshots need the database; the socket is open meanwhile and gets them as soon as they are read.
     this.ctx.waitUntil(
       welcomeMessages(this.env, grant).then(
-        (messages) => messages.forEach((message) => send(server, message)),
+        (messages) => {
+          // The first socket's servers are the baseline; with others open, the refreshes keep it.
+          if (this.#sockets().length === 1) this.#serverChanges(messages);
+          messages.forEach((message) => send(server, message));
+        },
         (error: unknown) => send(server, errorMessage(error)),
       ),
     );
@@ -241,11 +247,28 @@ export class Desk extends DurableObject<AppEnv> {
     const sockets = this.#sockets().filter((socket) => stateOf(socket)?.principal.userId != null);
     const caller = sockets.length > 0 ? stateOf(sockets[sockets.length - 1]!) : null;
     if (!caller) return;
-    const messages = await withDatabase(this.env, (db) => userSnapshots(this.env, db, caller, "capabilities.updated"));
+    const snapshots = await withDatabase(this.env, (db) => userSnapshots(this.env, db, caller, "capabilities.updated"));
+    const messages = [...snapshots, ...this.#serverChanges(snapshots)];
     for (const message of messages) {
       const text = JSON.stringify(message);
       for (const socket of sockets) sendText(socket, text);
     }
+  }
+
+  /** Records the servers in `messages`' servers.snapshot; returns a notification for each that left or joined since the last one. */
+  #serverChanges(messages: DeskServerMessage[]): DeskServerMessage[] {
+    const snapshot = messages.find((message) => message.type === "servers.snapshot");
+    if (!snapshot) return [];
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec<{ server_ids: string }>("SELECT server_ids FROM known_servers").toArray()[0];
+    const now = new Set(snapshot.servers.map((server) => server.serverId));
+    sql.exec("INSERT OR REPLACE INTO known_servers VALUES (1, ?)", JSON.stringify([...now]));
+    if (!row) return [];
+    const known = new Set(JSON.parse(row.server_ids) as string[]);
+    return [
+      ...[...known].filter((id) => !now.has(id)).map((serverId): DeskServerMessage => ({ type: "notification", kind: "server.offline", serverId, message: `Server ${serverId} is no longer available (disabled or removed)` })),
+      ...[...now].filter((id) => !known.has(id)).map((serverId): DeskServerMessage => ({ type: "notification", kind: "server.online", serverId, message: `Server ${serverId} is available` })),
+    ];
   }
 
   #sessionsMessage(): DeskServerMessage {

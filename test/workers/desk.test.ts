@@ -267,13 +267,19 @@ describe("pushes to open Desk sockets", () => {
     fresh.socket.close(1000);
   });
 
-  it("reach a desk that has sockets but no MCP session: a change for everyone updates its capabilities", async () => {
+  it("reach a desk that has sockets but no MCP session: a change for everyone updates its capabilities and names the server that came or went", async () => {
     const alice = await createUser();
     const desk = await openDesk(alice.apiKey);
-    await desk.next("capabilities.snapshot");
+    await desk.next("servers.snapshot");
     const serverId = await registerServer("alpha");
     const updated = await desk.next("capabilities.updated", (m) => m.servers.some((s) => s.serverId === serverId));
     expect(updated.servers.map((s) => s.serverId)).toContain(serverId);
+    expect(await desk.next("notification", (m) => m.serverId === serverId)).toEqual({ type: "notification", kind: "server.online", serverId, message: `Server ${serverId} is available` });
+    expect((await admin(2012, { serverId, enabled: false })).status).toBe(200);
+    expect(await desk.next("notification", (m) => m.serverId === serverId)).toMatchObject({ kind: "server.offline", serverId });
+    await evictDurableObject(env.DESK.getByName(alice.userId));
+    expect((await admin(2012, { serverId, enabled: true })).status).toBe(200);
+    expect(await desk.next("notification", (m) => m.serverId === serverId)).toMatchObject({ kind: "server.online", serverId });
     await deleteServersStartingWith(serverId);
     desk.socket.close(1000);
   });

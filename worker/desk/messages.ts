@@ -130,7 +130,9 @@ export const NOTIFICATION_KINDS = ["server.offline", "server.online", "permissio
 
 export const notification = z.object({
   type: z.literal("notification").describe("Something this user should know; user.disabled, user.deleted and key.revoked are followed by the socket closing"),
-  kind: z.enum(NOTIFICATION_KINDS).describe("What happened"),
+  kind: z
+    .enum(NOTIFICATION_KINDS)
+    .describe("What happened. server.offline / server.online: a server left or joined this user's servers.snapshot (disabled or removed; enabled or added)"),
   message: z.string().describe("A sentence for a person"),
   serverId: z.string().optional().describe("The server it concerns (server.offline, server.online)"),
 });
