@@ -1,5 +1,4 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { UserChange } from "../../../durable-objects/desk.ts";
 import { sameCredential } from "../../auth/credential.ts";
 import { errorText } from "../../db/errors.ts";
@@ -7,11 +6,6 @@ import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
-import { type CompiledPolicy, compilePolicy } from "../../policy/compile.ts";
-import { policyDecideHook } from "../../policy/hook.ts";
-import { visibleCatalog } from "../../policy/list-filter.ts";
-import { loadPolicySnapshot } from "../../policy/snapshot.ts";
-import { callerOf } from "../../policy/types.ts";
 import { isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
 import {
@@ -34,6 +28,8 @@ import { failureResponse } from "./failures.ts";
 import { Calls, type InFlight } from "./calls.ts";
 import { Exchange, jsonAnswer } from "./exchange.ts";
 import { HeldCalls } from "./held-calls.ts";
+import { applyLoggingLevel, parseLoggingLevel } from "./logging-level.ts";
+import { SessionPolicy } from "./session-policy.ts";
 import { sessionNotFound, transportError } from "./responses.ts";
 import { type SessionRecord, type SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
@@ -48,8 +44,6 @@ const ENDED_BY = {
 } as const;
 
 const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"] as const;
-
-const LOGGING_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"];
 
 /** A request's answer, serialised once: the audit record measures the text that is sent. */
 interface Answer {
@@ -75,8 +69,7 @@ export class SessionRuntime {
   #record: SessionRecord | null;
   #held: HeldCalls | null = null;
   #bound: Bound | null = null;
-  /** The session's compiled policy: read at initialize, replaced when a change is pushed, kept in SQLite too. */
-  #policy: CompiledPolicy | null = null;
+  readonly #policy: SessionPolicy;
   #prunedAt = 0;
   /** Requests each live POST stream still owes; the stream ends at zero. SQLite has them too, for replay. */
   readonly #owed = new Map<string, number>();
@@ -94,6 +87,7 @@ export class SessionRuntime {
     this.#audit = audit;
     this.#registry = registry;
     this.#wakeAt = wakeAt;
+    this.#policy = new SessionPolicy(store);
     this.#record = store.load();
   }
 
@@ -223,7 +217,7 @@ export class SessionRuntime {
     await this.#bound?.directory.close();
     this.#bound = null;
     this.#held = null;
-    this.#policy = null;
+    this.#policy.forget();
     this.#record = null;
     this.#store.destroy();
   }
@@ -260,21 +254,9 @@ export class SessionRuntime {
   }
 
   /** Reads the policy for this session's principal and endpoint, one query, and keeps it compiled and stored. */
-  async #loadPolicy(): Promise<void> {
+  #loadPolicy(): Promise<void> {
     const record = this.#record!;
-    const snapshot = await loadPolicySnapshot(this.#services().directory.db(), record.principal, record.scope);
-    this.#store.savePolicy(snapshot);
-    this.#policy = compilePolicy(snapshot);
-  }
-
-  /** The policy in memory, or as stored (after an eviction); compiled programs are shared across the isolate. */
-  #currentPolicy(): CompiledPolicy {
-    if (!this.#policy) {
-      const stored = this.#store.loadPolicy();
-      if (!stored) throw new RpcFailure(JSONRPC_ERRORS.INTERNAL_ERROR, "This session has no policy; initialize a new one");
-      this.#policy = compilePolicy(stored);
-    }
-    return this.#policy;
+    return this.#policy.load(this.#services().directory.db(), record.principal, record.scope);
   }
 
   /** Who sent a request, if it is the session's own client: the same key (or a token minted from it), on the same endpoint. */
@@ -305,19 +287,11 @@ export class SessionRuntime {
   #services(): Bound {
     const record = this.#record!;
     this.#bound ??= bindSession(this.#env, this.#config, record, {
-      decide: policyDecideHook({
-        policy: () => this.#currentPolicy(),
-        ...(record.principal.userId === null ? {} : { limiter: this.#env.RATE_LIMITER.getByName(record.principal.userId) }),
-        defaultRateLimit: this.#env.RATE_LIMIT_PER_MINUTE,
-      }),
+      ...this.#policy.hooks(this.#env, record.principal),
       hold: (call) => this.#heldCalls().hold(call),
-      visible: (context, entry) => {
-        const policy = this.#currentPolicy();
-        return visibleCatalog(policy, callerOf(policy.snapshot, context.client), entry);
-      },
       emit: (streamId, message) => this.#exchange.emit(streamId, message),
       calls: this.#calls,
-      onConnect: (client) => this.#applyLoggingLevel(client),
+      onConnect: (client) => applyLoggingLevel(client, this.#record?.loggingLevel),
     });
     return this.#bound;
   }
@@ -423,27 +397,19 @@ export class SessionRuntime {
       case "initialize":
         throw new RpcFailure(JSONRPC_ERRORS.INVALID_REQUEST, "The session is already initialized");
       case "logging/setLevel":
-        return this.#setLoggingLevel(String(params.level ?? ""));
+        return this.#setLoggingLevel(parseLoggingLevel(params.level));
       default:
         throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
     }
   }
 
   async #setLoggingLevel(level: string): Promise<Record<string, unknown>> {
-    if (!LOGGING_LEVELS.includes(level)) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Invalid logging level "${level}"`);
     const record = this.#record!;
     record.loggingLevel = level;
     this.#store.save(record);
     const clients = (await this.#bound?.pool.connectedClients()) ?? [];
-    await Promise.allSettled(clients.map((client) => this.#applyLoggingLevel(client)));
+    await Promise.allSettled(clients.map((client) => applyLoggingLevel(client, level)));
     return {};
-  }
-
-  async #applyLoggingLevel(client: Client): Promise<void> {
-    const level = this.#record?.loggingLevel;
-    if (level && client.getServerCapabilities()?.logging) {
-      await client.setLoggingLevel(level as Parameters<Client["setLoggingLevel"]>[0]);
-    }
   }
 
   // ---- messages outside a request's answer ---------------------------------------------------------
