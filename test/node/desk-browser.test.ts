@@ -10,7 +10,7 @@ import { chromiumPath, launchChromium } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
 import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
-import { type DevProcess, freePort, makeDevProject, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { type DevProcess, freePort, makeDevProject, startDev, stopDev, waitForHealthy } from "../support/dev-project.ts";
 
 const CANARY = `desk-browser-canary-${crypto.randomUUID()}`;
 
@@ -67,10 +67,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     await client?.close();
     await browser?.close();
     if (fixture) stopServer(fixture);
-    if (dev && dev.child.exitCode === null) {
-      dev.child.kill("SIGTERM");
-      await Promise.race([dev.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-    }
+    await stopDev(dev);
   });
 
   async function signedIn(): Promise<Page> {

@@ -15,7 +15,7 @@ import { chromiumPath, launchChromium } from "../support/chromium.ts";
 import { startClientMetadataServer, type MetadataServer } from "../support/client-metadata-server.ts";
 import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
 import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
-import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, stopDev, waitForHealthy } from "../support/dev-project.ts";
 import { MemoryProvider } from "../support/memory-oauth-provider.ts";
 import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.ts";
 
@@ -75,10 +75,7 @@ describe("OAuth against npm run dev", () => {
     await metadata?.close();
     await idp?.close();
     if (fixture) stopServer(fixture);
-    if (dev && dev.child.exitCode === null) {
-      dev.child.kill("SIGTERM");
-      await Promise.race([dev.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-    }
+    await stopDev(dev);
   });
 
   const form = (fields: Record<string, string>) => fetch(`${origin}/authorize`, { method: "POST", redirect: "manual", body: new URLSearchParams(fields) });
