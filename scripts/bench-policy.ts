@@ -1,34 +1,14 @@
 // `npm run bench:policy`: what the policy engine costs per call, in this Node process (V8, as in workerd),
 // with no gateway, network or database around it: compile once, then decide() and isVisible() in a loop
 // over a 50-rule set with CEL conditions. Prints microseconds per call; nothing here asserts a timing.
-import type { PolicyRule } from "../worker/db/schema.ts";
 import { compilePolicy } from "../worker/policy/compile.ts";
 import { decide, isVisible } from "../worker/policy/decide.ts";
 import type { DecideInput, PolicySnapshot } from "../worker/policy/types.ts";
-
-const CONDITIONS = [
-  "args.path.startsWith('/etc')",
-  "has(args.count) && args.count > 1000",
-  "user.attributes.team == 'ops' && client.name == 'cursor'",
-  "ip != null && inCidr(ip, '10.0.0.0/8')",
-  "hour(now) >= 22 || weekday(now) == 0",
-  "args.path.matches('^/(proc|sys)/')",
-  "user.role == 'admin' && tool.startsWith('delete')",
-  "size(args.path) > 200",
-  "user.email != null && user.email.endsWith('@contractor.example')",
-  "args.tags.exists(t, t == 'prod')",
-];
+import { benchPolicyRules } from "./lib/bench-policy-rules.ts";
 
 /** 50 rules; `spread`: each about one of 10 tools (a call meets 5); `all`: every rule about every tool. */
 function snapshot(spread: boolean): PolicySnapshot {
-  const rules: PolicyRule[] = Array.from({ length: 50 }, (_, i) => ({
-    id: `rule-${i}`,
-    priority: 50 - i,
-    match: { server: i % 3 === 0 ? "git*" : "*", tool: spread ? `tool_${i % 10}*` : "*" },
-    when: CONDITIONS[i % CONDITIONS.length],
-    effect: i % 5 === 4 ? "require_approval" : "deny",
-    reason: `rule ${i}`,
-  }));
+  const rules = benchPolicyRules((i) => ({ server: i % 3 === 0 ? "git*" : "*", tool: spread ? `tool_${i % 10}*` : "*" }));
   return {
     user: { id: "u1", role: "user", email: "ann@example.com", attributes: { team: "data" }, status: "active", rateLimitPerMinute: null },
     servers: { github: { enabled: true, publicAccess: true, capabilities: { tool: {}, prompt: {}, resource: {} }, grant: null } },
@@ -44,7 +24,7 @@ const input: DecideInput = {
   kind: "tool",
   name: "tool_3_read",
   // No rule matches these arguments, so every matching rule's condition is evaluated: the worst case.
-  args: { path: "/home/ann/notes.txt", count: 3, tags: ["dev", "test"] },
+  args: { text: "/home/ann/notes.txt", count: 3, tags: ["dev", "test"] },
   ip: "203.0.113.7",
   now: new Date("2026-12-01T10:00:00Z"),
 };

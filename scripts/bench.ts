@@ -13,7 +13,10 @@
 // registered again with a {{secret:…}} header), and authenticating as a plain user instead of the owner
 // (the user's API key, or an access token minted from it), which makes the Worker read the key and its
 // user from Postgres on every request. Their ratios are printed under the table, beside the redactor
-// timed alone in this process, which isolates the scrubbing from the gateway's noise.
+// timed alone in this process, which isolates the scrubbing from the gateway's noise. The policy has two
+// rows of its own, run back to back: "policy off" (nothing configured, the default) and a 50-rule set with
+// CEL conditions on the fixture's server, every rule evaluated on every call; their difference in workerd
+// CPU per call is printed against the target (0.1 ms), beside decide() over the same set alone in this process.
 //
 // Why this way into workerd: sequential GETs of a 404 (no database) on a busy 2-CPU machine, p50 over
 // two runs: wrangler dev 8.4-13.5 ms, unstable_startWorker 11.9-14.9 ms, createTestHarness 6.2-6.5 ms
@@ -43,7 +46,8 @@ import {
   TABLE_LEGEND,
   writeJson,
 } from "./lib/bench-report.ts";
-import { type BenchContext, contrasts, FLOOR_DO, scenarios } from "./lib/bench-scenarios.ts";
+import { type BenchContext, contrasts, FLOOR_DO, GATEWAY_MCP, POLICY_OFF, POLICY_RULES, scenarios } from "./lib/bench-scenarios.ts";
+import { benchGatewayDecide, type DecideResult } from "./lib/bench-policy-rules.ts";
 import { generateSecrets } from "./lib/dev-vars.ts";
 import { runMigrations } from "./lib/migrate.ts";
 
@@ -68,6 +72,9 @@ const WARMUP: LoadPlan = { concurrency: 1, calls: scale(300), maxSeconds: 5, war
 const CAPPED_SECONDS = scenarios.length * (WARMUP.maxSeconds + PLANS.reduce((sum, plan) => sum + plan.maxSeconds, 0));
 const REDACTOR_SCRUBS = scale(100_000);
 const LONG_VALUE_SCRUBS = 10;
+const POLICY_DECISIONS = scale(20_000);
+/** The most CPU per call the policy may add (issue 9). */
+const POLICY_TARGET_MS = 0.1;
 const COLD_STARTS = quick ? 3 : 7;
 const APPROVAL_SAMPLES = quick ? 5 : 40;
 
@@ -80,6 +87,8 @@ try {
   progress(`redactor alone, in this process: ${REDACTOR_SCRUBS} scrubs`);
   const redactor = benchRedactor(REDACTOR_SCRUBS);
   const longValue = benchLongValue(LONG_VALUE_SCRUBS);
+  progress(`policy alone, in this process: ${POLICY_DECISIONS} decisions over the 50-rule bench set`);
+  const policyDecide = benchGatewayDecide(POLICY_DECISIONS);
 
   progress("starting the downstream fixture server");
   const fixture = await startFixtureServer(FIXTURE_NAME);
@@ -192,7 +201,7 @@ try {
 
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
   if (!cleanup.interrupted && coldStarts && approvals) {
-    report(results, { database: database.description, floor, redactor, longValue, coldStarts, approvals, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
+    report(results, { database: database.description, floor, redactor, longValue, policyDecide, coldStarts, approvals, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
   }
 } catch (error) {
   if (!cleanup.interrupted) {
@@ -221,10 +230,20 @@ interface Floor {
 
 function report(
   results: LoadResult[],
-  run: { database: string; floor: Floor; redactor: RedactorResult; longValue: LongValueResult; coldStarts: ColdStarts; approvals: ApprovalLatency; logs: Record<string, GatewayLogs> },
+  run: {
+    database: string;
+    floor: Floor;
+    redactor: RedactorResult;
+    longValue: LongValueResult;
+    policyDecide: DecideResult;
+    coldStarts: ColdStarts;
+    approvals: ApprovalLatency;
+    logs: Record<string, GatewayLogs>;
+  },
 ): void {
   const rows = compareRows(results, (name) => scenarios.find((s) => s.name === name)?.baseline, FLOOR_DO);
   const featureCosts = contrastRows(results, contrasts);
+  const policyCpu = policyCpuCost(results);
   console.log("");
   console.log(`Gateway runtime: ${RUNTIME_PATH}`);
   console.log(`Database: ${run.database}. Downstream: SDK fixture "echo" on loopback.`);
@@ -255,6 +274,13 @@ function report(
   console.log(
     `Redactor, worst case (Node, in process): a ${l.valueLength}-character value over a ${(l.replyLength / 1000).toFixed(0)} KB reply matching it at every position: ${l.msPerScrub.toFixed(1)} ms per scrub (mean of ${l.scrubs})`,
   );
+  const p = run.policyDecide;
+  console.log(
+    `Policy alone (Node, in process): decide() over ${p.rules} rules, all matching the call and all evaluated: ${(p.cpuMicrosecondsPerDecision / 1000).toFixed(3)} ms of CPU per decision (${p.microsecondsPerDecision.toFixed(1)} µs wall), mean of ${p.decisions}; target ≤ ${POLICY_TARGET_MS.toFixed(2)} ms`,
+  );
+  console.log(
+    `Policy in the gateway: "${POLICY_RULES}" − "${POLICY_OFF}", workerd CPU per call: ${policyCpu.map(formatPolicyCpu).join("; ")} (target ≤ ${POLICY_TARGET_MS.toFixed(2)} ms)`,
+  );
   console.log(
     `stdio cold start (first call after STOP_SERVER, through the gateway and the local bridge): median ${run.coldStarts.medianMs.toFixed(0)} ms of ${run.coldStarts.samplesMs.length} (${run.coldStarts.samplesMs.map((ms) => ms.toFixed(0)).join(", ")} ms)`,
   );
@@ -283,9 +309,44 @@ function report(
     featureCosts,
     redactor: run.redactor,
     redactorLongValue: run.longValue,
+    policyDecide: run.policyDecide,
+    policyCpuMsPerCall: policyCpu,
     gatewayLogs: run.logs,
   });
   console.log(`\nWrote ${RESULTS_PATH}`);
+}
+
+interface PolicyCpu {
+  concurrency: number;
+  offMs: number | null;
+  rulesMs: number | null;
+  /** rulesMs − offMs: what the 50 rules added per call, noise included. */
+  addedMs: number | null;
+  /** offMs − the "gateway /mcp" row's: the same configuration measured twice, i.e. the run's drift. */
+  driftMs: number | null;
+}
+
+function policyCpuCost(results: LoadResult[]): PolicyCpu[] {
+  return PLANS.map(({ concurrency }) => {
+    const cpu = (scenario: string) => results.find((r) => r.scenario === scenario && r.concurrency === concurrency && !r.failure)?.cpuMsPerCall?.workerdMs ?? null;
+    const offMs = cpu(POLICY_OFF);
+    const rulesMs = cpu(POLICY_RULES);
+    const sameEarlier = cpu(GATEWAY_MCP);
+    return {
+      concurrency,
+      offMs,
+      rulesMs,
+      addedMs: offMs !== null && rulesMs !== null ? rulesMs - offMs : null,
+      driftMs: offMs !== null && sameEarlier !== null ? offMs - sameEarlier : null,
+    };
+  });
+}
+
+function formatPolicyCpu(row: PolicyCpu): string {
+  if (row.addedMs === null) return `c=${row.concurrency} -`;
+  const signed = (ms: number) => `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(3)} ms`;
+  const drift = row.driftMs === null ? "" : `; drift, "${GATEWAY_MCP}" → "${POLICY_OFF}": ${signed(row.driftMs)}`;
+  return `c=${row.concurrency} ${row.offMs!.toFixed(3)} → ${row.rulesMs!.toFixed(3)} ms (${signed(row.addedMs)}, ×${(row.rulesMs! / row.offMs!).toFixed(3)}${drift})`;
 }
 
 async function sequentialGetP50(url: string, count = 200, warmup = 20): Promise<number> {

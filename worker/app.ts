@@ -25,11 +25,16 @@ export const app = new Hono<HonoEnv>()
   .use("/register", cors(["POST"]))
   .use("/revoke", cors(["POST"]))
   .use("/mcp/*", cors(["GET", "POST", "DELETE"]))
-  // The gateway-wide IP allow-list, before authentication and any other work; /health and discovery stay open.
+  // The gateway-wide IP allow-list, before authentication and any other work, on every route that signs in,
+  // issues or revokes a credential, or uses one; /health and discovery stay open.
   .use("/mcp/*", ipAllowlist)
   .use("/admin/*", ipAllowlist)
   .use("/user/*", ipAllowlist)
   .use("/auth/*", ipAllowlist)
+  .use("/authorize/*", ipAllowlist)
+  .use("/token", ipAllowlist)
+  .use("/register", ipAllowlist)
+  .use("/revoke", ipAllowlist)
   .use("/desk/*", ipAllowlist)
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)

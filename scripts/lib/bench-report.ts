@@ -136,6 +136,9 @@ export const CONTRAST_LEGEND = [
   "/auth/token (one per session). On every request the Worker then hashes the key's secret or checks the token's signature, and",
   "reads the key and its user from Postgres over a connection it opens for that request; with the owner key it opens none on a",
   "call. Locally that is a new connection to the database each time; the /health floor above shows what one costs.",
+  "policy off, 50 CEL rules: \"gateway /mcp\" again, first with nothing configured (no policy set, a public server), then with a",
+  "set of 50 rules on the server, created before its row and deleted after it: all match echo, and all 50 conditions are evaluated",
+  "(false) on every call. \"policy off\" against \"gateway /mcp\", the same configuration run earlier, shows the run's drift.",
 ].join("\n");
 
 export function writeJson(path: string, report: unknown): void {

@@ -1,5 +1,6 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { gatewayBenchRules } from "./bench-policy-rules.ts";
 
 /** What every scenario can reach: the downstream fixture and the gateway with that fixture registered. */
 export interface BenchContext {
@@ -68,13 +69,15 @@ export const DIRECT = "direct to fixture";
 const FLOOR_FETCH = "floor: Worker fetch()";
 /** What every row is also compared with: the least a Worker with a Durable Object per session costs. */
 export const FLOOR_DO = "floor: Worker → DO (RPC)";
-const GATEWAY_MCP = "gateway /mcp";
+export const GATEWAY_MCP = "gateway /mcp";
 const AUDIT_OFF = "gateway /mcp, audit off";
 const VAULT_SCRUB = "gateway /mcp, vault+scrub";
 const API_KEY = "gateway /mcp, API key";
 const ACCESS_TOKEN = "gateway /mcp, access token";
 const STDIO = "gateway /mcp, stdio server";
 const STDIO_DIRECT = "direct to stdio bridge";
+export const POLICY_OFF = "gateway /mcp, policy off";
+export const POLICY_RULES = "gateway /mcp, 50 CEL rules";
 
 /** Both floor Workers run in one workerd. */
 const floorsRuntime = (context: BenchContext) => context.floors.fetchOrigin;
@@ -110,6 +113,11 @@ export const scenarios: Scenario[] = [
   // connection also hands the supervisor the instance's launch), then straight to the bridge, no workerd.
   throughWorkerd(STDIO, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.ownerKey, { serverId: context.stdio.serverId })),
   { name: STDIO_DIRECT, baseline: DIRECT, connect: (context) => echoSession(context, new URL(context.stdio.bridgeUrl), "echo", context.stdio.supervisorToken) },
+  // The policy, back to back: "gateway /mcp" again with nothing configured (no policy set, a public server:
+  // the default), then with a 50-rule set on that server that exists only while its row runs. Every rule
+  // matches echo and its CEL condition is evaluated, false, on every call.
+  throughWorkerd(POLICY_OFF, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.ownerKey)),
+  withPolicySet(throughWorkerd(POLICY_RULES, gatewayRuntime, (context) => aggregatedEchoSession(context, context.gateway.ownerKey))),
 ];
 
 /** Two rows that differ in one feature, compared at each concurrency: `row` ÷ `against`. */
@@ -127,11 +135,31 @@ export const contrasts: Contrast[] = [
   { label: "access token ÷ owner key", row: ACCESS_TOKEN, against: GATEWAY_MCP },
   { label: "stdio server ÷ HTTP server", row: STDIO, against: GATEWAY_MCP },
   { label: "gateway ÷ bridge alone (stdio)", row: STDIO, against: STDIO_DIRECT },
+  { label: "50 CEL rules ÷ policy off", row: POLICY_RULES, against: POLICY_OFF },
 ];
 
 /** A row through workerd (the gateway or a floor): its ratios are taken against the direct call. */
 function throughWorkerd(name: string, runtime: (context: BenchContext) => string, connect: Scenario["connect"]): Scenario {
   return { name, baseline: DIRECT, connect, runtime };
+}
+
+/**
+ * `scenario` with the gateway's bench server under a 50-rule policy set (CREATE_POLICY_SET before each run,
+ * DELETE_POLICY_SET after it), so no other row sees it. Sessions open after the set exists, so they load it.
+ */
+function withPolicySet(scenario: Scenario): Scenario {
+  let policySetId: string | undefined;
+  return {
+    ...scenario,
+    async setup(context) {
+      const created = (await context.gateway.admin(9101, { name: "bench: 50 CEL rules", serverId: context.gateway.serverId, rules: gatewayBenchRules() })) as { policySetId: string };
+      policySetId = created.policySetId;
+    },
+    async teardown(context) {
+      if (policySetId !== undefined) await context.gateway.admin(9104, { policySetId });
+      policySetId = undefined;
+    },
+  };
 }
 
 /**

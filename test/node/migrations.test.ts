@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { afterAll, describe, expect, it } from "vitest";
 import { startEmbeddedPostgres } from "../../scripts/lib/embedded-postgres.ts";
 import { MIGRATIONS_FOLDER, runMigrations } from "../../scripts/lib/migrate.ts";
@@ -228,5 +229,28 @@ describe("npm run db:migrate", () => {
     expect(result.code).toBe(0);
     expect(scriptLines(result.stdout)).toEqual([`Migrations applied to ${new URL(url).host}`]);
     await expectFullyMigrated(url);
+  });
+});
+
+describe("the policy_audit migration", () => {
+  it("keeps the version every existing policy set is at, so audit records naming it can be explained", async () => {
+    const { url } = await freshDatabase();
+    const migrations = readMigrationFiles({ migrationsFolder: MIGRATIONS_FOLDER });
+    const before = journal.entries.findIndex((entry) => entry.tag.endsWith("_policy_audit"));
+    expect(before).toBeGreaterThan(0);
+    // The database as it was before the migration, recorded as runMigrations records it, with a set at version 4.
+    await withClient(url, async (client) => {
+      await client.query("create schema drizzle");
+      await client.query("create table drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)");
+      for (const migration of migrations.slice(0, before)) {
+        for (const statement of migration.sql) await client.query(statement);
+        await client.query("insert into drizzle.__drizzle_migrations (hash, created_at) values ($1, $2)", [migration.hash, migration.folderMillis]);
+      }
+      await client.query(`insert into policy_sets (id, name, version, time_zone, rules) values ('set-a', 'old', 4, 'Europe/Paris', '[{"id":"r","effect":"deny"}]')`);
+    });
+    await runMigrations(url);
+    await expectFullyMigrated(url);
+    const kept = await withClient(url, (client) => client.query("select policy_set_id, version, name, server_id, time_zone, rules from policy_set_versions"));
+    expect(kept.rows).toEqual([{ policy_set_id: "set-a", version: 4, name: "old", server_id: null, time_zone: "Europe/Paris", rules: [{ id: "r", effect: "deny" }] }]);
   });
 });

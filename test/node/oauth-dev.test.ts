@@ -204,6 +204,50 @@ describe("OAuth against npm run dev", () => {
     expect(await refused.text()).toContain("No active user of this gateway has the email stranger@example.test");
   });
 
+  it("puts the OAuth endpoints behind the gateway-wide IP allow-list, and leaves discovery open", async () => {
+    // Under wrangler dev a CF-Connecting-IP the client sends is kept, so one test can be two addresses.
+    const inside = "198.51.100.7";
+    const outside = "203.0.113.9";
+    const asOwnerFrom = (ip: string, action: number, data: unknown) =>
+      fetch(`${origin}/admin`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ownerKey}`, "content-type": "application/json", "cf-connecting-ip": ip },
+        body: JSON.stringify({ action, data }),
+      });
+    const from = (ip: string, path: string, init: RequestInit = {}) =>
+      fetch(`${origin}${path}`, { redirect: "manual", ...init, headers: { ...(init.headers as Record<string, string>), "cf-connecting-ip": ip } });
+    const form = (fields: Record<string, string>): RequestInit => ({ method: "POST", body: new URLSearchParams(fields) });
+    const oauthRequests: [string, RequestInit][] = [
+      ["/authorize?response_type=code&client_id=x", {}],
+      ["/authorize", form({ ticket: "t", step: "approve" })],
+      ["/authorize/callback?code=c&state=s", {}],
+      ["/token", form({ grant_type: "authorization_code", code: "c" })],
+      ["/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: ["http://127.0.0.1:1/cb"] }) }],
+      ["/revoke", form({ token: "t" })],
+      ["/auth/token", { method: "POST" }],
+    ];
+
+    expect((await asOwnerFrom(inside, 4001, { cidrs: [`${inside}/32`] })).status).toBe(200);
+    expect((await asOwnerFrom(inside, 4005, { mode: "allow-list" })).status).toBe(200);
+    // No waiting: the isolate that made the change applies it to the very next request.
+    try {
+      for (const [path, init] of oauthRequests) {
+        const refused = await from(outside, path, init);
+        expect(refused.status, path).toBe(403);
+        expect(((await refused.json()) as { error: { message: string } }).error.message, path).toContain("not on the IP allow-list");
+        // From inside the list the endpoint itself answers (whatever it makes of the made-up input).
+        const answered = await from(inside, path, init);
+        expect(answered.status, path).not.toBe(403);
+      }
+      for (const path of ["/health", "/.well-known/oauth-authorization-server", "/.well-known/oauth-protected-resource/mcp", "/.well-known/jwks.json"]) {
+        expect((await from(outside, path)).status, path).toBe(200);
+      }
+    } finally {
+      expect((await asOwnerFrom(inside, 4005, { mode: "allow-all" })).status).toBe(200);
+    }
+    expect((await from(outside, "/token", form({ grant_type: "authorization_code", code: "c" }))).status).not.toBe(403);
+  });
+
   it.skipIf(chromiumPath === "")("mcp-remote completes its OAuth flow (the browser step in Chromium) and lists the tools", async () => {
     // Its token store in a home of its own, and no browser opener: the test is the user's browser.
     const home = mkdtempSync(join(tmpdir(), "mcp-remote-"));

@@ -23,10 +23,12 @@ describe("GET_LOGS and EXPORT_LOGS", () => {
   const serverId = uniqueId("logs");
   const alice = uniqueId("alice");
   const bob = uniqueId("bob");
+  const policyId = uniqueId("set");
   let records: AuditRecord[];
 
   beforeAll(async () => {
-    // Record i: alice on even i, bob on odd; every fifth denied; every third failed; names cycle over three tools.
+    // Record i: alice on even i, bob on odd; every fifth denied by a rule (of version 1 or 2, "even" or "odd" by i);
+    // every third failed; names cycle over three tools.
     records = await insertChain(
       uniqueId("session"),
       Array.from({ length: COUNT }, (_, i) => ({
@@ -36,6 +38,7 @@ describe("GET_LOGS and EXPORT_LOGS", () => {
         name: ["search", "fetch", "write"][i % 3]!,
         decision: i % 5 === 0 ? ("deny" as const) : ("allow" as const),
         decisionReason: i % 5 === 0 ? "policy" : null,
+        ...(i % 5 === 0 ? { policyId, policyVersion: 1 + (i % 2), ruleId: i % 2 === 0 ? "even" : "odd" } : {}),
         outcome: i % 3 === 0 ? ("error" as const) : ("ok" as const),
         errorCode: i % 3 === 0 ? -32603 : null,
         errorMessage: i % 3 === 0 ? "downstream failed" : null,
@@ -71,6 +74,16 @@ describe("GET_LOGS and EXPORT_LOGS", () => {
     expect((await logs({ serverId: uniqueId("nobody") })).entries).toEqual([]);
   });
 
+  it("filters by policy set and rule, and returns the deciding rule's version", async () => {
+    const byPolicy = (await logs({ policyId })).entries;
+    expect(byPolicy).toEqual(records.filter((r) => r.policyId === policyId).reverse());
+    expect(byPolicy.map((e) => [e.policyVersion, e.ruleId])).toContainEqual([1, "even"]);
+    expect(byPolicy.map((e) => [e.policyVersion, e.ruleId])).toContainEqual([2, "odd"]);
+    expect((await logs({ ruleId: "odd" })).entries.map((e) => e.id)).toEqual(idsWhere((r) => r.ruleId === "odd"));
+    expect((await logs({ ruleId: "even", policyId, decision: "deny" })).entries.map((e) => e.id)).toEqual(idsWhere((r) => r.ruleId === "even"));
+    expect((await logs({ ruleId: "even", policyId: uniqueId("other") })).entries).toEqual([]);
+  });
+
   it("filters by time: since inclusive, until exclusive", async () => {
     const page = await logs({ since: tsOf(5), until: tsOf(10) });
     expect(page.entries.map((e) => e.id)).toEqual(idsWhere((_, i) => i >= 5 && i < 10));
@@ -93,7 +106,7 @@ describe("GET_LOGS and EXPORT_LOGS", () => {
 
   it("caps limit at 1000 and rejects a bad cursor or filter", async () => {
     expect((await admin(7002, { limit: 1000 })).status).toBe(200);
-    for (const data of [{ limit: 1001 }, { limit: 0 }, { cursor: "not-a-cursor" }, { decision: "maybe" }, { since: "yesterday" }, { surprise: 1 }]) {
+    for (const data of [{ limit: 1001 }, { limit: 0 }, { cursor: "not-a-cursor" }, { decision: "maybe" }, { ruleId: "" }, { since: "yesterday" }, { surprise: 1 }]) {
       const reply = await admin(7002, data);
       expect(reply.status, JSON.stringify(data)).toBe(400);
       expect(reply.body.error?.code).toBe(40002);

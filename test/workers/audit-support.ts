@@ -27,6 +27,8 @@ export function fields(overrides: Partial<AuditFields> = {}): AuditFields {
     decision: "allow",
     decisionReason: null,
     policyId: null,
+    policyVersion: null,
+    ruleId: null,
     approvalId: null,
     outcome: "ok",
     errorCode: null,

@@ -3,10 +3,11 @@ import { createScheduledController } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { pruneAudit, retentionCutoff } from "../../worker/audit/prune.ts";
 import type { AuditRecord } from "../../worker/audit/record.ts";
+import { insertAuditRecords } from "../../worker/audit/store.ts";
 import { openDatabase } from "../../worker/db/client.ts";
 import worker from "../../worker/index.ts";
 import { admin, sql } from "./gateway.ts";
-import { insertChain, uniqueId } from "./audit-support.ts";
+import { fields, insertChain, uniqueId } from "./audit-support.ts";
 
 interface Mismatch {
   chainId: string;
@@ -176,6 +177,76 @@ describe("VERIFY_AUDIT", () => {
     for (const data of [{ since: "soon" }, { sessionId: "" }, { extra: true }]) {
       expect((await admin(7004, data)).status, JSON.stringify(data)).toBe(400);
     }
+  });
+});
+
+/**
+ * Two records as the gateway sealed them before audit records had policyVersion and ruleId: the hashes
+ * were computed by that code (worker/audit/record.ts before the fields were added) and are kept literally.
+ */
+function formatOneChain(): AuditRecord[] {
+  const base = {
+    ...fields(),
+    ts: "2020-06-01T12:00:00.000Z", userId: "user-1", role: "user", clientName: "golden", clientVersion: "1", sessionId: "golden-v1", ip: "192.0.2.1",
+    serverId: "alpha", name: "alpha__echo", arguments: { text: "hi", n: [1, { b: 2, a: 1 }] }, decision: "deny" as const, decisionReason: 'Refused by rule "r": no',
+    policyId: "set-1", latencyMs: 4, responseBytes: 120, chainId: "golden-v1",
+  };
+  const first = { ...base, id: "01729f6a-0000-7000-8000-000000000001", seq: 1, prevHash: null, hash: "1143ee8b3311a701d5caff8372f2b15debf81a34b80d42037ac090e2bf994aab" };
+  const second = {
+    ...base, id: "01729f6a-0000-7000-8000-000000000002", seq: 2, prevHash: first.hash, decision: "allow" as const, decisionReason: null, policyId: null, arguments: null,
+    hash: "0411641bf947b6500ee4fa0ae1df92827a4111fe34a93549af308957fb7a6bf9",
+  };
+  return [first, second];
+}
+
+describe("chain format: policyVersion and ruleId", () => {
+  /** Applies `change` to one record, expects VERIFY_AUDIT to report that record as edited, and undoes it. */
+  async function expectDetected(chainId: string, seq: number, change: string, undo: string) {
+    await sql(`update audit_records set ${change} where chain_id = $1 and seq = $2`, [chainId, seq]);
+    try {
+      const result = await verify({ sessionId: chainId });
+      expect(result.firstMismatch, change).toMatchObject({ chainId, seq, reason: expect.stringContaining("edited") });
+      expect(result.mismatchCount, change).toBe(1);
+    } finally {
+      await sql(`update audit_records set ${undo} where chain_id = $1 and seq = $2`, [chainId, seq]);
+    }
+  }
+
+  it("still verifies records sealed before the fields existed, and catches a rule added to one", async () => {
+    const records = formatOneChain();
+    const handle = openDatabase(env);
+    try {
+      await insertAuditRecords(handle.db, records);
+    } finally {
+      await handle.close();
+    }
+    expect(await sql("select policy_version, rule_id from audit_records where chain_id = 'golden-v1' order by seq")).toEqual([
+      { policy_version: null, rule_id: null },
+      { policy_version: null, rule_id: null },
+    ]);
+    expect(await verify({ sessionId: "golden-v1" })).toEqual(intact(2));
+    await expectDetected("golden-v1", 1, "rule_id = 'r'", "rule_id = null");
+    await expectDetected("golden-v1", 2, "policy_version = 1", "policy_version = null");
+    expect(await verify({ sessionId: "golden-v1" })).toEqual(intact(2));
+  });
+
+  it("covers the fields on records that carry them: changing, clearing or adding either breaks the hash", async () => {
+    const chainId = uniqueId("verify");
+    await insertChain(chainId, [
+      { decision: "deny", decisionReason: "no", policyId: "set-a", policyVersion: 3, ruleId: "no-etc" },
+      // A completion hidden by a rule names the rule without a version.
+      { decision: "deny", decisionReason: "hidden", policyId: null, policyVersion: null, ruleId: "hide" },
+      { decision: "allow" },
+    ]);
+    expect(await verify({ sessionId: chainId })).toEqual(intact(3));
+    await expectDetected(chainId, 1, "policy_version = 4", "policy_version = 3");
+    await expectDetected(chainId, 1, "rule_id = 'other'", "rule_id = 'no-etc'");
+    // Back to the old format, as if the record never had them.
+    await expectDetected(chainId, 1, "policy_version = null, rule_id = null", "policy_version = 3, rule_id = 'no-etc'");
+    await expectDetected(chainId, 2, "rule_id = null", "rule_id = 'hide'");
+    await expectDetected(chainId, 2, "policy_version = 1", "policy_version = null");
+    await expectDetected(chainId, 3, "rule_id = 'r'", "rule_id = null");
+    expect(await verify({ sessionId: chainId })).toEqual(intact(3));
   });
 });
 

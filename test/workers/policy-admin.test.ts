@@ -156,8 +156,37 @@ describe("policy sets", () => {
 
     expect((await admin(9104, { policySetId: id })).body.data).toEqual({ policySetId: id, deleted: true });
     expect((await admin(9104, { policySetId: id })).status).toBe(404);
+    // The history outlives the set: an audit record naming version 2 can still be explained.
+    type Versions = { policySetId: string; currentVersion: number | null; versions: { version: number; name: string; timeZone: string; rules: { id: string }[] }[] };
+    const history = await admin<Versions>(9107, { policySetId: id });
+    expect(history.body.data).toMatchObject({ policySetId: id, currentVersion: null });
+    expect(history.body.data!.versions.map((v) => [v.version, v.name, v.timeZone])).toEqual([[1, "guard", "UTC"], [2, "guard", "Europe/Paris"], [3, "renamed", "Europe/Paris"]]);
     expect((await admin(9103, { policySetId: id, name: "gone" })).status).toBe(404);
     expect((await admin(9101, { name: "x", serverId: "no-such-server", rules: [] })).status).toBe(404);
+  });
+
+  it("9107 keeps every version in full, written with the change, and returns one or all", async () => {
+    type Versions = { currentVersion: number | null; versions: { version: number; serverId: string | null; rules: { id: string; when?: string }[]; createdAt: string }[] };
+    const rules = (when: string) => [{ id: "r", when, effect: "deny", reason: "no" }];
+    const created = await admin<{ policySetId: string }>(9101, { name: "history", rules: rules("args.a == 1") });
+    const id = created.body.data!.policySetId;
+    expect((await admin(9103, { policySetId: id, rules: rules("args.a == 2") })).status).toBe(200);
+    // Refused changes are no version: neither the stale one nor the one that does not compile leaves a row.
+    expect((await admin(9103, { policySetId: id, expectedVersion: 1, rules: rules("args.a == 3") })).status).toBe(409);
+    expect((await admin(9103, { policySetId: id, rules: rules("args.a ==") })).status).toBe(400);
+    expect((await admin(9103, { policySetId: id, rules: rules("args.a == 4") })).status).toBe(200);
+
+    const all = (await admin<Versions>(9107, { policySetId: id })).body.data!;
+    expect(all.currentVersion).toBe(3);
+    expect(all.versions.map((v) => [v.version, v.serverId, v.rules[0]!.when])).toEqual([[1, null, "args.a == 1"], [2, null, "args.a == 2"], [3, null, "args.a == 4"]]);
+    expect(Date.parse(all.versions[0]!.createdAt)).toBeLessThanOrEqual(Date.parse(all.versions[2]!.createdAt));
+    const one = (await admin<Versions>(9107, { policySetId: id, version: 2 })).body.data!;
+    expect(one.versions).toEqual([all.versions[1]]);
+
+    expect((await admin(9107, { policySetId: id, version: 9 })).status).toBe(404);
+    expect((await admin(9107, { policySetId: "00000000-0000-4000-8000-000000000000" })).status).toBe(404);
+    await expect400(9107, { policySetId: id, version: 0 }, "data.version");
+    await admin(9104, { policySetId: id });
   });
 
   it("refuses bad rules with a 400 that names the rule", async () => {
@@ -181,9 +210,11 @@ describe("policy sets", () => {
     const user = await createUser({ attributes: { team: "data" } });
     const since = new Date(Date.now() - 1000).toISOString();
     const call = (text: string) => ({ userId: user.userId, role: "user", serverId, method: "tools/call", name: "echo", arguments: { text } });
-    await insertChain(uniqueId("sim"), [call("hello"), call("top secret"), call("secret again"), { ...call("x"), method: "tools/list", name: null }]);
+    // The second call was denied at the time by version 2 of some set's rule "old": each example says what decided it then.
+    const decidedBy = { decision: "deny" as const, decisionReason: "old", policyId: uniqueId("set"), policyVersion: 2, ruleId: "old" };
+    const [, topSecret, secretAgain] = await insertChain(uniqueId("sim"), [call("hello"), { ...call("top secret"), ...decidedBy }, call("secret again"), { ...call("x"), method: "tools/list", name: null }]);
 
-    const simulated = await admin<{ evaluated: number; changed: number; byEffect: Record<string, number>; examples: { name: string; current: { effect: string }; draft: { effect: string; ruleId: string } }[] }>(9106, {
+    const simulated = await admin<{ evaluated: number; changed: number; byEffect: Record<string, number>; examples: { auditId: string; name: string; recorded: unknown; current: unknown; draft: unknown }[] }>(9106, {
       serverId,
       since,
       rules: [{ id: "secrets", match: { server: serverId }, when: "args.text.contains('secret')", effect: "deny", reason: "no secrets" }],
@@ -192,7 +223,16 @@ describe("policy sets", () => {
     expect(simulated.status).toBe(200);
     expect(simulated.body.data).toMatchObject({ changed: 2, byEffect: { "allow->deny": 2 } });
     expect(simulated.body.data!.evaluated).toBeGreaterThanOrEqual(3);
-    expect(simulated.body.data!.examples[0]).toMatchObject({ name: "echo", current: { effect: "allow" }, draft: { effect: "deny", ruleId: "secrets" } });
+    const examples = simulated.body.data!.examples;
+    // Records sealed in one millisecond have no order among themselves, so examples are found by id.
+    expect(examples.find((e) => e.auditId === secretAgain!.id)).toMatchObject({
+      name: "echo",
+      recorded: { decision: "allow", policyId: null, policyVersion: null, ruleId: null },
+      current: { effect: "allow", policyId: null },
+      draft: { effect: "deny", policyId: "draft", policyVersion: 1, ruleId: "secrets" },
+    });
+    const { decisionReason: _, ...recorded } = decidedBy;
+    expect(examples.find((e) => e.auditId === topSecret!.id)).toMatchObject({ recorded });
 
     const policyId = uniqueId("set");
     await insertChain(uniqueId("logs"), [{ ...call("a"), decision: "deny", decisionReason: "no", policyId }, call("b")]);

@@ -73,10 +73,12 @@ describe("policy in the call path", () => {
       expect(await echoCalls(owner, open)).toBe(before);
       expect(textOf(await client.callTool({ name: `${open}__echo`, arguments: { text: "fine" } }))).toBe("alpha: fine");
 
-      const rows = await sessionRows<{ method: string; decision: string; decision_reason: string | null; policy_id: string | null }>(transport.sessionId!, 3);
-      expect(rows[1]).toMatchObject({ method: "tools/call", decision: "deny", policy_id: created.body.data!.policySetId });
+      type Row = { method: string; decision: string; decision_reason: string | null; policy_id: string | null; policy_version: number | null; rule_id: string | null };
+      const rows = await sessionRows<Row>(transport.sessionId!, 3);
+      expect(rows[1]).toMatchObject({ method: "tools/call", decision: "deny", policy_id: created.body.data!.policySetId, policy_version: 1, rule_id: "no-secret-text" });
       expect(rows[1]!.decision_reason).toContain("no secrets in echo");
-      expect(rows[2]).toMatchObject({ decision: "allow" });
+      expect(rows[2]).toMatchObject({ decision: "allow", policy_id: null, policy_version: null, rule_id: null });
+      expect((await admin<{ ok: boolean }>(7004, { sessionId: transport.sessionId! })).body.data).toMatchObject({ ok: true, checked: 3 });
     } finally {
       await client.close();
       await owner.close();

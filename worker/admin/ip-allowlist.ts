@@ -42,8 +42,13 @@ async function writeList(ctx: ActionContext, next: ListState): Promise<ListState
   if (refused) throw new AppError("CONFLICT", `This change would lock you out: ${refused}. Include your own address first.`);
   const values = { userId: next.userId, mode: next.mode, cidrs: unique, updatedAt: new Date() };
   await ctx.db.insert(ipAllowlists).values(values).onConflictDoUpdate({ target: ipAllowlists.userId, set: values });
-  forgetIpLists();
+  forgetIpListsOnCommit(ctx);
   return { ...next, cidrs: unique };
+}
+
+/** Only once committed: a read this isolate starts before then would see, and keep, the old lists. */
+function forgetIpListsOnCommit(ctx: ActionContext): void {
+  ctx.afterCommit(async () => forgetIpLists());
 }
 
 const listReturns = "`{userId, mode, cidrs}` (userId null: the gateway-wide list)";
@@ -86,7 +91,7 @@ export const ipAllowlistActions = [
     async run(ctx, data) {
       if (data.userId !== undefined) await getUser(ctx.db, data.userId);
       await ctx.db.delete(ipAllowlists).where(data.userId === undefined ? isNull(ipAllowlists.userId) : eq(ipAllowlists.userId, data.userId));
-      forgetIpLists();
+      forgetIpListsOnCommit(ctx);
       return { userId: data.userId ?? null, deleted: true };
     },
   }),

@@ -8,6 +8,7 @@ import { assertRulesCompile, compilePolicy, type CompiledPolicy } from "../polic
 import { OWNER_PRINCIPAL, principalOfUser } from "../policy/principal-of.ts";
 import { rulesSchema, timeZoneSchema } from "../policy/rule-schema.ts";
 import { type AuditedCall, REPLAYED_METHODS, simulate } from "../policy/simulate.ts";
+import { keptVersions, keepVersion, type PolicySetVersionRow } from "../policy/set-versions.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import type { PolicySetSnapshot, PolicySnapshot } from "../policy/types.ts";
 import { requireServer } from "../servers/store.ts";
@@ -76,6 +77,7 @@ export const policySetActions = [
       assertCompiles(data.rules, data.timeZone);
       if (data.serverId !== null) await requireServer(db, data.serverId);
       const [row] = await db.insert(policySets).values({ id: crypto.randomUUID(), ...data }).returning();
+      await keepVersion(db, row!);
       return { policySetId: row!.id, version: row!.version };
     },
   }),
@@ -103,7 +105,8 @@ export const policySetActions = [
     code: 9103,
     name: "UPDATE_POLICY_SET",
     mutates: true,
-    summary: "Changes a policy set; rules are replaced whole. Every change is a new version. With expectedVersion, a set changed meanwhile is a 409.",
+    summary:
+      "Changes a policy set; rules are replaced whole. Every change is a new version, kept in full (GET_POLICY_SET_VERSIONS). With expectedVersion, a set changed meanwhile is a 409.",
     returns: "`{policySetId, version}`",
     input: z.strictObject({
       policySetId,
@@ -124,6 +127,7 @@ export const policySetActions = [
         .set({ ...patch, version: sql`${policySets.version} + 1`, updatedAt: new Date() })
         .where(eq(policySets.id, id))
         .returning();
+      await keepVersion(db, row!);
       return { policySetId: id, version: row!.version };
     },
   }),
@@ -131,7 +135,7 @@ export const policySetActions = [
     code: 9104,
     name: "DELETE_POLICY_SET",
     mutates: true,
-    summary: "Deletes a policy set; its rules stop applying.",
+    summary: "Deletes a policy set; its rules stop applying. Its versions stay readable with GET_POLICY_SET_VERSIONS, so audit records that name them can still be explained.",
     returns: "`{policySetId, deleted: true}`",
     input: z.strictObject({ policySetId }),
     async run({ db, env, afterCommit }, data) {
@@ -163,7 +167,8 @@ export const policySetActions = [
     name: "SIMULATE_POLICY",
     summary:
       "Replays the most recent audited calls (tools/call, prompts/get, resources/read) under the current policy and under a draft set, with each caller's current grants, and reports how many decisions the draft would change, with examples. Changes nothing.",
-    returns: "`{evaluated, skipped, changed, byEffect: {\"allow->deny\": n, …}, examples: [{auditId, ts, userId, serverId, kind, name, current, draft}]}`",
+    returns:
+      "`{evaluated, skipped, changed, byEffect: {\"allow->deny\": n, …}, examples: [{auditId, ts, userId, serverId, kind, name, recorded: {decision, policyId, policyVersion, ruleId}, current, draft}]}` (current and draft: `{effect, layer, reason, policyId, policyVersion, ruleId}`)",
     input: simulateInput,
     async run({ db }, data) {
       assertCompiles(data.rules, data.timeZone);
@@ -183,7 +188,32 @@ export const policySetActions = [
       return { ...report, skipped: report.skipped + calls.length - known.length };
     },
   }),
+  defineAction({
+    code: 9107,
+    name: "GET_POLICY_SET_VERSIONS",
+    summary:
+      "What a policy set said at each of its versions, oldest first, or at one version: the version an audit record's `policyVersion` names. A deleted set's versions stay readable (`currentVersion` null). Sets created before versions were kept start with the version they were at then.",
+    returns: "`{policySetId, currentVersion: number | null, versions: [{version, name, serverId, timeZone, rules, createdAt}]}`",
+    input: z.strictObject({
+      policySetId,
+      version: z.number().int().min(1).optional().describe("Only this version; omitted: every kept version"),
+    }),
+    async run({ db }, data) {
+      const versions = await keptVersions(db, data.policySetId, data.version);
+      if (versions.length === 0) {
+        const which = data.version === undefined ? "" : ` at version ${data.version}`;
+        throw new AppError("NOT_FOUND", `No kept policy set with policySetId "${data.policySetId}"${which}`);
+      }
+      const [current] = await db.select({ version: policySets.version }).from(policySets).where(eq(policySets.id, data.policySetId));
+      return { policySetId: data.policySetId, currentVersion: current?.version ?? null, versions: versions.map(versionView) };
+    },
+  }),
 ];
+
+function versionView(row: PolicySetVersionRow) {
+  const { version, name, serverId, timeZone, rules, createdAt } = row;
+  return { version, name, serverId, timeZone, rules, createdAt: createdAt.toISOString() };
+}
 
 function unlessNotFound(error: unknown): null {
   if (error instanceof AppError && error.kind === "NOT_FOUND") return null;
@@ -215,6 +245,10 @@ async function recentCalls(db: Database, filter: z.output<typeof simulateInput>)
       method: auditRecords.method,
       name: auditRecords.name,
       arguments: auditRecords.arguments,
+      decision: auditRecords.decision,
+      policyId: auditRecords.policyId,
+      policyVersion: auditRecords.policyVersion,
+      ruleId: auditRecords.ruleId,
     })
     .from(auditRecords)
     .where(

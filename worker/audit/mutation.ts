@@ -95,6 +95,8 @@ function mutationFields(context: MutationContext, started: number, outcome: Outc
     decision: failure?.kind === "FORBIDDEN" ? "deny" : "allow",
     decisionReason: failure?.kind === "FORBIDDEN" ? failure.message : null,
     policyId: null,
+    policyVersion: null,
+    ruleId: null,
     approvalId: null,
     outcome: outcome.outcome,
     errorCode: failure?.code ?? null,

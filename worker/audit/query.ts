@@ -13,6 +13,7 @@ export const auditFilterFields = {
   name: z.string().min(1).max(200).optional().describe("Only this tool, prompt, resource or admin action name"),
   decision: z.enum(["allow", "deny"]).optional().describe("Only allowed, or only denied, requests"),
   policyId: z.string().min(1).max(200).optional().describe("Only requests decided by this policy set"),
+  ruleId: z.string().min(1).max(64).optional().describe("Only requests decided by a rule with this id (with policyId: that set's rule)"),
   outcome: z.enum(["ok", "error"]).optional().describe("Only successful, or only failed, requests"),
 };
 
@@ -32,6 +33,7 @@ export function auditWhere(filter: AuditFilter): SQL | undefined {
     filter.name === undefined ? undefined : eq(auditRecords.name, filter.name),
     filter.decision === undefined ? undefined : eq(auditRecords.decision, filter.decision),
     filter.policyId === undefined ? undefined : eq(auditRecords.policyId, filter.policyId),
+    filter.ruleId === undefined ? undefined : eq(auditRecords.ruleId, filter.ruleId),
     filter.outcome === undefined ? undefined : eq(auditRecords.outcome, filter.outcome),
     filter.since === undefined ? undefined : gte(auditRecords.ts, filter.since),
     filter.until === undefined ? undefined : lt(auditRecords.ts, filter.until),

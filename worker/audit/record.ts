@@ -21,8 +21,12 @@ export interface AuditRecord {
   arguments: unknown;
   decision: "allow" | "deny";
   decisionReason: string | null;
-  /** Reserved for the policy engine: which rule decided. */
+  /** The policy set whose rule decided, if a rule did. */
   policyId: string | null;
+  /** That set's version when it decided (policy_set_versions keeps its content). */
+  policyVersion: number | null;
+  /** The deciding rule's id within the set. */
+  ruleId: string | null;
   /** Reserved for human approval: which approval let the call through. */
   approvalId: string | null;
   outcome: "ok" | "error";
@@ -41,12 +45,19 @@ export interface ChainPosition {
   prevHash: string | null;
 }
 
-/** The fields the hash covers, in a fixed order: everything but the hash itself. */
+/** The fields every record's hash covers, in a fixed order: everything the first chain format had. */
 const HASHED_FIELDS = [
   "id", "chainId", "seq", "prevHash", "ts", "userId", "role", "clientName", "clientVersion", "sessionId", "ip",
   "serverId", "method", "name", "arguments", "decision", "decisionReason", "policyId", "approvalId", "outcome",
   "errorCode", "errorMessage", "latencyMs", "responseBytes",
 ] as const satisfies readonly (keyof AuditRecord)[];
+
+/**
+ * Fields added later, hashed after the others as a pair, and only when either is set (docs/security.md,
+ * "Chain format"). A record sealed before they existed, or without a deciding rule, hashes exactly as it
+ * always did, so old chains keep verifying; clearing or setting either on a stored record changes its hash.
+ */
+const DECIDING_RULE_FIELDS = ["policyVersion", "ruleId"] as const satisfies readonly (keyof AuditRecord)[];
 
 /**
  * Canonical JSON: fixed field order, object keys sorted at every depth, no whitespace. The same record
@@ -64,7 +75,11 @@ export function canonicalJson(value: unknown): string {
 /** Postgres hands timestamps back in its own format; the hash always sees the ISO form. */
 export function auditHash(record: Omit<AuditRecord, "hash">): Promise<string> {
   const normalized = { ...record, ts: new Date(record.ts).toISOString() };
-  return sha256Hex(canonicalJson(HASHED_FIELDS.map((field) => normalized[field])));
+  const hashed: unknown[] = HASHED_FIELDS.map((field) => normalized[field]);
+  // `??`: a record sealed before these fields existed has them undefined (outbox JSON), read back as null.
+  const decidingRule = DECIDING_RULE_FIELDS.map((field) => normalized[field] ?? null);
+  if (decidingRule.some((value) => value !== null)) hashed.push(...decidingRule);
+  return sha256Hex(canonicalJson(hashed));
 }
 
 export async function sealAuditRecord(fields: AuditFields, chain: ChainPosition, now = Date.now()): Promise<AuditRecord> {

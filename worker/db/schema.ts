@@ -168,6 +168,8 @@ export const auditRecords = pgTable(
     decision: text("decision", { enum: ["allow", "deny"] }).notNull(),
     decisionReason: text("decision_reason"),
     policyId: text("policy_id"),
+    policyVersion: integer("policy_version"),
+    ruleId: text("rule_id"),
     approvalId: text("approval_id"),
     outcome: text("outcome", { enum: ["ok", "error"] }).notNull(),
     errorCode: integer("error_code"),
@@ -183,6 +185,7 @@ export const auditRecords = pgTable(
     index("audit_records_name_idx").on(table.name, table.id),
     index("audit_records_decision_idx").on(table.decision, table.id),
     index("audit_records_policy_idx").on(table.policyId, table.id),
+    index("audit_records_rule_idx").on(table.ruleId, table.id),
     index("audit_records_outcome_idx").on(table.outcome, table.id),
   ],
 );
@@ -297,6 +300,25 @@ export const policySets = pgTable("policy_sets", {
   rules: jsonb("rules").$type<PolicyRule[]>().notNull(),
   ...timestamps,
 }, (table) => [index("policy_sets_server_idx").on(table.serverId)]);
+
+/**
+ * Every version a policy set has had, in full, written in the transaction that made it: an audit record
+ * names (policy_id, policy_version), and this says what that version's rules were. No foreign key: the
+ * history outlives the set (and its server) being deleted.
+ */
+export const policySetVersions = pgTable(
+  "policy_set_versions",
+  {
+    policySetId: text("policy_set_id").notNull(),
+    version: integer("version").notNull(),
+    name: text("name").notNull(),
+    serverId: text("server_id"),
+    timeZone: text("time_zone").notNull(),
+    rules: jsonb("rules").$type<PolicyRule[]>().notNull(),
+    createdAt: timestamps.createdAt,
+  },
+  (table) => [unique("policy_set_versions_version").on(table.policySetId, table.version)],
+);
 
 export const IP_ALLOWLIST_MODES = ["allow-all", "allow-list"] as const;
 export type IpAllowlistMode = (typeof IP_ALLOWLIST_MODES)[number];

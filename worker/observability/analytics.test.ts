@@ -18,6 +18,8 @@ function base(): AuditFields {
     decision: "allow",
     decisionReason: null,
     policyId: null,
+    policyVersion: null,
+    ruleId: null,
     approvalId: null,
     outcome: "error",
     errorCode: -32003,

@@ -64,16 +64,15 @@ export function isVisible(compiled: CompiledPolicy, input: VisibilityInput): boo
   return listVerdict(compiled, input) === null;
 }
 
-export interface Hidden {
+export interface Hidden extends Pick<Decision, "policyId" | "policyVersion" | "ruleId"> {
   layer: DecisionLayer;
   reason: string;
-  ruleId: string | null;
 }
 
 /** null when the item is listed; otherwise what hides it (the answer behind `isVisible`). */
 export function listVerdict(compiled: CompiledPolicy, input: VisibilityInput): Hidden | null {
   const refused = layerRefusal(compiled.snapshot, input.client.name, input);
-  if (refused) return { ...refused, ruleId: null };
+  if (refused) return { ...refused, ...noRule };
   let bindings: CelBindings | undefined;
   // Never read: a rule that reads args, ip or now is call-dependent and not evaluated here.
   const listing = { ...input, args: {}, ip: null, now: new Date(0) };
@@ -86,7 +85,7 @@ export function listVerdict(compiled: CompiledPolicy, input: VisibilityInput): H
     if (outcome === "no-match") continue;
     if (outcome === "match" && rule.rule.effect !== "deny") return null;
     const reason = outcome === "match" ? (rule.rule.reason ?? `denied by rule "${rule.rule.id}"`) : outcome.failed;
-    return { layer: "rule", reason, ruleId: rule.rule.id };
+    return { layer: "rule", reason, policyId: rule.policyId, policyVersion: rule.policyVersion, ruleId: rule.rule.id };
   }
   return null;
 }

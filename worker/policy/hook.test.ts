@@ -28,7 +28,8 @@ const compiled = compilePolicy(
         { id: "wipe", match: { tool: "wipe" }, effect: "require_approval", approvers: ["self"], reason: "wiping needs a second look" },
         { id: "lan", match: { tool: "lan_only" }, when: "!inCidr(ip, '10.0.0.0/8')", effect: "deny", reason: "office only" },
         { id: "slow", match: { tool: "search_*" }, effect: "allow", rateLimitPerMinute: 2 },
-      ]),
+        { id: "no-drafts", match: { tool: "draft_*" }, effect: "deny", reason: "drafts stay private" },
+      ], { id: "set-1", version: 4 }),
     ],
   }),
 );
@@ -38,7 +39,7 @@ describe("policyDecideHook", () => {
     const hook = policyDecideHook({ policy: () => compiled });
     expect(await hook(context, target())).toMatchObject({ effect: "allow", policyId: null });
     const denied = await hook(context, target({ name: "deploy", arguments: { env: "prod" } }));
-    expect(denied).toMatchObject({ effect: "deny", ruleId: "no-prod", policyVersion: 1, reason: 'Refused by rule "no-prod": no prod deploys' });
+    expect(denied).toMatchObject({ effect: "deny", ruleId: "no-prod", policyId: "set-1", policyVersion: 4, reason: 'Refused by rule "no-prod": no prod deploys' });
     expect(await hook(context, target({ name: "deploy", arguments: { env: "dev" } }))).toMatchObject({ effect: "allow" });
     expect(await hook(context, target({ name: "wipe" }))).toMatchObject({ effect: "require_approval", approvers: ["self"], reason: expect.stringContaining("Needs approval") });
     expect(await hook(context, target({ name: "lan_only" }))).toMatchObject({ effect: "allow" });
@@ -49,7 +50,9 @@ describe("policyDecideHook", () => {
     const hook = policyDecideHook({ policy: () => compiled });
     const completion = (name: string) => target({ method: "completion/complete", kind: "completion", name, params: { ref: { type: "ref/prompt", name } } });
     expect(await hook(context, completion("secret"))).toMatchObject({ effect: "deny", layer: "server", reason: expect.stringContaining("the server layer") });
-    expect(await hook(context, completion("summary"))).toMatchObject({ effect: "allow" });
+    expect(await hook(context, completion("summary"))).toMatchObject({ effect: "allow", policyId: null, ruleId: null });
+    // Hidden by a rule: the audit record names the set, its version and the rule, as for a call.
+    expect(await hook(context, completion("draft_notes"))).toMatchObject({ effect: "deny", layer: "rule", policyId: "set-1", policyVersion: 4, ruleId: "no-drafts", reason: 'Refused by rule "no-drafts": drafts stay private' });
   });
 
   it("lets a task's follow-ups through while the server stays usable, counting no limit", async () => {

@@ -77,6 +77,6 @@ export function policyDecideHook(deps: PolicyHookDeps): DecideHook {
 
 function completionDecision(policy: CompiledPolicy, caller: PolicyCaller, item: ItemRef): Decision {
   const hidden = listVerdict(policy, { ...caller, ...item });
-  const base = { ...noRule, ruleId: hidden?.ruleId ?? null, dangerLevel: 0 as const };
-  return hidden ? { effect: "deny", layer: hidden.layer, reason: hidden.reason, ...base } : { effect: "allow", layer: null, reason: null, ...base };
+  if (!hidden) return { effect: "allow", layer: null, reason: null, ...noRule, dangerLevel: 0 };
+  return { effect: "deny", ...hidden, dangerLevel: 0 };
 }

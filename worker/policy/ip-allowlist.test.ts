@@ -55,4 +55,60 @@ describe("IP allow-lists", () => {
     await (await cache.current(load)).refresh;
     expect(reads).toBe(5);
   });
+
+  it("after a change in this isolate, the next requests wait for the new lists; with the database down they go on with the last", async () => {
+    const before = ipListsFromRows([]);
+    const after = ipListsFromRows([{ userId: null, mode: "allow-list", cidrs: ["10.0.0.0/8"] }]);
+    let stored = before;
+    let failing = false;
+    let reads = 0;
+    const cache = new IpListCache(5000, () => 0);
+    const load = async (): Promise<IpLists> => {
+      reads++;
+      if (failing) throw new Error("database down");
+      return stored;
+    };
+    expect((await cache.current(load)).lists).toBe(before);
+
+    stored = after;
+    // Within the interval, an unannounced change is not seen; an announced one is, at once, by everyone asking.
+    expect((await cache.current(load)).lists).toBe(before);
+    cache.invalidate();
+    const [first, second] = await Promise.all([cache.current(load), cache.current(load)]);
+    expect([first.lists, second.lists]).toEqual([after, after]);
+    expect(reads).toBe(2);
+
+    failing = true;
+    stored = before;
+    cache.invalidate();
+    expect((await cache.current(load)).lists).toBe(after);
+    expect(reads).toBe(3);
+    // Given up on: later requests are not held up, and refresh in the background until a read succeeds.
+    const next = await cache.current(load);
+    expect(next.lists).toBe(after);
+    expect(next.refresh).not.toBeNull();
+    await next.refresh;
+    failing = false;
+    const recovering = await cache.current(load);
+    expect(recovering.lists).toBe(after);
+    await recovering.refresh;
+    expect((await cache.current(load)).lists).toBe(before);
+  });
+
+  it("never lets a read started before a change overwrite the lists read after it", async () => {
+    const old = ipListsFromRows([]);
+    const fresh = ipListsFromRows([{ userId: null, mode: "allow-list", cidrs: ["10.0.0.0/8"] }]);
+    let clock = 0;
+    const cache = new IpListCache(5000, () => clock);
+    expect((await cache.current(async () => old)).lists).toBe(old);
+    clock = 6000;
+    let finishSlow: (lists: IpLists) => void = () => {};
+    const slowRead = new Promise<IpLists>((resolve) => (finishSlow = resolve));
+    const stale = await cache.current(() => slowRead);
+    cache.invalidate();
+    expect((await cache.current(async () => fresh)).lists).toBe(fresh);
+    finishSlow(old);
+    await stale.refresh;
+    expect((await cache.current(async () => old)).lists).toBe(fresh);
+  });
 });

@@ -41,13 +41,20 @@ export function ipRefusal(list: IpScopeList | undefined, ip: string | null): str
 
 /**
  * The per-isolate copy of the lists. A fresh copy is used as is; a stale one is still used while a
- * refresh runs in the background, and kept if the refresh fails. Only with no copy ever read does a
- * request wait for the database, and if that read fails the answer is null: refuse, never fail open.
+ * refresh runs in the background, and kept if the refresh fails. A request waits for the database only
+ * with no copy ever read (if that read fails the answer is null: refuse, never fail open), and once after
+ * this isolate changed the lists, so the change applies here to the very next request.
  */
 export class IpListCache {
   #lists: IpLists | null = null;
   #readAt = 0;
-  #refreshing: Promise<void> | null = null;
+  #refreshing: { promise: Promise<void>; generation: number } | null = null;
+  /** Counts this isolate's changes (`invalidate`); a read started before the latest one cannot show it. */
+  #generation = 0;
+  /** The generation of the read that `#lists` came from, so a slow older read never overwrites a newer one. */
+  #listsGeneration = -1;
+  /** A change whose read failed: requests stop waiting for it and go on with the last copy. */
+  #gaveUpOn = -1;
   readonly #refreshMs: number;
   readonly #now: () => number;
 
@@ -61,29 +68,39 @@ export class IpListCache {
    * `load` reads them over the asking request's own connection, so the cache never opens one of its own.
    */
   async current(load: () => Promise<IpLists>): Promise<{ lists: IpLists | null; refresh: Promise<void> | null }> {
-    if (this.#lists === null) {
+    const generation = this.#generation;
+    if (this.#lists === null || (this.#listsGeneration < generation && this.#gaveUpOn < generation)) {
+      // Every request meanwhile waits for the same read. If it fails, the last copy stays in force (and is
+      // refreshed in the background, as when stale): a database outage must not hold every request up.
       await this.#refresh(load);
+      if (this.#listsGeneration < generation) {
+        this.#gaveUpOn = generation;
+        this.#readAt = Number.NEGATIVE_INFINITY;
+      }
       return { lists: this.#lists, refresh: null };
     }
     if (this.#now() - this.#readAt < this.#refreshMs) return { lists: this.#lists, refresh: null };
     return { lists: this.#lists, refresh: this.#refresh(load) };
   }
 
-  /** After a change in this isolate, the next request reads again instead of waiting out the interval. */
+  /** After a change in this isolate has committed: the next request reads the lists again, and waits for them. */
   invalidate(): void {
-    this.#readAt = 0;
+    this.#generation++;
   }
 
   #refresh(load: () => Promise<IpLists>): Promise<void> {
-    if (this.#refreshing) return this.#refreshing;
+    const generation = this.#generation;
+    if (this.#refreshing && this.#refreshing.generation === generation) return this.#refreshing.promise;
     // A read that never settles (a connection closed under it) must not block every later refresh.
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("IP allow-list read timed out")), this.#refreshMs);
     });
-    this.#refreshing = Promise.race([load(), timeout])
+    const promise: Promise<void> = Promise.race([load(), timeout])
       .then((lists) => {
+        if (generation < this.#listsGeneration) return;
         this.#lists = lists;
+        this.#listsGeneration = generation;
         this.#readAt = this.#now();
       })
       .catch(() => {
@@ -91,8 +108,9 @@ export class IpListCache {
       })
       .finally(() => {
         clearTimeout(timer);
-        this.#refreshing = null;
+        if (this.#refreshing?.promise === promise) this.#refreshing = null;
       });
-    return this.#refreshing;
+    this.#refreshing = { promise, generation };
+    return promise;
   }
 }

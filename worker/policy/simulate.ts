@@ -17,6 +17,11 @@ export interface AuditedCall {
   method: string;
   name: string | null;
   arguments: unknown;
+  /** What decided the call when it was made; policy_set_versions says what that version's rules were. */
+  decision: "allow" | "deny";
+  policyId: string | null;
+  policyVersion: number | null;
+  ruleId: string | null;
 }
 
 const KIND_OF_METHOD: Record<string, CapabilityKind> = { "tools/call": "tool", "prompts/get": "prompt", "resources/read": "resource" };
@@ -39,8 +44,16 @@ export interface SimulationChange {
   serverId: string;
   kind: CapabilityKind;
   name: string;
-  current: Pick<Decision, "effect" | "layer" | "reason" | "ruleId">;
-  draft: Pick<Decision, "effect" | "layer" | "reason" | "ruleId">;
+  /** The decision the audit record kept, and the set version and rule that made it. */
+  recorded: Pick<AuditedCall, "decision" | "policyId" | "policyVersion" | "ruleId">;
+  current: DecisionBrief;
+  draft: DecisionBrief;
+}
+
+type DecisionBrief = Pick<Decision, "effect" | "layer" | "reason" | "policyId" | "policyVersion" | "ruleId">;
+
+function brief({ effect, layer, reason, policyId, policyVersion, ruleId }: Decision): DecisionBrief {
+  return { effect, layer, reason, policyId, policyVersion, ruleId };
 }
 
 export interface SimulationReport {
@@ -85,8 +98,9 @@ export function simulate(
     const transition = `${before.effect}->${after.effect}`;
     report.byEffect[transition] = (report.byEffect[transition] ?? 0) + 1;
     if (report.examples.length < maxExamples) {
-      const brief = (d: Decision) => ({ effect: d.effect, layer: d.layer, reason: d.reason, ruleId: d.ruleId });
-      report.examples.push({ auditId: call.id, ts: call.ts, userId: call.userId, ...item, current: brief(before), draft: brief(after) });
+      const { decision, policyId, policyVersion, ruleId } = call;
+      const recorded = { decision, policyId, policyVersion, ruleId };
+      report.examples.push({ auditId: call.id, ts: call.ts, userId: call.userId, ...item, recorded, current: brief(before), draft: brief(after) });
     }
   }
   return report;

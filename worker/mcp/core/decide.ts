@@ -1,7 +1,10 @@
 import type { CallContext } from "./context.ts";
 import type { CallTarget } from "./resolve.ts";
 
-/** Which rule of which version of a policy set decided, when a rule did. */
+/**
+ * Which rule decided, for the audit record: its policy set, the set's version, and the rule's id. A
+ * decision no rule made (a capability layer, or no policy at all) has none of them.
+ */
 interface DecidedBy {
   policyId: string | null;
   policyVersion?: number | null;

@@ -58,6 +58,8 @@ export function callAuditFields(record: SessionRecord, outcome: CallOutcome): Au
     decision: refused ? "deny" : "allow",
     decisionReason: refused ?? decision?.reason ?? null,
     policyId: decision?.policyId ?? null,
+    policyVersion: decision?.policyVersion ?? null,
+    ruleId: decision?.ruleId ?? null,
     approvalId: outcome.approvalId ?? null,
     outcome: response === null || error || toolFailed ? "error" : "ok",
     errorCode: response === null ? JSONRPC_ERRORS.REQUEST_CANCELLED : (error?.code ?? null),
