@@ -5,10 +5,10 @@ import { logEvent } from "../worker/observability/log.ts";
 import type { UserChange } from "./desk.ts";
 
 /**
- * Which Desk objects (one per user, and "owner" for the owner key) hold at least one live MCP session,
- * so that a change that concerns everyone (a server disabled, a secret changed, a policy edited) reaches
- * every open session at once without a registry of every session in one place. Desks add themselves
- * with their first session and leave with their last.
+ * Which Desk objects (one per user, and "owner" for the owner key) hold at least one live MCP session
+ * or open Desk socket, so that a change that concerns everyone (a server disabled, a secret changed, a
+ * policy edited) reaches every open session and socket at once without a registry of every session in
+ * one place. Desks add themselves with their first session or socket and leave with their last.
  */
 export class SessionDirectory extends DurableObject<AppEnv> {
   constructor(ctx: DurableObjectState, env: AppEnv) {

@@ -4,6 +4,7 @@ import { oauthRoutes } from "./auth/oauth/routes.ts";
 import { tokenRoute } from "./auth/routes.ts";
 import { wellKnownRoutes } from "./auth/well-known.ts";
 import { databaseMiddleware } from "./db/middleware.ts";
+import { deskRoute } from "./desk/route.ts";
 import { healthRoute } from "./health/route.ts";
 import type { HonoEnv } from "./http/context.ts";
 import { cors } from "./http/cors.ts";
@@ -34,6 +35,7 @@ export const app = new Hono<HonoEnv>()
   .use("/token", ipAllowlist)
   .use("/register", ipAllowlist)
   .use("/revoke", ipAllowlist)
+  .use("/desk/*", ipAllowlist)
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)
   .route("/auth/token", tokenRoute)
@@ -41,5 +43,6 @@ export const app = new Hono<HonoEnv>()
   .route("/admin", adminRoute)
   .route("/user", userRoute)
   .route("/mcp", mcpRoute)
+  .route("/desk", deskRoute)
   .onError(onError)
   .notFound(onNotFound);

@@ -17,7 +17,7 @@ export function renderReferenceBlock(): string {
 const BEGIN = "<!-- BEGIN GENERATED ACTIONS: run `npm run docs:reference` to update -->";
 const END = "<!-- END GENERATED ACTIONS -->";
 
-interface JsonSchema {
+export interface JsonSchema {
   type?: string | string[];
   enum?: unknown[];
   format?: string;
@@ -45,7 +45,7 @@ export function renderActions(title: string, actions: readonly Action[]): string
 }
 
 /** One row per field; an object field with fields of its own (such as `stdio`) is followed by a row for each, as `stdio.command`. */
-function fieldRows(schema: JsonSchema, prefix: string): string[] {
+export function fieldRows(schema: JsonSchema, prefix: string): string[] {
   return Object.entries(schema.properties ?? {}).flatMap(([field, prop]) => {
     const required = schema.required?.includes(field) && prop.default === undefined ? "yes" : "no";
     const notes = [prop.description?.replace(/\.?$/, ".") ?? "", prop.default !== undefined ? `Default: \`${JSON.stringify(prop.default)}\`.` : ""]
@@ -66,10 +66,10 @@ function typeName(schema: JsonSchema): string {
   return base;
 }
 
-/** Replaces the generated block of `document` with `generated`. */
-export function spliceGenerated(document: string, generated: string): string {
-  const start = document.indexOf(BEGIN);
-  const end = document.indexOf(END);
-  if (start === -1 || end === -1) throw new Error("docs/reference.md lacks the generated-actions markers");
-  return `${document.slice(0, start + BEGIN.length)}\n\n${generated}\n\n${document.slice(end)}`;
+/** Replaces the generated block of `document` (between `markers`, by default the actions' ones) with `generated`. */
+export function spliceGenerated(document: string, generated: string, markers = { begin: BEGIN, end: END, name: "generated-actions" }): string {
+  const start = document.indexOf(markers.begin);
+  const end = document.indexOf(markers.end);
+  if (start === -1 || end === -1) throw new Error(`docs/reference.md lacks the ${markers.name} markers`);
+  return `${document.slice(0, start + markers.begin.length)}\n\n${generated}\n\n${document.slice(end)}`;
 }

@@ -1,6 +1,5 @@
 // A client that knows only the /mcp URL gets in through OAuth against `npm run dev`: the official SDK's
 // auth() and Client, a client metadata document on loopback, and the consent page clicked in Chromium.
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,26 +10,18 @@ import { auth } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumPath, launchChromium } from "../support/chromium.ts";
 import { startClientMetadataServer, type MetadataServer } from "../support/client-metadata-server.ts";
 import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
 import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
-import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, waitForHealthy } from "../support/dev-project.ts";
+import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, stopDev, waitForHealthy } from "../support/dev-project.ts";
 import { MemoryProvider } from "../support/memory-oauth-provider.ts";
 import { type OidcProvider, startOidcProvider } from "../support/oidc-provider.ts";
 
 const DEV_CLIENT_NAME = "Dev DCR client";
 
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
-const chromiumPath = (() => {
-  try {
-    return execFileSync("which", ["chromium"], { encoding: "utf8" }).trim();
-  } catch {
-    return "";
-  }
-})();
 
 /** The client's redirect endpoint: a loopback listener, as a native MCP client runs one. */
 async function startCallback(): Promise<{ uri: string; next(): Promise<URL>; close(): void }> {
@@ -84,10 +75,7 @@ describe("OAuth against npm run dev", () => {
     await metadata?.close();
     await idp?.close();
     if (fixture) stopServer(fixture);
-    if (dev && dev.child.exitCode === null) {
-      dev.child.kill("SIGTERM");
-      await Promise.race([dev.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
-    }
+    await stopDev(dev);
   });
 
   const form = (fields: Record<string, string>) => fetch(`${origin}/authorize`, { method: "POST", redirect: "manual", body: new URLSearchParams(fields) });
@@ -104,7 +92,7 @@ describe("OAuth against npm run dev", () => {
     const provider = new MemoryProvider({ redirectUrl: callback.uri, clientId, name: DEV_CLIENT_NAME });
     expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
 
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(String(provider.authorizationUrl));
@@ -279,7 +267,7 @@ describe("OAuth against npm run dev", () => {
     });
     const client = new Client({ name: "via-mcp-remote", version: "1.0.0" });
     const connected = client.connect(transport);
-    const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(await authorizationUrl);

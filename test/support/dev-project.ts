@@ -93,6 +93,13 @@ export async function waitForHealthy(dev: DevProcess, origin: string, limitMs = 
   throw new Error(`/health did not become healthy within ${limitMs} ms (last: ${last}).\n${describeOutput(dev)}`);
 }
 
+/** Stops `npm run dev` as Ctrl-C does (SIGTERM) and waits for it to exit, at most 30 s; nothing if it has exited. */
+export async function stopDev(dev: DevProcess | undefined): Promise<void> {
+  if (!dev || dev.child.exitCode !== null) return;
+  dev.child.kill("SIGTERM");
+  await Promise.race([dev.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+}
+
 export function describeOutput(dev: DevProcess): string {
   return `--- stdout ---\n${dev.stdout()}\n--- stderr ---\n${dev.stderr()}`;
 }

@@ -14,6 +14,18 @@ import { pushUserChange } from "../users/live-sessions.ts";
 
 const serverId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "is not a valid serverId").describe("The server to configure");
 
+/** 2001's data, also the Desk's `servers.configure` message. */
+export const configureServerInput = z.strictObject({
+  serverId,
+  values: z
+    .record(z.string(), vaultValue("Your value for NAME"))
+    .refine((values) => Object.keys(values).length > 0, "must set at least one value")
+    .describe(`NAME → value, for names the server declares in userInputs; each value at most ${MAX_VALUE_LENGTH} characters, and valid in a header if a header of the server refers to it`),
+});
+
+/** 2002's data, also the Desk's `servers.unconfigure` message. */
+export const unconfigureServerInput = z.strictObject({ serverId });
+
 const serverActions = [
   defineAction({
     code: 2001,
@@ -21,13 +33,7 @@ const serverActions = [
     mutates: true,
     summary: "Stores your personal values for a server (encrypted); they are used only for your own calls.",
     returns: "`{serverId, configured: string[], missing: string[]}` (missing: required inputs still unset)",
-    input: z.strictObject({
-      serverId,
-      values: z
-        .record(z.string(), vaultValue("Your value for NAME"))
-        .refine((values) => Object.keys(values).length > 0, "must set at least one value")
-        .describe(`NAME → value, for names the server declares in userInputs; each value at most ${MAX_VALUE_LENGTH} characters, and valid in a header if a header of the server refers to it`),
-    }),
+    input: configureServerInput,
     async run({ db, principal, vault, env, afterCommit }, data) {
       afterCommit(() => pushUserChange(env, userIdOf(principal), { kind: "refresh" }));
       const userId = userIdOf(principal);
@@ -59,7 +65,7 @@ const serverActions = [
     mutates: true,
     summary: "Deletes all your personal values for a server.",
     returns: "`{serverId, removed: number}`",
-    input: z.strictObject({ serverId }),
+    input: unconfigureServerInput,
     async run({ db, principal, env, afterCommit }, data) {
       afterCommit(() => pushUserChange(env, userIdOf(principal), { kind: "refresh" }));
       const userId = userIdOf(principal);

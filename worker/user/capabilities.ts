@@ -14,13 +14,31 @@ import { userIdOf } from "./user-id.ts";
 const clientName = z.string().max(200).default("").describe("A client's clientInfo.name, for a narrowing of that client only; empty: every client");
 const switches = z.record(z.string().min(1).max(1024), z.boolean());
 
+export const getMyCapabilitiesInput = z.strictObject({ clientName });
+
+/** 3011's data, also the Desk's `capabilities.set` message: one schema for both. */
+export const setMyCapabilitiesInput = z.strictObject({
+  clientName,
+  servers: z
+    .record(
+      serverIdField,
+      z.strictObject({
+        enabled: z.boolean().optional().describe("false turns the whole server off"),
+        tools: switches.optional().describe("Tool name → false to turn it off"),
+        prompts: switches.optional().describe("Prompt name → false to turn it off"),
+        resources: switches.optional().describe("Resource URI → false to turn it off"),
+      }),
+    )
+    .describe("serverId → what to turn off; {} clears the narrowing"),
+});
+
 export const capabilitySelfServiceActions = [
   defineAction({
     code: 3010,
     name: "GET_MY_CAPABILITIES",
     summary: "What you may use (for one client, or all), item by item, with the layer that removed each missing item; and your own narrowing.",
     returns: "`{clientName, narrowing: {<serverId>: {enabled?, tools?, prompts?, resources?}}, servers: [{serverId, tools: [{name, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
-    input: z.strictObject({ clientName }),
+    input: getMyCapabilitiesInput,
     async run({ db, principal }, data) {
       const userId = userIdOf(principal);
       const snapshot = await loadPolicySnapshot(db, principal, null);
@@ -39,20 +57,7 @@ export const capabilitySelfServiceActions = [
     summary:
       "Replaces your own narrowing, for one client or all: servers, tools, prompts or resources you turn off (false). It can only narrow: true grants nothing an admin has not.",
     returns: "`{clientName, narrowing}`",
-    input: z.strictObject({
-      clientName,
-      servers: z
-        .record(
-          serverIdField,
-          z.strictObject({
-            enabled: z.boolean().optional().describe("false turns the whole server off"),
-            tools: switches.optional().describe("Tool name → false to turn it off"),
-            prompts: switches.optional().describe("Prompt name → false to turn it off"),
-            resources: switches.optional().describe("Resource URI → false to turn it off"),
-          }),
-        )
-        .describe("serverId → what to turn off; {} clears the narrowing"),
-    }),
+    input: setMyCapabilitiesInput,
     async run({ db, principal, env, afterCommit }, data) {
       afterCommit(() => pushUserChange(env, userIdOf(principal), { kind: "refresh" }));
       const userId = userIdOf(principal);
