@@ -48,6 +48,11 @@ export class ServerBridge extends DurableObject<AppEnv> {
     return this.#bridge.handle(input);
   }
 
+  /** Servers or their values changed (pushed through the session directory): true if this bridge had any to read again. */
+  refresh(): Promise<boolean> {
+    return this.#bridge.refresh();
+  }
+
   /** A decision on a call this bridge holds for approval: the call runs (or is answered) now. */
   async approvalDecided(approvalId: string): Promise<void> {
     this.#bridge.wakeApprovalWaits(approvalId);

@@ -102,3 +102,6 @@ export function validateMessage(value: unknown): JsonRpcMessage | string {
 function isValidId(id: unknown): id is RequestId {
   return typeof id === "string" || (typeof id === "number" && Number.isInteger(id));
 }
+
+/** What a client is told when a pushed change may have changed what it can list. */
+export const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"] as const;

@@ -14,6 +14,8 @@ export const SESSION_DIRECTORY_NAME = "all";
  */
 export async function pushUserChange(env: AppEnv, userId: string, change: UserChange): Promise<void> {
   await env.DESK.getByName(userId).applyChange(change);
+  // The user's 2026-07-28 bridges have no session on the desk; their servers' values are read again too.
+  if (change.kind === "refresh") await env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME).refreshBridgesOf(userId);
 }
 
 /**

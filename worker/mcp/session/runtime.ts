@@ -16,6 +16,7 @@ import {
   isResponse,
   JSONRPC_ERRORS,
   type JsonRpcNotification,
+  LIST_CHANGED,
   type JsonRpcRequest,
   type JsonRpcResponse,
   negotiateVersion,
@@ -42,8 +43,6 @@ const ENDED_BY = {
   "key-revoked": "the key was revoked",
   "grant-revoked": "the client's grant was revoked",
 } as const;
-
-const LIST_CHANGED = ["notifications/tools/list_changed", "notifications/prompts/list_changed", "notifications/resources/list_changed"] as const;
 
 /** A request's answer, serialised once: the audit record measures the text that is sent. */
 interface Answer {

@@ -14,7 +14,7 @@ import type { CallContext } from "../core/context.ts";
 import { type CallRun, GatewayCore, isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
 import { DownstreamPool } from "../downstream.ts";
-import { errorResponse, JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse, RpcFailure } from "../protocol.ts";
+import { errorResponse, JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse, LIST_CHANGED, RpcFailure } from "../protocol.ts";
 import { errorText } from "../../db/errors.ts";
 import { logEvent } from "../../observability/log.ts";
 import { callAuditFields } from "../session/call-audit.ts";
@@ -24,6 +24,7 @@ import { SSE_HEADERS } from "../session/live-streams.ts";
 import { ApprovalWaits, NO_LEDGER } from "../session/approval-waits.ts";
 import { ServerDirectory } from "../session/server-directory.ts";
 import { bridgeHolder } from "../../approvals/holder.ts";
+import { SESSION_DIRECTORY_NAME } from "../../users/live-sessions.ts";
 import { relayServerNotification } from "../session/server-notifications.ts";
 import { STANDALONE_STREAM } from "../session/store.ts";
 import { cacheHints, discoverResult } from "./results.ts";
@@ -134,6 +135,18 @@ export class StatelessBridge {
    */
   publish(notification: { method: string; params?: Record<string, unknown> }): void {
     this.#listeners.deliver(notification);
+  }
+
+  /**
+   * A pushed change to servers or their values: the snapshot is read again now (a changed injected
+   * value reconnects), and listen streams hear that the lists may have changed. False when nothing was
+   * bound, so the directory can forget this bridge.
+   */
+  async refresh(): Promise<boolean> {
+    if (!this.#bound) return false;
+    await this.#bound.directory.reload();
+    for (const method of LIST_CHANGED) this.#listeners.deliver({ method });
+    return true;
   }
 
   /**
@@ -370,6 +383,10 @@ export class StatelessBridge {
 
   #services(input: BridgeInput) {
     if (this.#bound) return this.#bound;
+    // Known to the directory from its first request, so admin changes reach this bridge as they reach sessions.
+    void this.#env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME)
+      .addBridge(input.bridge, principalSubject(input.principal))
+      .catch((error: unknown) => logEvent("bridge.register_failed", { bridge: input.bridge, error: errorText(error) }, "warn"));
     const [, , server] = input.bridge.split("/");
     const config = this.#config;
     const pool = new DownstreamPool({
