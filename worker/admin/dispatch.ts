@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { auditArguments } from "../audit/arguments.ts";
 import { runAudited, runAuditedInBatches } from "../audit/mutation.ts";
+import type { Principal } from "../auth/principal.ts";
+import type { Database } from "../db/client.ts";
 import type { UserRole } from "../db/schema.ts";
+import type { AppEnv } from "../env.ts";
 import type { AppContext } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
@@ -34,30 +37,47 @@ export function indexActions(actions: readonly Action[]): Map<number, Action> {
   return byCode;
 }
 
+/** Who runs an action, and where: what the dispatcher needs besides the action and its data. */
+export interface ActionCaller {
+  db: Database;
+  principal: Principal;
+  ip: string | null;
+  env: AppEnv;
+}
+
 /**
  * Serves `{action, data}` → `{success, data}` for one registry of actions. An action flagged `mutates`
  * runs in a transaction with its audit record; an action that returns a Response has it sent as it is.
  */
 export function actionHandler(endpoint: ActionEndpoint) {
-  const byCode = indexActions(endpoint.actions);
+  const run = actionRunner(endpoint);
   return async (c: AppContext) => {
-    const principal = c.get("principal");
-    if (!endpoint.roles.includes(principal.role)) {
-      throw new AppError("FORBIDDEN", `This endpoint requires one of the roles: ${endpoint.roles.join(", ")}`);
-    }
+    assertRole(endpoint, c.get("principal"));
     const envelope = envelopeSchema.safeParse(await readJsonBody(c.req.raw));
     if (!envelope.success) throw validationError(envelope.error, "");
+    const result = await run(envelope.data.action, envelope.data.data, { db: c.get("db")(), principal: c.get("principal"), ip: clientIp(c), env: c.env });
+    if (result instanceof Response) return result;
+    return c.json({ success: true, data: result ?? null });
+  };
+}
 
-    const action = byCode.get(envelope.data.action);
-    if (!action) throw new AppError("UNKNOWN_ACTION", `Unknown action ${envelope.data.action}`);
+/**
+ * Runs one action of an endpoint for a caller: the role check, the input's validation, the audited
+ * transaction and the pushes after commit. The HTTP endpoints and the Desk channel both go through it,
+ * so an action behaves (and is audited) the same whichever way it came.
+ */
+export function actionRunner(endpoint: ActionEndpoint) {
+  const byCode = indexActions(endpoint.actions);
+  return async (code: number, rawData: unknown, { db, principal, ip, env }: ActionCaller): Promise<unknown> => {
+    assertRole(endpoint, principal);
+    const action = byCode.get(code);
+    if (!action) throw new AppError("UNKNOWN_ACTION", `Unknown action ${code}`);
 
-    const unstorable = unstorableInput(envelope.data.data, "data");
+    const unstorable = unstorableInput(rawData, "data");
     if (unstorable) throw new AppError("VALIDATION_FAILED", `Invalid input: ${unstorable}`);
-    const data = action.input.safeParse(envelope.data.data ?? {});
+    const data = action.input.safeParse(rawData ?? {});
     if (!data.success) throw validationError(data.error, "data.");
 
-    const db = c.get("db")();
-    const ip = clientIp(c);
     const mutation = {
       method: `${endpoint.surface ?? "admin"}/${action.name}`,
       name: action.name,
@@ -71,8 +91,8 @@ export function actionHandler(endpoint: ActionEndpoint) {
       db,
       principal,
       ip,
-      env: c.env,
-      vault: () => loadKeyRing(c.env.VAULT_KEYS),
+      env,
+      vault: () => loadKeyRing(env.VAULT_KEYS),
       auditedTransaction: (work) => runAudited(db, mutation, work),
       afterCommit: (work) => void committed.push(work),
     };
@@ -88,9 +108,12 @@ export function actionHandler(endpoint: ActionEndpoint) {
         logEvent("admin.after_commit_failed", { action: action.name, error: errorText(error) }, "error"),
       );
     }
-    if (result instanceof Response) return result;
-    return c.json({ success: true, data: result ?? null });
+    return result;
   };
+}
+
+function assertRole(endpoint: ActionEndpoint, principal: Principal): void {
+  if (!endpoint.roles.includes(principal.role)) throw new AppError("FORBIDDEN", `This endpoint requires one of the roles: ${endpoint.roles.join(", ")}`);
 }
 
 /** How long a reply waits for a committed change to reach open sessions before it goes anyway. */

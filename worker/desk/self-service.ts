@@ -1,12 +1,8 @@
-import { Hono } from "hono";
-import { actionHandler } from "../admin/dispatch.ts";
+import { actionRunner } from "../admin/dispatch.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Database } from "../db/client.ts";
 import type { AppEnv } from "../env.ts";
-import type { HonoEnv } from "../http/context.ts";
-import { AppError, ERROR_CODES, type ErrorKind } from "../http/errors.ts";
-import { onError } from "../http/error-handler.ts";
-import { selfServiceActions } from "../user/actions.ts";
+import { selfServiceEndpoint } from "../user/actions.ts";
 
 export interface SelfServiceCaller {
   principal: Principal;
@@ -14,26 +10,14 @@ export interface SelfServiceCaller {
   ip: string | null;
 }
 
-const KIND_OF_CODE = new Map<number, ErrorKind>(Object.entries(ERROR_CODES).map(([kind, code]) => [code, kind as ErrorKind]));
+/** The `/user` endpoint's actions, run as POST /user runs them. */
+const runUserAction = actionRunner(selfServiceEndpoint);
 
 /**
- * Runs one `/user` action for a Desk socket's user through the very dispatcher `/user` uses, so
- * validation, the audited transaction (`user/<NAME>`), the pushes after commit and the error texts are
- * those of POST /user. Failures come back as the AppError the envelope carried.
+ * Runs one `/user` action for a Desk socket's user through the dispatcher `/user` uses, so validation,
+ * the audited transaction (`user/<NAME>`), the pushes after commit and the errors (AppError) are those
+ * of POST /user.
  */
-export async function runSelfService(env: AppEnv, db: Database, caller: SelfServiceCaller, action: number, data: unknown): Promise<unknown> {
-  const app = new Hono<HonoEnv>()
-    .use(async (c, next) => {
-      c.set("db", () => db);
-      c.set("principal", caller.principal);
-      await next();
-    })
-    .post("/", actionHandler({ actions: selfServiceActions, roles: ["owner", "admin", "user"], surface: "user" }))
-    .onError(onError);
-  const headers = new Headers({ "content-type": "application/json" });
-  if (caller.ip) headers.set("cf-connecting-ip", caller.ip);
-  const response = await app.fetch(new Request("https://desk.internal/", { method: "POST", headers, body: JSON.stringify({ action, data }) }), env);
-  const body = (await response.json()) as { success: true; data: unknown } | { success: false; error: { code: number; message: string } };
-  if (body.success) return body.data;
-  throw new AppError(KIND_OF_CODE.get(body.error.code) ?? "INTERNAL", body.error.message);
+export function runSelfService(env: AppEnv, db: Database, caller: SelfServiceCaller, action: number, data: unknown): Promise<unknown> {
+  return runUserAction(action, data, { db, principal: caller.principal, ip: caller.ip, env });
 }

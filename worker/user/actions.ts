@@ -1,6 +1,7 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { defineAction } from "../admin/action.ts";
+import type { ActionEndpoint } from "../admin/dispatch.ts";
 import { servers, vaultRecords } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { forgetCatalogs } from "../mcp/catalog.ts";
@@ -104,6 +105,9 @@ const serverActions = [
 ];
 
 export const selfServiceActions = [...serverActions, ...capabilitySelfServiceActions, ...consentActions];
+
+/** POST /user, and the Desk channel's self-service messages, which run the same actions the same way. */
+export const selfServiceEndpoint: ActionEndpoint = { actions: selfServiceActions, roles: ["owner", "admin", "user"], surface: "user" };
 
 async function configuredNames(db: Parameters<typeof requireServer>[0], serverId: string, userId: string): Promise<Set<string>> {
   const rows = await db
