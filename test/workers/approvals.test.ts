@@ -242,6 +242,33 @@ describe("approvals", () => {
     }
   });
 
+  it("keeps vault values out of the request, the stored result and every view of it (canary)", async () => {
+    const canary = `canary-${crypto.randomUUID()}`;
+    const guarded = await registerServer("alpha", { headers: { Authorization: "Bearer {{secret:GUARDED}}" } });
+    expect((await admin(2101, { serverId: guarded, name: "GUARDED", value: canary })).status).toBe(200);
+    expect((await admin(9101, { name: `canary-${guarded}`, serverId: guarded, rules: [{ id: "hold", match: { tool: "*" }, effect: "require_approval", reason: "canary check" }] })).status).toBe(200);
+    const { client } = await connectClient({ credential: dana.apiKey });
+    try {
+      // The client echoes the secret back in its arguments, as a leaking agent might.
+      const call = heldCall(client, `${guarded}__echo`, { text: `leak ${canary}` });
+      const pending = await pendingFor(guarded);
+      expect(JSON.stringify(pending)).not.toContain(canary);
+      expect((await admin(9203, { approvalId: pending.approvalId, decision: "approve" })).status).toBe(200);
+      const result = await call;
+      expect(textOf(result)).toBe("alpha: leak [REDACTED:GUARDED]");
+      const [row] = await sql<{ row: string }>("select row_to_json(a)::text as row from approval_requests a where id = $1", [pending.approvalId]);
+      expect(row!.row).toContain("[REDACTED:GUARDED]");
+      expect(row!.row).not.toContain(canary);
+      const decisions = await sql<{ row: string }>("select row_to_json(r)::text as row from audit_records r where approval_id = $1 or arguments->>'approvalId' = $1", [pending.approvalId]);
+      expect(decisions.length).toBeGreaterThan(0);
+      for (const record of decisions) expect(record.row).not.toContain(canary);
+      expect(JSON.stringify((await admin(9202, { approvalId: pending.approvalId })).body)).not.toContain(canary);
+    } finally {
+      await client.close();
+      await admin(2013, { serverId: guarded });
+    }
+  });
+
   it("counts and lists pending requests, and refuses bad input clearly", async () => {
     const { client } = await connectClient({ credential: dana.apiKey });
     try {
