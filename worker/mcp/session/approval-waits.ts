@@ -76,13 +76,15 @@ export class ApprovalWaits {
   async hold(call: CallNeedingApproval): Promise<Record<string, unknown>> {
     const { store } = this.#deps;
     const requestId = call.run.requestId;
-    const found = await this.#approvalFor(call);
-    let row = found.row;
-    call.run.approvalId = row.id;
-    store.hold(requestId, row.id, row.expiresAt.getTime());
-    await this.#deps.wakeAt(row.expiresAt.getTime());
-    if (found.created) await this.#publish("approval.requested", row);
+    // Released whenever the call is answered, failed included (a request that could not be stored, say),
+    // so no note of a wait outlives it; only an eviction, which runs no code, leaves it to be resumed.
     try {
+      const found = await this.#approvalFor(call);
+      let row = found.row;
+      call.run.approvalId = row.id;
+      store.hold(requestId, row.id, row.expiresAt.getTime());
+      await this.#deps.wakeAt(row.expiresAt.getTime());
+      if (found.created) await this.#publish("approval.requested", row);
       for (let tick = 1; ; tick++) {
         const answer = await this.#settle(call, row);
         if (answer) return answer;
