@@ -1,12 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import { insertAuditRecords } from "../worker/audit/store.ts";
 import { openDatabase } from "../worker/db/client.ts";
-import { errorText } from "../worker/db/errors.ts";
 import type { AppEnv } from "../worker/env.ts";
-import { analyticsPoint } from "../worker/observability/analytics.ts";
-import { logEvent } from "../worker/observability/log.ts";
 import { readMcpConfig } from "../worker/mcp/config.ts";
 import { AuditOutbox } from "../worker/mcp/session/audit-outbox.ts";
+import { OutboxDelivery } from "../worker/mcp/session/outbox-delivery.ts";
 import { SessionRuntime } from "../worker/mcp/session/runtime.ts";
 import { SessionStore } from "../worker/mcp/session/store.ts";
 import type { CloseInput, ListenInput, OpenInput, PostInput, SessionAudit, SessionRegistry } from "../worker/mcp/session/types.ts";
@@ -15,12 +12,6 @@ import type { UserPrincipal } from "../worker/auth/principal.ts";
 import { OWNER_DESK } from "../worker/users/live-sessions.ts";
 import type { UserChange } from "./desk.ts";
 import type { SessionRecord } from "../worker/mcp/session/store.ts";
-
-/** Records per Postgres insert when draining the audit outbox. */
-const FLUSH_BATCH = 200;
-/** Retry delays while Postgres is unreachable: doubling from 1 s, capped at 10 s so delivery resumes soon after Postgres does. */
-const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 10_000;
 
 /**
  * One instance per MCP session, named by its unguessable session id. It keeps the session's record,
@@ -32,11 +23,10 @@ const MAX_RETRY_MS = 10_000;
  */
 export class McpSession extends DurableObject<AppEnv> {
   readonly #runtime: SessionRuntime;
-  readonly #outbox: AuditOutbox;
+  readonly #delivery: OutboxDelivery;
   readonly #idleMs: number;
   /** The idle deadline as last stored, while this instance lives: most requests need not move it. */
   #storedDeadline: number | null = null;
-  #retryMs = FIRST_RETRY_MS;
   /** When the alarm is set for, as this instance last set it (undefined until read): most records need not ask. */
   #alarmAt: number | null | undefined = undefined;
 
@@ -44,7 +34,7 @@ export class McpSession extends DurableObject<AppEnv> {
     super(ctx, env);
     const config = readMcpConfig(env);
     this.#idleMs = config.sessionIdleMs;
-    this.#outbox = new AuditOutbox(ctx.storage.sql, (work) => ctx.storage.transactionSync(work));
+    this.#delivery = new OutboxDelivery(env, new AuditOutbox(ctx.storage.sql, (work) => ctx.storage.transactionSync(work)));
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS idle (id INTEGER PRIMARY KEY CHECK (id = 1), deadline INTEGER NOT NULL)");
     const registry: SessionRegistry = {
       // The owner key's sessions have a desk of their own, with no cap: changes for everyone reach them too.
@@ -69,17 +59,9 @@ export class McpSession extends DurableObject<AppEnv> {
       enabled: env.AUDIT_ENABLED !== "false",
       record: async (chainId, fields, then) => {
         // Each session is its own hash chain, named by its session id.
-        await this.#outbox.append(chainId, fields, then);
-        try {
-          env.ANALYTICS?.writeDataPoint(analyticsPoint(await fields));
-        } catch (error) {
-          // A counter is optional; the audit record and the answer it carries are not.
-          logEvent("analytics.write_failed", { error: errorText(error) }, "warn");
-        }
-        // Records are durable in SQLite already: delivering them a second later in one insert costs
-        // nothing, where an alarm per call cost a Postgres round trip per call. While Postgres is
-        // failing, new records wait for the back-off like the rest of the outbox.
-        await this.#alarmNoLaterThan(Date.now() + this.#retryMs);
+        await this.#delivery.record(chainId, fields, then);
+        // While Postgres is failing, new records wait for the back-off like the rest of the outbox.
+        await this.#alarmNoLaterThan(Date.now() + this.#delivery.retryMs);
       },
     };
     this.#runtime = new SessionRuntime(env, config, new SessionStore(ctx.storage.sql), { audit, registry, wakeAt: (at) => this.#alarmNoLaterThan(at) });
@@ -132,34 +114,16 @@ export class McpSession extends DurableObject<AppEnv> {
   override async alarm(): Promise<void> {
     // A fired alarm is no longer set; what this run sets next is known again below.
     this.#alarmAt = null;
-    await this.#flushAudit();
+    await this.#delivery.flush();
     // Held calls past their expiry answer as expired (after an eviction, they woke with the object).
     this.#runtime.wakeHeldCalls();
     const deadline = this.#idleDeadline();
     // A call waiting for a human keeps the session open past its idle time, until it is settled.
-    if (deadline !== null && Date.now() >= deadline && !this.#runtime.holdsCalls) {
+    if (deadline !== null && Date.now() >= deadline && this.#runtime.nextHeldExpiry() === null) {
       await this.#runtime.teardown("idle timeout");
       this.#forgetDeadline();
     }
     await this.#reschedule();
-  }
-
-  /** Delivers the outbox to Postgres; on failure the records stay and the next try backs off. */
-  async #flushAudit(): Promise<void> {
-    if (this.#outbox.pending === 0) return;
-    const handle = openDatabase(this.env);
-    try {
-      for (let batch = this.#outbox.peek(FLUSH_BATCH); batch.length > 0; batch = this.#outbox.peek(FLUSH_BATCH)) {
-        await insertAuditRecords(handle.db, batch);
-        this.#outbox.delivered(batch);
-      }
-      this.#retryMs = FIRST_RETRY_MS;
-    } catch (error) {
-      this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
-      logEvent("audit.flush_failed", { pending: this.#outbox.pending, retryInMs: this.#retryMs, error: errorText(error) }, "warn");
-    } finally {
-      await handle.close().catch(() => {});
-    }
   }
 
   #idleDeadline(): number | null {
@@ -197,7 +161,7 @@ export class McpSession extends DurableObject<AppEnv> {
 
   /** The earliest of the three timers; none when the session is over and the outbox is empty. */
   async #reschedule(): Promise<void> {
-    const flushAt = this.#outbox.pending > 0 ? Date.now() + this.#retryMs : null;
+    const flushAt = this.#delivery.pending > 0 ? Date.now() + this.#delivery.retryMs : null;
     const heldAt = this.#runtime.nextHeldExpiry();
     const idleAt = this.#idleDeadline();
     // An idle deadline that passed while a call was held is looked at again when the held call expires.

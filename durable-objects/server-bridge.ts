@@ -1,19 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import { insertAuditRecords } from "../worker/audit/store.ts";
-import { openDatabase } from "../worker/db/client.ts";
-import { errorText } from "../worker/db/errors.ts";
 import type { AppEnv } from "../worker/env.ts";
 import { readMcpConfig } from "../worker/mcp/config.ts";
 import { AuditOutbox } from "../worker/mcp/session/audit-outbox.ts";
+import { OutboxDelivery } from "../worker/mcp/session/outbox-delivery.ts";
 import { type BridgeInput, StatelessBridge } from "../worker/mcp/stateless/bridge.ts";
-import { analyticsPoint } from "../worker/observability/analytics.ts";
-import { logEvent } from "../worker/observability/log.ts";
-
-/** Records per Postgres insert when draining the audit outbox. */
-const FLUSH_BATCH = 200;
-/** Delivery a second after a record (one insert for a busy second), doubling to 10 s while Postgres fails. */
-const FIRST_RETRY_MS = 1000;
-const MAX_RETRY_MS = 10_000;
 
 /**
  * One instance per (caller, endpoint, downstream server) of MCP 2026-07-28 clients, named by
@@ -23,23 +13,17 @@ const MAX_RETRY_MS = 10_000;
  */
 export class ServerBridge extends DurableObject<AppEnv> {
   readonly #bridge: StatelessBridge;
-  readonly #outbox: AuditOutbox;
-  #retryMs = FIRST_RETRY_MS;
+  readonly #delivery: OutboxDelivery;
   #alarmAt: number | null | undefined = undefined;
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
-    this.#outbox = new AuditOutbox(ctx.storage.sql, (work) => ctx.storage.transactionSync(work));
+    this.#delivery = new OutboxDelivery(env, new AuditOutbox(ctx.storage.sql, (work) => ctx.storage.transactionSync(work)));
     this.#bridge = new StatelessBridge(env, readMcpConfig(env), {
       enabled: env.AUDIT_ENABLED !== "false",
       record: async (chainId, fields) => {
-        await this.#outbox.append(chainId, fields);
-        try {
-          env.ANALYTICS?.writeDataPoint(analyticsPoint(fields));
-        } catch (error) {
-          logEvent("analytics.write_failed", { error: errorText(error) }, "warn");
-        }
-        await this.#alarmNoLaterThan(Date.now() + this.#retryMs);
+        await this.#delivery.record(chainId, fields);
+        await this.#alarmNoLaterThan(Date.now() + this.#delivery.retryMs);
       },
     });
   }
@@ -65,21 +49,8 @@ export class ServerBridge extends DurableObject<AppEnv> {
 
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    if (this.#outbox.pending === 0) return;
-    const handle = openDatabase(this.env);
-    try {
-      for (let batch = this.#outbox.peek(FLUSH_BATCH); batch.length > 0; batch = this.#outbox.peek(FLUSH_BATCH)) {
-        await insertAuditRecords(handle.db, batch);
-        this.#outbox.delivered(batch);
-      }
-      this.#retryMs = FIRST_RETRY_MS;
-    } catch (error) {
-      this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
-      logEvent("audit.flush_failed", { pending: this.#outbox.pending, retryInMs: this.#retryMs, error: errorText(error) }, "warn");
-      await this.#alarmNoLaterThan(Date.now() + this.#retryMs);
-    } finally {
-      await handle.close().catch(() => {});
-    }
+    await this.#delivery.flush();
+    if (this.#delivery.pending > 0) await this.#alarmNoLaterThan(Date.now() + this.#delivery.retryMs);
   }
 
   async #alarmNoLaterThan(at: number): Promise<void> {
