@@ -5,12 +5,8 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pendingFor } from "./approvals-support.ts";
 import { admin, createUser, type CreatedUser, sql } from "./gateway.ts";
-import { connectClient, registerServer, textOf } from "./mcp-client.ts";
+import { connectClient, echoCalls, registerServer, textOf } from "./mcp-client.ts";
 import { connectStateless } from "./mcp-2026-client.ts";
-
-async function echoCalls(client: Client, serverId: string): Promise<number> {
-  return (JSON.parse(textOf(await client.callTool({ name: `${serverId}__stats` }))) as { calls: number }).calls;
-}
 
 function heldCall(client: StatelessClient, name: string, text: string) {
   return client.callTool({ name, arguments: { text } }, { timeout: 20_000 });

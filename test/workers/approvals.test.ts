@@ -11,13 +11,8 @@ import { openDatabase } from "../../worker/db/client.ts";
 import { pendingFor } from "./approvals-support.ts";
 import { sessionRows } from "./audit-support.ts";
 import { admin, createUser, type CreatedUser, sql } from "./gateway.ts";
-import { connectClient, registerServer, textOf } from "./mcp-client.ts";
+import { connectClient, echoCalls, registerServer, textOf } from "./mcp-client.ts";
 import { evictSession, mcp, messagesOf, openSession, readEvents } from "./raw-mcp.ts";
-
-/** The fixture counts the echo calls it served: a held or rejected call must not move it. */
-async function echoCalls(client: Client, serverId: string): Promise<number> {
-  return (JSON.parse(textOf(await client.callTool({ name: `${serverId}__stats` }))) as { calls: number }).calls;
-}
 
 /** A call that waits for as long as the test needs: progress resets the SDK's request timeout. */
 function heldCall(client: Client, name: string, args: Record<string, unknown>, progress: Progress[] = []) {

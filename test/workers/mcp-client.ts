@@ -38,6 +38,11 @@ export async function registerServer(which: DownstreamName, extra: Record<string
   return serverId;
 }
 
+/** The fixture's count of the echo calls it served, read through `client` on /mcp: a refused or held call must not move it. */
+export async function echoCalls(client: Client, serverId: string): Promise<number> {
+  return (JSON.parse(textOf(await client.callTool({ name: `${serverId}__stats` }))) as { calls: number }).calls;
+}
+
 export function textOf(result: unknown): string {
   const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
   return content.map((c) => c.text ?? "").join("");

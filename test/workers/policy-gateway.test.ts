@@ -5,12 +5,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionRows } from "./audit-support.ts";
 import { admin, createUser, type CreatedUser } from "./gateway.ts";
-import { connectClient, listAll, registerServer, textOf } from "./mcp-client.ts";
-
-/** The fixture counts the echo calls it served: a refused call must not move it. */
-async function echoCalls(client: Client, serverId: string): Promise<number> {
-  return (JSON.parse(textOf(await client.callTool({ name: `${serverId}__stats` }))) as { calls: number }).calls;
-}
+import { connectClient, echoCalls, listAll, registerServer, textOf } from "./mcp-client.ts";
 
 describe("policy in the call path", () => {
   let secret: string;
