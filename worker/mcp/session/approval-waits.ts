@@ -212,14 +212,15 @@ export class ApprovalWaits {
 
   #approved(call: CallNeedingApproval, row: ApprovalRow): void {
     const edited = row.editedArgumentsHash ? `, with edited arguments ${row.editedArgumentsHash} (requested ${row.argumentsHash})` : "";
-    call.run.decision = { ...this.#decidedBy(call.decision), effect: "allow", reason: `approved by ${decidedBy(row)}${edited}` };
+    call.run.decision = { ...this.#ruleOf(call.decision), effect: "allow", reason: `approved by ${decidedBy(row)}${edited}` };
   }
 
   #refused(call: CallNeedingApproval, reason: string): void {
-    call.run.decision = { ...this.#decidedBy(call.decision), effect: "deny", reason };
+    call.run.decision = { ...this.#ruleOf(call.decision), effect: "deny", reason };
   }
 
-  #decidedBy(decision: Decision): Pick<Decision, "policyId" | "policyVersion" | "ruleId"> {
+  /** The rule that sent the call for approval, kept on the decision the audit record reads. */
+  #ruleOf(decision: Decision): Pick<Decision, "policyId" | "policyVersion" | "ruleId"> {
     return { policyId: decision.policyId, policyVersion: decision.policyVersion ?? null, ruleId: decision.ruleId ?? null };
   }
 

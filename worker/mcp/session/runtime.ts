@@ -314,12 +314,7 @@ export class SessionRuntime {
     this.#held?.poke(approvalId);
   }
 
-  /** Whether a call waits for approval: such a session is not ended for being idle. */
-  get holdsCalls(): boolean {
-    return this.#store.nextHeldExpiry() !== null;
-  }
-
-  /** When the first held call expires, for the object's alarm. */
+  /** When the first held call expires, for the object's alarm; null when no call waits for approval. */
   nextHeldExpiry(): number | null {
     return this.#store.nextHeldExpiry();
   }
