@@ -8,11 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { admin, createUser, type CreatedUser, sql } from "./gateway.ts";
 import { connectClient, registerServer, textOf } from "./mcp-client.ts";
 import { type DeskSocket, openDesk } from "./desk-client.ts";
-
-/** A call that waits as long as the test needs: the gateway's progress resets the SDK's request timeout. */
-function heldCall(client: Client, name: string, args: Record<string, unknown>) {
-  return client.callTool({ name, arguments: args }, undefined, { timeout: 20_000, resetTimeoutOnProgress: true, onprogress: () => {} });
-}
+import { heldCall } from "./approvals-support.ts";
 
 describe("approvals on the Desk", () => {
   let serverId: string;

@@ -12,7 +12,7 @@ import type { DecideHook, Decision } from "./decide.ts";
 import { BrokenConnection, forwardCall } from "./forward.ts";
 import { presentResult, presentTask, toolError } from "./present.ts";
 import type { HoldHook } from "./hold.ts";
-import { type CallTarget, resolveTarget, type Subject } from "./resolve.ts";
+import { type CallTarget, resolveTarget, type Subject, withArguments } from "./resolve.ts";
 
 const LISTS = {
   "tools/list": { key: "tools", list: listTools },
@@ -133,7 +133,8 @@ export class GatewayCore {
           decision,
           run,
           redactor: async () => (await this.#connection(target.serverId)).redactor,
-          execute: (args) => this.#forward(context, { ...target, arguments: args, params: { ...target.params, arguments: args } }, run),
+          redecide: async (args) => this.#deps.decide(context, withArguments(target, args)),
+          execute: (args) => this.#forward(context, withArguments(target, args), run),
         });
         return presentResult(context.scope, target, result);
       }

@@ -12,6 +12,8 @@ export interface CallNeedingApproval {
   run: CallRun;
   /** The scrubber of the target's connection (connecting if need be): what is kept of the call is scrubbed with it. */
   redactor(): Promise<Redactor>;
+  /** The policy's decision on this call with other arguments (an approver's edit), made as for a new call. */
+  redecide(args: unknown): Promise<Decision>;
   /** Sends the call downstream, with these arguments (edited by the approver, or the requested ones). */
   execute(args: unknown): Promise<Record<string, unknown>>;
 }

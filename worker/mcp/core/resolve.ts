@@ -40,6 +40,11 @@ export interface Subject {
   arguments: unknown;
 }
 
+/** The same call with other arguments (an approver's edit): the params the server receives carry them too. */
+export function withArguments(target: CallTarget, args: unknown): CallTarget {
+  return { ...target, arguments: args, params: { ...target.params, arguments: args } };
+}
+
 export function subjectOf(request: Pick<JsonRpcRequest, "params">, serverId: string | null = null): Subject {
   const params = request.params ?? {};
   const name = typeof params.name === "string" ? params.name : typeof params.uri === "string" ? params.uri : null;

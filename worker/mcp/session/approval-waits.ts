@@ -19,6 +19,7 @@ import { logEvent } from "../../observability/log.ts";
 import type { Decision } from "../core/decide.ts";
 import type { CallNeedingApproval } from "../core/hold.ts";
 import { toolError } from "../core/present.ts";
+import { withArguments } from "../core/resolve.ts";
 import type { RequestId } from "../protocol.ts";
 
 /** Which in-flight request waits for which approval, where it must outlive the object (a session's SQLite). */
@@ -44,6 +45,14 @@ export interface ApprovalWaitsDeps {
   progressEveryMs: number;
   /** The holder's Durable Object wakes at this time (its alarm), so an expiry is answered even after an eviction. */
   wakeAt(at: number): Promise<void>;
+}
+
+/** With no approvers named (a danger-level approval), the user behind the agent confirms, as on Peta Desk. */
+const DEFAULT_APPROVERS = ["self"];
+
+/** Whether two approver lists let the same people decide. */
+function sameApprovers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((approver) => b.includes(approver));
 }
 
 /** Who the audit and the model are told decided, in one phrase. */
@@ -134,8 +143,7 @@ export class ApprovalWaits {
       policyId: decision.policyId,
       policyVersion: decision.policyVersion ?? null,
       ruleId: decision.ruleId ?? null,
-      // With no approvers named (a danger-level approval), the user behind the agent confirms, as on Peta Desk.
-      approvers: decision.approvers ?? ["self"],
+      approvers: decision.approvers ?? DEFAULT_APPROVERS,
       ttlSeconds: Math.ceil(ttlMs / 1000),
       expiresAt,
     });
@@ -183,8 +191,10 @@ export class ApprovalWaits {
 
   /** Runs a call whose request this instance has just moved to executing. */
   async #run(call: CallNeedingApproval, claimed: ApprovalRow): Promise<Record<string, unknown>> {
+    const edit = await this.#decideEdit(call, claimed);
+    if (edit.answer) return edit.answer;
     this.#executing.add(claimed.id);
-    this.#approved(call, claimed);
+    this.#approved(call, claimed, edit.decision);
     try {
       const result = await call.execute(claimed.editedArguments ?? call.target.arguments);
       return await this.#finish(claimed, result, result.isError === true ? "error" : "ok");
@@ -194,6 +204,32 @@ export class ApprovalWaits {
     } finally {
       this.#executing.delete(claimed.id);
     }
+  }
+
+  /**
+   * Edited arguments are decided again, as a new call with them would be: a refusal answers the call
+   * (the approval cannot carry it past a deny), and a rule that names other approvers than those asked
+   * holds the edited call again, for them. Otherwise the approval given covers the edit.
+   */
+  async #decideEdit(call: CallNeedingApproval, claimed: ApprovalRow): Promise<{ answer?: Record<string, unknown>; decision?: Decision }> {
+    const edited = claimed.editedArguments;
+    if (edited == null || claimed.editedArgumentsHash === claimed.argumentsHash) return {};
+    const decision = await call.redecide(edited);
+    if (decision.effect === "deny") {
+      call.run.decision = { ...decision, reason: `${this.#editOf(claimed)}: ${decision.reason}` };
+      return { answer: await this.#finish(claimed, toolError(`Approval ${claimed.id} came with edited arguments, and the edited arguments are refused: ${decision.reason}. The call was not run.`), "error") };
+    }
+    if (decision.effect === "allow" || sameApprovers(decision.approvers ?? DEFAULT_APPROVERS, claimed.approvers)) return { decision };
+    const approvers = (decision.approvers ?? DEFAULT_APPROVERS).join(", ");
+    await this.#finish(claimed, toolError(`Approval ${claimed.id} came with edited arguments, which need approval by ${approvers}: they wait for a request of their own.`), "error");
+    logEvent("approval.edit_held_again", { approvalId: claimed.id, sessionId: this.#deps.sessionId, ruleId: decision.ruleId ?? null });
+    // The edited call is a new request: the ledger forgets the one it replaces, so a resumed wait finds the new one.
+    this.#deps.store.release(call.run.requestId);
+    return { answer: await this.hold({ ...call, target: withArguments(call.target, edited), decision }) };
+  }
+
+  #editOf(row: ApprovalRow): string {
+    return `edited arguments ${row.editedArgumentsHash} (requested ${row.argumentsHash}, approved by ${decidedBy(row)})`;
   }
 
   /**
@@ -210,8 +246,10 @@ export class ApprovalWaits {
     return result;
   }
 
-  #approved(call: CallNeedingApproval, row: ApprovalRow): void {
-    const edited = row.editedArgumentsHash ? `, with edited arguments ${row.editedArgumentsHash} (requested ${row.argumentsHash})` : "";
+  /** `edit`: the policy's decision on the edited arguments, which the audit records with them. */
+  #approved(call: CallNeedingApproval, row: ApprovalRow, edit?: Decision): void {
+    const again = edit ? `; decided again: ${edit.effect}${edit.ruleId ? ` by rule "${edit.ruleId}"` : ""}` : "";
+    const edited = row.editedArgumentsHash ? `, with edited arguments ${row.editedArgumentsHash} (requested ${row.argumentsHash}${again})` : "";
     call.run.decision = { ...this.#ruleOf(call.decision), effect: "allow", reason: `approved by ${decidedBy(row)}${edited}` };
   }
 
