@@ -2,6 +2,7 @@ import type { ProgressToken } from "@modelcontextprotocol/sdk/types.js";
 import type { CatalogEntry } from "../aggregate.ts";
 import { parseExposedName, parseExposedUri, resolveLocalName } from "../names.ts";
 import { JSONRPC_ERRORS, type JsonRpcRequest, RpcFailure } from "../protocol.ts";
+import { normaliseResourceUri } from "../resource-uri.ts";
 
 /** Requests that go to one downstream server; everything else the gateway answers itself. */
 export const ROUTED_METHODS: ReadonlySet<string> = new Set([
@@ -145,5 +146,8 @@ function resolveUri(scope: string | null, uri: string, subject: Subject): { serv
   if (!found) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `Unknown resource "${uri}": URIs on this endpoint are peta://<serverId>/<uri>`);
   subject.serverId = found.serverId;
   subject.name = found.uri;
-  return found;
+  // Rules judge, and the server reads, one spelling of the resource.
+  const normalised = { serverId: found.serverId, uri: normaliseResourceUri(found.uri) };
+  subject.name = normalised.uri;
+  return normalised;
 }
