@@ -49,8 +49,14 @@ function ruleOutcome(rule: CompiledRule, bindings: () => CelBindings): "match" |
   if (rule.broken !== null) return { failed: `rule "${rule.rule.id}" does not compile: ${rule.broken}` };
   if (rule.when === null) return "match";
   const result = rule.when.evaluate(bindings());
-  if (!result.ok) return { failed: `rule "${rule.rule.id}" failed to evaluate: ${result.error}` };
+  if (!result.ok) return { failed: `rule "${rule.rule.id}" failed to evaluate: ${evaluationError(result.error)}` };
   return result.value ? "match" : "no-match";
+}
+
+/** A field the call lacks is named as what the rule expected: the call may be well-formed, the rule too strict. */
+function evaluationError(error: string): string {
+  const missing = /^(?:field not found|no such key): (.+)$/.exec(error)?.[1];
+  return missing === undefined ? error : `it expects the field "${missing}", which this call does not have (${error}); has() can test for it first`;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { DecideHook, Decision } from "./decide.ts";
 import { BrokenConnection, forwardCall } from "./forward.ts";
 import { presentResult, presentTask, toolError } from "./present.ts";
 import type { HoldHook } from "./hold.ts";
+import { inputSchemaErrors } from "./input-schema.ts";
 import { type CallTarget, resolveTarget, type Subject, withArguments } from "./resolve.ts";
 
 const LISTS = {
@@ -124,6 +125,13 @@ export class GatewayCore {
     const { directory } = this.#deps;
     try {
       const target = await resolveTarget(request, context.scope, (serverId, fresh) => directory.entry(serverId, fresh), run.subject);
+      if (request.method === "tools/call") {
+        const invalid = invalidArguments(target);
+        if (invalid) {
+          run.decision = { effect: "deny", reason: invalid, policyId: null };
+          return toolError(`${invalid}. Call it again with arguments that match its inputSchema.`);
+        }
+      }
       const decision = (run.decision = await this.#deps.decide(context, target));
       const { hold } = this.#deps;
       if (decision.effect === "require_approval" && hold && request.method === "tools/call") {
@@ -174,6 +182,17 @@ export class GatewayCore {
       throw error;
     }
   }
+}
+
+/**
+ * A tool call's arguments are checked against the tool's inputSchema before the policy sees them, so a
+ * malformed call is told what is wrong (a model can correct itself, as the MCP spec asks of input
+ * validation) rather than refused by a rule that could not read it. null: the arguments are valid, or
+ * the tool is not in the catalog (on /mcp/<serverId>, the server judges a name it lacks).
+ */
+function invalidArguments(target: CallTarget): string | null {
+  const errors = inputSchemaErrors(target.arguments, target.item?.inputSchema as Record<string, unknown> | undefined);
+  return errors.length === 0 ? null : `Invalid arguments for tool "${target.name}": ${errors.join("; ")}`;
 }
 
 /**
