@@ -34,8 +34,11 @@ export interface Action<Input extends z.ZodType = z.ZodType> {
   input: Input;
   /** The shape of `data` in a successful reply, for the reference docs. */
   returns: string;
-  /** What the audit record keeps of `data`, before the masking every action gets (defaults to all of it). */
-  auditInput?: (data: z.output<Input>) => unknown;
+  /**
+   * What the audit record keeps of `data`, before the masking every action gets (defaults to all of it);
+   * it may read the database (a scrubber for the values a server injects).
+   */
+  auditInput?: (data: z.output<Input>, context: Pick<ActionContext, "env" | "db">) => unknown;
   /**
    * Set on every action that changes state. `true`: the dispatcher runs it in one transaction together
    * with its audit record, and `ctx.db` is that transaction. `"in-batches"`: a job too long for one

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { decideApproval } from "../approvals/decide.ts";
+import { decideApproval, decisionAuditInput } from "../approvals/decide.ts";
 import { approvalView, countPendingApprovals, listApprovals, requireApproval } from "../approvals/store.ts";
 import { decideApprovalInput, listApprovalsInput } from "../approvals/types.ts";
 import { defineAction } from "./action.ts";
@@ -35,6 +35,7 @@ export const approvalActions = [
       "Approves (with `arguments`: approves with these edited arguments, checked against the tool's inputSchema) or rejects a pending request; the waiting call then runs or is answered. A second decision, or one after the expiry, is a 409.",
     returns: view,
     input: decideApprovalInput.strict(),
+    auditInput: (data, { env, db }) => decisionAuditInput(env, db, data),
     // Committed through the action's own audited transaction, so the decision and its record are one.
     mutates: "in-batches",
     async run({ env, db, principal, ip, auditedTransaction }, data) {

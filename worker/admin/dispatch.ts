@@ -84,7 +84,7 @@ export function actionRunner(endpoint: ActionEndpoint) {
       serverId: serverIdOf(data.data),
       principal,
       ip,
-      arguments: auditArguments(action.auditInput ? action.auditInput(data.data) : data.data),
+      arguments: auditArguments(action.auditInput ? await action.auditInput(data.data, { env, db }) : data.data),
     };
     const committed: (() => Promise<unknown>)[] = [];
     const context: ActionContext = {

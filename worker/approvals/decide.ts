@@ -8,11 +8,13 @@ import { approvalRequests } from "../db/schema.ts";
 import type { AppEnv } from "../env.ts";
 import { AppError } from "../http/errors.ts";
 import { logEvent } from "../observability/log.ts";
+import { connectionRedactor } from "../vault/connection-values.ts";
+import type { Redactor } from "../vault/redactor.ts";
 import { assertArgumentsMatchSchema } from "./edited-arguments.ts";
 import { argumentsHash } from "./hash.ts";
 import { pokeHolder } from "./holder.ts";
 import { publishApproval } from "./notify.ts";
-import { type ApprovalRow, approvalView, effectiveStatus, mayDecide, requireApproval } from "./store.ts";
+import { type ApprovalRow, approvalView, effectiveStatus, getApprovalRow, mayDecide, requireApproval } from "./store.ts";
 import type { ApprovalChannel, ApprovalView, DecideApprovalInput } from "./types.ts";
 
 export interface Decider {
@@ -36,13 +38,14 @@ export async function decideApproval(
 ): Promise<ApprovalView> {
   const seen = await requireApproval(db, input.approvalId, decider.principal);
   const edited = input.arguments;
+  const redactor = await connectionRedactor(env, db, seen.serverId, seen.userId);
   const mutation = {
     method: `${decider.channel}/DECIDE_APPROVAL`,
     name: "DECIDE_APPROVAL",
     serverId: seen.serverId,
     principal: decider.principal,
     ip: decider.ip ?? null,
-    arguments: auditArguments({ ...input, channel: decider.channel }),
+    arguments: auditArguments({ ...input, channel: decider.channel }, redactor),
   };
   const transaction: AuditedTransaction = audited ?? ((work) => runAudited(db, mutation, work));
   const row = await transaction(async (tx) => {
@@ -56,7 +59,10 @@ export async function decideApproval(
       throw new AppError("CONFLICT", status === "expired" ? `Approval "${current.id}" expired at ${current.expiresAt.toISOString()}; an expired request counts as rejected` : `Approval "${current.id}" is already ${status}`);
     }
     if (edited !== undefined && input.decision !== "approve") throw new AppError("VALIDATION_FAILED", "Invalid input: data.arguments: only an approval can carry edited arguments");
-    if (edited !== undefined) assertArgumentsMatchSchema(edited, current.inputSchema ?? null);
+    if (edited !== undefined) {
+      assertArgumentsMatchSchema(edited, current.inputSchema ?? null);
+      assertNothingInjected(edited, redactor);
+    }
     const [updated] = await tx
       .update(approvalRequests)
       .set({
@@ -73,6 +79,28 @@ export async function decideApproval(
   });
   await tellSessionAndDesks(env, db, row);
   return approvalView(row);
+}
+
+/**
+ * What the admin chain keeps of a decision made through 9203: scrubbed of the values the request's server
+ * injects for its requester (edited arguments, a reason), as every other channel's record is.
+ */
+export async function decisionAuditInput(env: AppEnv, db: Database, input: DecideApprovalInput): Promise<unknown> {
+  const row = await getApprovalRow(db, input.approvalId);
+  return row ? (await connectionRedactor(env, db, row.serverId, row.userId)).scrub(input) : input;
+}
+
+/**
+ * Edited arguments are kept exactly (the session runs them, even after an eviction), so they may not
+ * carry a value the vault injects: nothing injected is stored in plain text.
+ */
+function assertNothingInjected(edited: Record<string, unknown>, redactor: Redactor): void {
+  const labels = [...JSON.stringify(redactor.scrub(edited)).matchAll(/\[REDACTED:([^\]]+)\]/g)].map((match) => match[1]);
+  if (labels.length === 0) return;
+  throw new AppError(
+    "VALIDATION_FAILED",
+    `Invalid input: data.arguments contain the value of ${[...new Set(labels)].join(", ")}, which the server's connection injects; edited arguments are stored, and nothing injected is stored in plain text, so leave it out`,
+  );
 }
 
 /** The call's holder (a session, or a stateless request's bridge) runs or answers it; then every desk that saw the request hears the decision. */

@@ -6,7 +6,8 @@ import type { AppEnv } from "../env.ts";
 import { AppError } from "../http/errors.ts";
 import { logEvent } from "../observability/log.ts";
 import type { KeyRing } from "../vault/keyring.ts";
-import { resolvePlaceholders, type StdioTemplate } from "../vault/placeholders.ts";
+import { resolveConnection } from "../vault/connection-values.ts";
+import type { StdioTemplate } from "../vault/placeholders.ts";
 import { sealedValuesFor } from "../vault/records.ts";
 import { openServerConfig } from "../vault/server-config.ts";
 import { requireServer } from "./store.ts";
@@ -51,9 +52,7 @@ export async function stdioInstancesOf(db: Database, vault: () => Promise<KeyRin
 
 /** The launch of the instance serving `userId`, with its values read from the vault (for START_SERVER). */
 export async function launchFor(db: Database, ring: KeyRing, row: ServerRow, userId: string | null): Promise<StdioLaunch> {
-  const template = await openServerConfig(ring, row);
-  const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
-  const resolution = resolvePlaceholders(template, await (await sealedValuesFor(db, ring, row.serverId, userId)).open(), optional);
+  const { template, resolution } = await resolveConnection(ring, row, await sealedValuesFor(db, ring, row.serverId, userId));
   if (resolution.missing.length > 0) {
     const names = resolution.missing.map((m) => `{{${m.kind}:${m.name}}}`).join(", ");
     throw new AppError("CONFLICT", `Server "${row.serverId}" cannot start${userId ? ` for user ${userId}` : ""}: ${names} not set`);

@@ -125,6 +125,8 @@ export class GatewayCore {
     const { directory } = this.#deps;
     try {
       const target = await resolveTarget(request, context.scope, (serverId, fresh) => directory.entry(serverId, fresh), run.subject);
+      // The scrubber of the server's open connection, if any, for the record of a call refused before it goes out.
+      run.redactor = await this.#deps.pool.redactor(target.serverId);
       if (request.method === "tools/call") {
         const invalid = invalidArguments(target);
         if (invalid) {

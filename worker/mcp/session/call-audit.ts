@@ -56,10 +56,11 @@ export function callAuditFields(record: AuditedClient, outcome: CallOutcome): Au
     ip: outcome.who.ip,
     serverId: outcome.subject.serverId,
     method: outcome.method,
-    name: outcome.subject.name,
+    // A name is client text too: a URI can carry an injected value, in any of its encodings.
+    name: scrubbed(outcome.subject.name, redactor),
     arguments: auditArguments(outcome.subject.arguments, redactor),
     decision: refused ? "deny" : "allow",
-    decisionReason: refused ?? decision?.reason ?? null,
+    decisionReason: scrubbed(refused ?? decision?.reason ?? null, redactor),
     policyId: decision?.policyId ?? null,
     policyVersion: decision?.policyVersion ?? null,
     ruleId: decision?.ruleId ?? null,
@@ -70,13 +71,17 @@ export function callAuditFields(record: AuditedClient, outcome: CallOutcome): Au
       response === null
         ? "cancelled by the client"
         : error
-          ? (redactor?.scrubText(error.message) ?? error.message)
+          ? scrubbed(error.message, redactor)
           : toolFailed
             ? "the tool reported an error (isError)"
             : null,
     latencyMs: Date.now() - outcome.started,
     responseBytes: outcome.responseBytes,
   };
+}
+
+function scrubbed<T extends string | null>(text: T, redactor: Redactor | undefined): T {
+  return text === null || !redactor ? text : (redactor.scrubText(text) as T);
 }
 
 /**

@@ -5,10 +5,9 @@ import { type ServerCatalogData, type ServerRow, servers, vaultRecords } from ".
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
 import { loadKeyRing } from "../../vault/keyring.ts";
-import { resolvePlaceholders } from "../../vault/placeholders.ts";
+import { resolveConnection } from "../../vault/connection-values.ts";
 import { connectionRecords, type SealedRecord, type SealedValues, sealValues } from "../../vault/records.ts";
 import { Redactor } from "../../vault/redactor.ts";
-import { openServerConfig } from "../../vault/server-config.ts";
 import { connectStdio } from "../../servers/stdio-connector.ts";
 import type { CatalogEntry } from "../aggregate.ts";
 import { type CatalogList, type CatalogView, catalogView, fetchCatalog, fetchList, loadCatalogs, saveCatalog, type StoredCatalog } from "../catalog.ts";
@@ -156,9 +155,7 @@ export class ServerDirectory {
       transport: row.transport,
       fingerprint: `${row.config ?? JSON.stringify([row.url, row.headers])}|${sealed.fingerprint}`,
       resolve: async () => {
-        const optional = new Set(row.userInputs.filter((input) => !input.required).map((input) => input.name));
-        const template = await openServerConfig(ring, row);
-        const resolution = resolvePlaceholders(template, await sealed.open(), optional);
+        const { template, resolution } = await resolveConnection(ring, row, sealed);
         const { userId } = this.#viewer;
         if (resolution.missing.length > 0) {
           throw new NeedsConfiguration(row.serverId, resolution.missing, userId === null);
