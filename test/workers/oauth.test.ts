@@ -5,7 +5,7 @@ import { inject } from "vitest";
 import { admin, callAction, createUser, type CreatedUser, mcpStatus, ORIGIN, request, sql } from "./gateway.ts";
 import { runScheduledPrune } from "../../worker/audit/scheduled.ts";
 import { connectClient, listAll, registerServer } from "./mcp-client.ts";
-import { authorizeThroughSdk, MemoryProvider, openAuthorization, postForm, REDIRECT_URI, runAuth, signInAndConsent, ticketOf, tokenRequest } from "./oauth-flow.ts";
+import { authorizeThroughSdk, MemoryProvider, openAuthorization, postForm, REDIRECT_URI, runAuth, signInAndConsent, submitPage, ticketOf, tokenRequest } from "./oauth-flow.ts";
 
 let alice: CreatedUser;
 let alpha: string;
@@ -257,6 +257,57 @@ describe("refusals", () => {
     expect(redirect.searchParams.get("code")).toBeNull();
   });
 
+  async function consentTicket(): Promise<string> {
+    const signIn = ticketOf(await (await openAuthorization(authorizeUrl())).text());
+    return ticketOf(await (await submitPage({ ticket: signIn, step: "sign-in", api_key: alice.apiKey })).text());
+  }
+
+  const grantsOfClient = async () => Number((await sql<{ n: string }>(`select count(*) as n from oauth_grants where client_id = $1`, [clientId]))[0]?.n);
+
+  it("makes one grant of a consent page however often it is sent, and none once it was denied", async () => {
+    const ticket = await consentTicket();
+    const before = await grantsOfClient();
+    // Five at once, as a replaying attacker (or a double click) would send them: one wins, atomically.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => submitPage({ ticket, step: "approve" })));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([303, 400, 400, 400, 400]);
+    const refused = answers.find((answer) => answer.status === 400) as Response;
+    expect(await refused.text()).toContain("already used");
+    expect(refused.headers.get("location")).toBeNull();
+    expect(await grantsOfClient()).toBe(before + 1);
+    expect((await submitPage({ ticket, step: "approve" })).status).toBe(400);
+    expect(await grantsOfClient()).toBe(before + 1);
+
+    const denied = await consentTicket();
+    expect((await submitPage({ ticket: denied, step: "deny" })).status).toBe(303);
+    const afterDenial = await submitPage({ ticket: denied, step: "approve" });
+    expect(afterDenial.status).toBe(400);
+    expect(await afterDenial.text()).toContain("already used");
+    expect(await grantsOfClient()).toBe(before + 1);
+  });
+
+  it("refuses a sign-in or consent form sent from another origin, with an error page, and grants nothing", async () => {
+    const signIn = ticketOf(await (await openAuthorization(authorizeUrl())).text());
+    // "null" is what a sandboxed frame or a page with Referrer-Policy: no-referrer sends.
+    for (const origin of ["https://evil.example", "null", "http://localhost:6274"]) {
+      const refused = await postForm("/authorize", { ticket: signIn, step: "sign-in", api_key: alice.apiKey }, { origin });
+      expect(refused.status, origin).toBe(403);
+      expect(refused.headers.get("x-frame-options")).toBe("DENY");
+      const page = await refused.text();
+      expect(page, origin).toContain("another site");
+      expect(page).not.toContain(alice.apiKey);
+    }
+    const ticket = await consentTicket();
+    const before = await grantsOfClient();
+    const forged = await postForm("/authorize", { ticket, step: "approve" }, { origin: "https://evil.example" });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.get("location")).toBeNull();
+    expect(await grantsOfClient()).toBe(before);
+    // The refused form did not spend the page: the user's own approval still goes through.
+    const approved = await submitPage({ ticket, step: "approve" });
+    expect(approved.status).toBe(303);
+    expect(new URL(approved.headers.get("location") ?? "").searchParams.get("code")).toBeTruthy();
+  });
+
   it("refuses a wrong API key on the sign-in page and a tampered ticket", async () => {
     const ticket = ticketOf(await (await openAuthorization(authorizeUrl())).text());
     const wrong = await postForm("/authorize", { ticket, step: "sign-in", api_key: "pk_wrong" });
@@ -293,16 +344,18 @@ describe("refusals", () => {
     expect(await (await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: clientId })).json()).toMatchObject({ error: "invalid_grant" });
   });
 
-  it("drops codes and refresh tokens past their expiry in the daily cron run, and keeps live ones", async () => {
+  it("drops codes, refresh tokens and spent consent tickets past their expiry in the daily cron run, and keeps live ones", async () => {
     const expired = (await (await redeem(await freshCode())).json()) as { access_token: string; refresh_token: string };
     const live = (await (await redeem(await freshCode())).json()) as { access_token: string; refresh_token: string };
     const grantOf = (token: string) => decodeJwt(token).grant_id as string;
     await sql(`update oauth_refresh_tokens set expires_at = now() - interval '1 minute' where grant_id = $1`, [grantOf(expired.access_token)]);
     await sql(`update oauth_codes set expires_at = now() - interval '1 minute' where grant_id = $1`, [grantOf(expired.access_token)]);
+    await sql(`insert into oauth_spent_tickets (ticket_id, expires_at) values ('expired-ticket', now() - interval '1 minute'), ('live-ticket', now() + interval '5 minutes')`);
     // The cron run's own function, with audit retention off so no other test file's audit records are pruned.
     await runScheduledPrune({ ...env, AUDIT_RETENTION_DAYS: "0" });
     expect(await sql(`select 1 from oauth_refresh_tokens where grant_id = $1`, [grantOf(expired.access_token)])).toEqual([]);
     expect(await sql(`select 1 from oauth_codes where grant_id = $1`, [grantOf(expired.access_token)])).toEqual([]);
+    expect(await sql(`select ticket_id from oauth_spent_tickets where ticket_id like '%-ticket'`)).toEqual([{ ticket_id: "live-ticket" }]);
     expect(await sql(`select 1 from oauth_refresh_tokens where grant_id = $1`, [grantOf(live.access_token)])).toHaveLength(1);
     expect((await tokenRequest({ grant_type: "refresh_token", refresh_token: live.refresh_token, client_id: clientId })).status).toBe(200);
   });
