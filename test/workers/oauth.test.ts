@@ -172,6 +172,7 @@ describe("the SDK's OAuth flow with a Client ID Metadata Document", () => {
       [`${origin}/moved.json`, "HTTP 302"],
       [`${origin}/impostor.json`, "not its own URL"],
       [`${origin}/slow.json`, "no answer within"],
+      [`${origin}/nul.json`, "client_name: contains a NUL character"],
       ["https://10.0.0.8/client.json", "private"],
       ["https://169.254.169.254/latest/meta-data/client.json", "private"],
     ] as const) {
@@ -306,6 +307,34 @@ describe("refusals", () => {
     const approved = await submitPage({ ticket, step: "approve" });
     expect(approved.status).toBe(303);
     expect(new URL(approved.headers.get("location") ?? "").searchParams.get("code")).toBeTruthy();
+  });
+
+  it("refuses a NUL character in any parameter or registered metadata as invalid input, never a 500", async () => {
+    const page = await openAuthorization(authorizeUrl({ client_id: `${clientId}\u0000` }));
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("client_id: contains a NUL character");
+    expect((await openAuthorization(authorizeUrl({ state: "s\u0000" }))).status).toBe(400);
+    const register = (body: unknown) => request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    for (const body of [
+      { client_name: "evil\u0000name", redirect_uris: [REDIRECT_URI] },
+      { client_name: "ok", client_uri: "https://x.example/\u0000", redirect_uris: [REDIRECT_URI] },
+      { redirect_uris: [`${REDIRECT_URI}\u0000`] },
+      { redirect_uris: [REDIRECT_URI], "\u0000": 1 },
+    ]) {
+      const refused = await register(body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: "invalid_client_metadata", error_description: expect.stringContaining("NUL character") });
+    }
+    for (const [path, fields] of [
+      ["/token", { grant_type: "authorization_code", code: "c\u0000", redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: clientId }],
+      ["/token", { grant_type: "refresh_token", refresh_token: "prt_x", client_id: `${clientId}\u0000` }],
+      ["/revoke", { token: "t\u0000", client_id: clientId }],
+    ] as const) {
+      const refused = await postForm(path, fields);
+      expect(refused.status, path).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: "invalid_request" });
+    }
+    expect((await postForm("/authorize", { ticket: "t\u0000", step: "approve" })).status).toBe(400);
   });
 
   it("refuses a wrong API key on the sign-in page and a tampered ticket", async () => {
