@@ -25,6 +25,11 @@ function mcpAt(path: string, token: string): Promise<Response> {
   });
 }
 
+/** POST /register; from an address of its own when given, since registrations are limited per address. */
+function register(body: unknown, ip?: string): Promise<Response> {
+  return request("/register", { method: "POST", headers: { "content-type": "application/json", ...(ip ? { "cf-connecting-ip": ip } : {}) }, body: JSON.stringify(body) });
+}
+
 async function oauthAudit(grantId: string): Promise<{ method: string; outcome: string; arguments: unknown }[]> {
   return sql(`select method, outcome, arguments from audit_records where chain_id = 'admin' and arguments->>'grantId' = $1 order by seq`, [grantId]);
 }
@@ -113,7 +118,6 @@ describe("the SDK's OAuth flow with dynamic registration", () => {
   });
 
   it("refuses the registration of unsafe redirect URIs and bad metadata with OAuth errors", async () => {
-    const register = (body: unknown) => request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const insecure = await register({ redirect_uris: ["http://evil.example/cb"] });
     expect(insecure.status).toBe(400);
     expect(await insecure.json()).toMatchObject({ error: "invalid_redirect_uri" });
@@ -121,6 +125,41 @@ describe("the SDK's OAuth flow with dynamic registration", () => {
     expect(await (await register({ redirect_uris: [REDIRECT_URI], grant_types: ["password"] })).json()).toMatchObject({ error: "invalid_client_metadata" });
     const notJson = await request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
     expect(await notJson.json()).toMatchObject({ error: "invalid_client_metadata" });
+  });
+});
+
+describe("registration limits", () => {
+  const registerFrom = (ip: string) => register({ client_name: "flood", redirect_uris: [REDIRECT_URI] }, ip);
+
+  it("answers 429 with Retry-After past 10 registrations a minute from one address, or one IPv6 /64", async () => {
+    for (const [first, last, other] of [
+      ["198.51.100.21", "198.51.100.21", "198.51.100.22"],
+      ["2001:db8:7:7::1", "2001:db8:7:7:ffff::9", "2001:db8:7:8::1"],
+    ] as const) {
+      for (let i = 0; i < 10; i += 1) expect((await registerFrom(first)).status, `${first} #${i + 1}`).toBe(201);
+      const limited = await registerFrom(last);
+      expect(limited.status, last).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(await limited.json()).toMatchObject({ error: "temporarily_unavailable", error_description: expect.stringContaining("Too many registrations") });
+      // Another address is not held up by the first one's flood.
+      expect((await registerFrom(other)).status, other).toBe(201);
+    }
+  });
+
+  it("prunes, in the daily cron run, registered clients never used after a day, and keeps used and recent ones", async () => {
+    const register = async () => ((await (await registerFrom("198.51.100.30")).json()) as { client_id: string }).client_id;
+    const [unused, recent, used] = [await register(), await register(), await register()];
+    const { redirect } = await signInAndConsent(
+      new URL(`${ORIGIN}/authorize?${new URLSearchParams({ response_type: "code", client_id: used, redirect_uri: REDIRECT_URI, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" })}`),
+      alice.apiKey,
+    );
+    expect(redirect.searchParams.get("code")).toBeTruthy();
+    await sql(`update oauth_clients set created_at = now() - interval '25 hours', fetched_at = now() - interval '25 hours' where client_id = any($1)`, [[unused, used]]);
+    await runScheduledPrune({ ...env, AUDIT_RETENTION_DAYS: "0" });
+    const left = (await sql<{ client_id: string }>(`select client_id from oauth_clients where client_id = any($1)`, [[unused, recent, used]])).map((row) => row.client_id);
+    expect(left.sort()).toEqual([recent, used].sort());
+    const gone = await openAuthorization(new URL(`${ORIGIN}/authorize?client_id=${unused}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`));
+    expect(await gone.text()).toContain("Unknown client_id");
   });
 });
 
@@ -189,7 +228,7 @@ describe("refusals", () => {
   const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
   beforeAll(async () => {
-    const reply = await request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_name: "raw", redirect_uris: [REDIRECT_URI] }) });
+    const reply = await register({ client_name: "raw", redirect_uris: [REDIRECT_URI] });
     clientId = ((await reply.json()) as { client_id: string }).client_id;
   });
 
@@ -314,14 +353,13 @@ describe("refusals", () => {
     expect(page.status).toBe(400);
     expect(await page.text()).toContain("client_id: contains a NUL character");
     expect((await openAuthorization(authorizeUrl({ state: "s\u0000" }))).status).toBe(400);
-    const register = (body: unknown) => request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     for (const body of [
       { client_name: "evil\u0000name", redirect_uris: [REDIRECT_URI] },
       { client_name: "ok", client_uri: "https://x.example/\u0000", redirect_uris: [REDIRECT_URI] },
       { redirect_uris: [`${REDIRECT_URI}\u0000`] },
       { redirect_uris: [REDIRECT_URI], "\u0000": 1 },
     ]) {
-      const refused = await register(body);
+      const refused = await register(body, "198.51.100.40");
       expect(refused.status, JSON.stringify(body)).toBe(400);
       expect(await refused.json()).toMatchObject({ error: "invalid_client_metadata", error_description: expect.stringContaining("NUL character") });
     }
