@@ -1,3 +1,5 @@
+import { type Cidr, cidrContains, type IpAddress, parseCidr, parseIp } from "../../policy/cidr.ts";
+
 /**
  * Decides whether the gateway may fetch a URL someone else handed it (a Client ID Metadata Document, an
  * OIDC issuer). Only the URL can be judged here: a Worker has no DNS lookup of its own, so a public name
@@ -66,9 +68,8 @@ export function judgeHost(name: string): JudgedHost | null {
   // Parsed again: `127.0.0.1..` is a domain name to the parser until its dots are gone.
   const host = stripped === first ? first : parsedHostname(stripped);
   if (!host) return null;
-  if (host.startsWith("[")) return { host, kind: ipv6Class(host.slice(1, -1)) };
-  const octets = ipv4Octets(host);
-  if (octets) return { host, kind: ipv4Class(octets) };
+  const address = parseIp(host.startsWith("[") ? host.slice(1, -1) : host);
+  if (address) return { host, kind: addressClass(address) };
   if (host === "localhost" || host.endsWith(".localhost")) return { host, kind: "loopback" };
   if (!host.includes(".")) return { host, kind: "single-label" };
   if (LOCAL_SUFFIXES.some((suffix) => host.endsWith(`.${suffix}`))) return { host, kind: "local-name" };
@@ -85,48 +86,45 @@ function parsedHostname(name: string): string | null {
   }
 }
 
-function ipv4Octets(host: string): number[] | null {
-  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return null;
-  return host.split(".").map(Number);
-}
+/** A range written in this file, so known to parse. */
+const block = (text: string): Cidr => parseCidr(text) as Cidr;
+const LOOPBACK = ["127.0.0.0/8", "::1/128"].map(block);
+const NOT_PUBLIC = [
+  "0.0.0.0/8", // this network
+  "10.0.0.0/8",
+  "100.64.0.0/10", // carrier-grade NAT
+  "169.254.0.0/16", // link-local, cloud metadata services
+  "172.16.0.0/12",
+  "192.0.0.0/24", // IETF protocol assignments
+  "192.0.2.0/24", // TEST-NET-1
+  "192.88.99.0/24", // 6to4 relay anycast
+  "192.168.0.0/16",
+  "198.18.0.0/15", // benchmarking
+  "198.51.100.0/24", // TEST-NET-2
+  "203.0.113.0/24", // TEST-NET-3
+  "224.0.0.0/3", // multicast, reserved, broadcast
+  "::/128", // unspecified
+  "2001::/23", // IETF protocol assignments (Teredo, ORCHID, …)
+  "2001:db8::/32", // documentation
+  "3fff::/20", // documentation
+].map(block);
+/** Only global unicast is public; the rest of IPv6 is ULA, link-local, multicast, discard, local-use NAT64, … */
+const GLOBAL_UNICAST = block("2000::/3");
+/** IPv6 ranges that carry an IPv4 address (compatible, NAT64, 6to4), and how far it is shifted in. */
+const EMBEDDING: { within: Cidr; shift: bigint }[] = [
+  { within: block("::/96"), shift: 0n },
+  { within: block("64:ff9b::/96"), shift: 0n },
+  { within: block("2002::/16"), shift: 80n },
+];
 
-function ipv4Class([a = 0, b = 0, c = 0]: number[]): HostClass {
-  if (a === 127) return "loopback";
-  if (a === 0 || a === 10 || a >= 224) return "private"; // this network, private, multicast, reserved, broadcast
-  if (a === 100 && b >= 64 && b <= 127) return "private"; // carrier-grade NAT
-  if (a === 169 && b === 254) return "private"; // link-local, cloud metadata services
-  if (a === 172 && b >= 16 && b <= 31) return "private";
-  if (a === 192 && b === 168) return "private";
-  if (a === 192 && b === 0 && (c === 0 || c === 2)) return "private"; // IETF protocol assignments, TEST-NET-1
-  if (a === 192 && b === 88 && c === 99) return "private"; // 6to4 relay anycast
-  if (a === 198 && (b === 18 || b === 19)) return "private"; // benchmarking
-  if ((a === 198 && b === 51 && c === 100) || (a === 203 && b === 0 && c === 113)) return "private"; // TEST-NET-2/3
-  return "public";
-}
-
-/** An IPv6 address as the parser writes it (hex groups, at most one `::`): its eight 16-bit groups. */
-function ipv6Groups(address: string): number[] {
-  const [head = "", tail] = address.split("::");
-  const groups = (part: string) => (part === "" ? [] : part.split(":").map((group) => parseInt(group, 16)));
-  const front = groups(head);
-  const back = tail === undefined ? [] : groups(tail);
-  return [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
-
-/** Only global unicast (2000::/3) is public; an address that embeds an IPv4 one is judged by that one. */
-function ipv6Class(address: string): HostClass {
-  const g = ipv6Groups(address);
-  const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = g;
-  const embedded = (high: number, low: number) => ipv4Class([high >> 8, high & 0xff, low >> 8, low & 0xff]);
-  const zeroUpTo = (count: number) => g.slice(0, count).every((group) => group === 0);
-  if (zeroUpTo(7) && g7 === 1) return "loopback";
-  if (zeroUpTo(7) && g7 === 0) return "private"; // unspecified
-  if (zeroUpTo(5) && (g5 === 0xffff || g5 === 0)) return embedded(g6, g7); // IPv4-mapped, IPv4-compatible
-  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return embedded(g6, g7); // NAT64
-  if (g0 === 0x2002) return embedded(g1, g2); // 6to4
-  if (g0 < 0x2000 || g0 >= 0x4000) return "private"; // ULA, link-local, multicast, local-use NAT64, discard, …
-  if (g0 === 0x2001 && g1 < 0x200) return "private"; // IETF protocol assignments (Teredo, ORCHID, …)
-  if (g0 === 0x2001 && g1 === 0xdb8) return "private"; // documentation
-  if (g0 === 0x3fff && g1 < 0x1000) return "private"; // documentation
+/** An IPv4-mapped address is already IPv4 here (parseIp); one embedded in another way is judged by its IPv4 address. */
+function addressClass(address: IpAddress): HostClass {
+  if (LOOPBACK.some((range) => cidrContains(range, address))) return "loopback";
+  if (NOT_PUBLIC.some((range) => cidrContains(range, address))) return "private";
+  if (address.family === 6) {
+    const embedding = EMBEDDING.find(({ within }) => cidrContains(within, address));
+    if (embedding) return addressClass({ family: 4, value: (address.value >> embedding.shift) & 0xffffffffn });
+    if (!cidrContains(GLOBAL_UNICAST, address)) return "private";
+  }
   return "public";
 }
