@@ -163,6 +163,33 @@ describe("OAuth against npm run dev", () => {
     await expect(connect(provider)).rejects.toThrow();
   });
 
+  it.skipIf(chromiumPath === "")("refuses, in Chromium, a consent form another site posts, and grants nothing", async () => {
+    const provider = new MemoryProvider({ redirectUrl: "http://127.0.0.1:49997/callback", name: DEV_CLIENT_NAME });
+    expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
+    const signIn = await (await fetch(String(provider.authorizationUrl))).text();
+    const ticket = ticketOf(await (await form({ ticket: ticketOf(signIn), step: "sign-in", api_key: apiKey })).text());
+    // A page on another origin that holds a consent ticket (leaked, say) and submits it in the user's browser.
+    const attacker = http.createServer((_req, res) => {
+      res.setHeader("content-type", "text/html");
+      res.end(`<form method="post" action="${origin}/authorize"><input type="hidden" name="ticket" value="${ticket}"><button name="step" value="approve">Win a prize</button></form>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, "127.0.0.1", resolve));
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://127.0.0.1:${(attacker.address() as AddressInfo).port}/`);
+      const [answer] = await Promise.all([page.waitForResponse(`${origin}/authorize`), page.click("button")]);
+      expect(answer.status()).toBe(403);
+      expect(await page.textContent("body")).toContain("another site");
+    } finally {
+      await browser.close();
+      attacker.close();
+    }
+    // The ticket was not spent by the refused form: only the user's own page could still use it.
+    const approved = await form({ ticket, step: "approve" });
+    expect(approved.status).toBe(303);
+  });
+
   it("signs a user in through the owner's OIDC provider, matched by email, and refuses a callback from another browser", async () => {
     idp.email = "Dana@Example.test";
     const provider = new MemoryProvider({ redirectUrl: "http://127.0.0.1:49998/callback", name: DEV_CLIENT_NAME });

@@ -11,7 +11,7 @@ export interface MetadataServer {
 /**
  * `/clients/<name>.json?redirect=<uri>` is a valid document for that client (its client_id is its own
  * URL). `/huge.json` is too large, `/moved.json` redirects, `/impostor.json` claims another client_id,
- * `/slow.json` answers after 8 s. `/fetches?path=<path>` says how often a path was fetched.
+ * `/slow.json` answers after 8 s, `/nul.json` has a NUL in its name. `/fetches?path=<path>` says how often a path was fetched.
  */
 export async function startClientMetadataServer(): Promise<MetadataServer> {
   const fetches = new Map<string, number>();
@@ -29,6 +29,7 @@ export async function startClientMetadataServer(): Promise<MetadataServer> {
     const client = /^\/clients\/([a-z0-9-]+)\.json$/.exec(url.pathname);
     if (client) return json({ client_id: url.href, client_name: client[1], redirect_uris: [url.searchParams.get("redirect")] });
     if (url.pathname === "/huge.json") return json({ client_id: url.href, client_name: "x".repeat(64 * 1024), redirect_uris: ["http://127.0.0.1/cb"] });
+    if (url.pathname === "/nul.json") return json({ client_id: url.href, client_name: "nul\u0000name", redirect_uris: ["http://127.0.0.1/cb"] });
     if (url.pathname === "/impostor.json") return json({ client_id: "https://claude.ai/oauth/client.json", redirect_uris: ["http://127.0.0.1/cb"] });
     if (url.pathname === "/slow.json") {
       const timer = setTimeout(() => json({ client_id: url.href, redirect_uris: ["http://127.0.0.1/cb"] }), 8_000);

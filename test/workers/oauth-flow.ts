@@ -22,8 +22,13 @@ export function ticketOf(page: string): string {
   return match[1];
 }
 
-export function postForm(path: string, fields: Record<string, string>): Promise<Response> {
-  return request(path, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields) });
+export function postForm(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+  return request(path, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(fields) });
+}
+
+/** A form on the gateway's own page, as a browser sends it: with the page's origin. */
+export function submitPage(fields: Record<string, string>): Promise<Response> {
+  return postForm("/authorize", fields, { origin: ORIGIN });
 }
 
 /** Opens an /authorize URL as a browser would, without following the redirect back to the client. */
@@ -43,10 +48,10 @@ export async function signInAndConsent(authorizationUrl: URL, apiKey: string, de
   const opened = await openAuthorization(authorizationUrl);
   const signInPage = await opened.text();
   expect(opened.status, signInPage).toBe(200);
-  const signedIn = await postForm("/authorize", { ticket: ticketOf(signInPage), step: "sign-in", api_key: apiKey });
+  const signedIn = await submitPage({ ticket: ticketOf(signInPage), step: "sign-in", api_key: apiKey });
   const consentPage = await signedIn.text();
   expect(signedIn.status, consentPage).toBe(200);
-  const decided = await postForm("/authorize", { ticket: ticketOf(consentPage), step: decision });
+  const decided = await submitPage({ ticket: ticketOf(consentPage), step: decision });
   expect(decided.status, await decided.clone().text()).toBe(303);
   return { signInPage, consentPage, redirect: new URL(decided.headers.get("location") ?? "") };
 }

@@ -5,7 +5,7 @@ import { inject } from "vitest";
 import { admin, callAction, createUser, type CreatedUser, mcpStatus, ORIGIN, request, sql } from "./gateway.ts";
 import { runScheduledPrune } from "../../worker/audit/scheduled.ts";
 import { connectClient, listAll, registerServer } from "./mcp-client.ts";
-import { authorizeThroughSdk, MemoryProvider, openAuthorization, postForm, REDIRECT_URI, runAuth, signInAndConsent, ticketOf, tokenRequest } from "./oauth-flow.ts";
+import { authorizeThroughSdk, MemoryProvider, openAuthorization, postForm, REDIRECT_URI, runAuth, signInAndConsent, submitPage, ticketOf, tokenRequest } from "./oauth-flow.ts";
 
 let alice: CreatedUser;
 let alpha: string;
@@ -23,6 +23,11 @@ function mcpAt(path: string, token: string): Promise<Response> {
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } }),
   });
+}
+
+/** POST /register; from an address of its own when given, since registrations are limited per address. */
+function register(body: unknown, ip?: string): Promise<Response> {
+  return request("/register", { method: "POST", headers: { "content-type": "application/json", ...(ip ? { "cf-connecting-ip": ip } : {}) }, body: JSON.stringify(body) });
 }
 
 async function oauthAudit(grantId: string): Promise<{ method: string; outcome: string; arguments: unknown }[]> {
@@ -113,7 +118,6 @@ describe("the SDK's OAuth flow with dynamic registration", () => {
   });
 
   it("refuses the registration of unsafe redirect URIs and bad metadata with OAuth errors", async () => {
-    const register = (body: unknown) => request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const insecure = await register({ redirect_uris: ["http://evil.example/cb"] });
     expect(insecure.status).toBe(400);
     expect(await insecure.json()).toMatchObject({ error: "invalid_redirect_uri" });
@@ -121,6 +125,41 @@ describe("the SDK's OAuth flow with dynamic registration", () => {
     expect(await (await register({ redirect_uris: [REDIRECT_URI], grant_types: ["password"] })).json()).toMatchObject({ error: "invalid_client_metadata" });
     const notJson = await request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
     expect(await notJson.json()).toMatchObject({ error: "invalid_client_metadata" });
+  });
+});
+
+describe("registration limits", () => {
+  const registerFrom = (ip: string) => register({ client_name: "flood", redirect_uris: [REDIRECT_URI] }, ip);
+
+  it("answers 429 with Retry-After past 10 registrations a minute from one address, or one IPv6 /64", async () => {
+    for (const [first, last, other] of [
+      ["198.51.100.21", "198.51.100.21", "198.51.100.22"],
+      ["2001:db8:7:7::1", "2001:db8:7:7:ffff::9", "2001:db8:7:8::1"],
+    ] as const) {
+      for (let i = 0; i < 10; i += 1) expect((await registerFrom(first)).status, `${first} #${i + 1}`).toBe(201);
+      const limited = await registerFrom(last);
+      expect(limited.status, last).toBe(429);
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(await limited.json()).toMatchObject({ error: "temporarily_unavailable", error_description: expect.stringContaining("Too many registrations") });
+      // Another address is not held up by the first one's flood.
+      expect((await registerFrom(other)).status, other).toBe(201);
+    }
+  });
+
+  it("prunes, in the daily cron run, registered clients never used after a day, and keeps used and recent ones", async () => {
+    const register = async () => ((await (await registerFrom("198.51.100.30")).json()) as { client_id: string }).client_id;
+    const [unused, recent, used] = [await register(), await register(), await register()];
+    const { redirect } = await signInAndConsent(
+      new URL(`${ORIGIN}/authorize?${new URLSearchParams({ response_type: "code", client_id: used, redirect_uri: REDIRECT_URI, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" })}`),
+      alice.apiKey,
+    );
+    expect(redirect.searchParams.get("code")).toBeTruthy();
+    await sql(`update oauth_clients set created_at = now() - interval '25 hours', fetched_at = now() - interval '25 hours' where client_id = any($1)`, [[unused, used]]);
+    await runScheduledPrune({ ...env, AUDIT_RETENTION_DAYS: "0" });
+    const left = (await sql<{ client_id: string }>(`select client_id from oauth_clients where client_id = any($1)`, [[unused, recent, used]])).map((row) => row.client_id);
+    expect(left.sort()).toEqual([recent, used].sort());
+    const gone = await openAuthorization(new URL(`${ORIGIN}/authorize?client_id=${unused}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`));
+    expect(await gone.text()).toContain("Unknown client_id");
   });
 });
 
@@ -172,6 +211,7 @@ describe("the SDK's OAuth flow with a Client ID Metadata Document", () => {
       [`${origin}/moved.json`, "HTTP 302"],
       [`${origin}/impostor.json`, "not its own URL"],
       [`${origin}/slow.json`, "no answer within"],
+      [`${origin}/nul.json`, "client_name: contains a NUL character"],
       ["https://10.0.0.8/client.json", "private"],
       ["https://169.254.169.254/latest/meta-data/client.json", "private"],
     ] as const) {
@@ -188,7 +228,7 @@ describe("refusals", () => {
   const verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
   beforeAll(async () => {
-    const reply = await request("/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_name: "raw", redirect_uris: [REDIRECT_URI] }) });
+    const reply = await register({ client_name: "raw", redirect_uris: [REDIRECT_URI] });
     clientId = ((await reply.json()) as { client_id: string }).client_id;
   });
 
@@ -257,6 +297,84 @@ describe("refusals", () => {
     expect(redirect.searchParams.get("code")).toBeNull();
   });
 
+  async function consentTicket(): Promise<string> {
+    const signIn = ticketOf(await (await openAuthorization(authorizeUrl())).text());
+    return ticketOf(await (await submitPage({ ticket: signIn, step: "sign-in", api_key: alice.apiKey })).text());
+  }
+
+  const grantsOfClient = async () => Number((await sql<{ n: string }>(`select count(*) as n from oauth_grants where client_id = $1`, [clientId]))[0]?.n);
+
+  it("makes one grant of a consent page however often it is sent, and none once it was denied", async () => {
+    const ticket = await consentTicket();
+    const before = await grantsOfClient();
+    // Five at once, as a replaying attacker (or a double click) would send them: one wins, atomically.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => submitPage({ ticket, step: "approve" })));
+    expect(answers.map((answer) => answer.status).sort()).toEqual([303, 400, 400, 400, 400]);
+    const refused = answers.find((answer) => answer.status === 400) as Response;
+    expect(await refused.text()).toContain("already used");
+    expect(refused.headers.get("location")).toBeNull();
+    expect(await grantsOfClient()).toBe(before + 1);
+    expect((await submitPage({ ticket, step: "approve" })).status).toBe(400);
+    expect(await grantsOfClient()).toBe(before + 1);
+
+    const denied = await consentTicket();
+    expect((await submitPage({ ticket: denied, step: "deny" })).status).toBe(303);
+    const afterDenial = await submitPage({ ticket: denied, step: "approve" });
+    expect(afterDenial.status).toBe(400);
+    expect(await afterDenial.text()).toContain("already used");
+    expect(await grantsOfClient()).toBe(before + 1);
+  });
+
+  it("refuses a sign-in or consent form sent from another origin, with an error page, and grants nothing", async () => {
+    const signIn = ticketOf(await (await openAuthorization(authorizeUrl())).text());
+    // "null" is what a sandboxed frame or a page with Referrer-Policy: no-referrer sends.
+    for (const origin of ["https://evil.example", "null", "http://localhost:6274"]) {
+      const refused = await postForm("/authorize", { ticket: signIn, step: "sign-in", api_key: alice.apiKey }, { origin });
+      expect(refused.status, origin).toBe(403);
+      expect(refused.headers.get("x-frame-options")).toBe("DENY");
+      const page = await refused.text();
+      expect(page, origin).toContain("another site");
+      expect(page).not.toContain(alice.apiKey);
+    }
+    const ticket = await consentTicket();
+    const before = await grantsOfClient();
+    const forged = await postForm("/authorize", { ticket, step: "approve" }, { origin: "https://evil.example" });
+    expect(forged.status).toBe(403);
+    expect(forged.headers.get("location")).toBeNull();
+    expect(await grantsOfClient()).toBe(before);
+    // The refused form did not spend the page: the user's own approval still goes through.
+    const approved = await submitPage({ ticket, step: "approve" });
+    expect(approved.status).toBe(303);
+    expect(new URL(approved.headers.get("location") ?? "").searchParams.get("code")).toBeTruthy();
+  });
+
+  it("refuses a NUL character in any parameter or registered metadata as invalid input, never a 500", async () => {
+    const page = await openAuthorization(authorizeUrl({ client_id: `${clientId}\u0000` }));
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("client_id: contains a NUL character");
+    expect((await openAuthorization(authorizeUrl({ state: "s\u0000" }))).status).toBe(400);
+    for (const body of [
+      { client_name: "evil\u0000name", redirect_uris: [REDIRECT_URI] },
+      { client_name: "ok", client_uri: "https://x.example/\u0000", redirect_uris: [REDIRECT_URI] },
+      { redirect_uris: [`${REDIRECT_URI}\u0000`] },
+      { redirect_uris: [REDIRECT_URI], "\u0000": 1 },
+    ]) {
+      const refused = await register(body, "198.51.100.40");
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: "invalid_client_metadata", error_description: expect.stringContaining("NUL character") });
+    }
+    for (const [path, fields] of [
+      ["/token", { grant_type: "authorization_code", code: "c\u0000", redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: clientId }],
+      ["/token", { grant_type: "refresh_token", refresh_token: "prt_x", client_id: `${clientId}\u0000` }],
+      ["/revoke", { token: "t\u0000", client_id: clientId }],
+    ] as const) {
+      const refused = await postForm(path, fields);
+      expect(refused.status, path).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: "invalid_request" });
+    }
+    expect((await postForm("/authorize", { ticket: "t\u0000", step: "approve" })).status).toBe(400);
+  });
+
   it("refuses a wrong API key on the sign-in page and a tampered ticket", async () => {
     const ticket = ticketOf(await (await openAuthorization(authorizeUrl())).text());
     const wrong = await postForm("/authorize", { ticket, step: "sign-in", api_key: "pk_wrong" });
@@ -293,16 +411,18 @@ describe("refusals", () => {
     expect(await (await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: clientId })).json()).toMatchObject({ error: "invalid_grant" });
   });
 
-  it("drops codes and refresh tokens past their expiry in the daily cron run, and keeps live ones", async () => {
+  it("drops codes, refresh tokens and spent consent tickets past their expiry in the daily cron run, and keeps live ones", async () => {
     const expired = (await (await redeem(await freshCode())).json()) as { access_token: string; refresh_token: string };
     const live = (await (await redeem(await freshCode())).json()) as { access_token: string; refresh_token: string };
     const grantOf = (token: string) => decodeJwt(token).grant_id as string;
     await sql(`update oauth_refresh_tokens set expires_at = now() - interval '1 minute' where grant_id = $1`, [grantOf(expired.access_token)]);
     await sql(`update oauth_codes set expires_at = now() - interval '1 minute' where grant_id = $1`, [grantOf(expired.access_token)]);
+    await sql(`insert into oauth_spent_tickets (ticket_id, expires_at) values ('expired-ticket', now() - interval '1 minute'), ('live-ticket', now() + interval '5 minutes')`);
     // The cron run's own function, with audit retention off so no other test file's audit records are pruned.
     await runScheduledPrune({ ...env, AUDIT_RETENTION_DAYS: "0" });
     expect(await sql(`select 1 from oauth_refresh_tokens where grant_id = $1`, [grantOf(expired.access_token)])).toEqual([]);
     expect(await sql(`select 1 from oauth_codes where grant_id = $1`, [grantOf(expired.access_token)])).toEqual([]);
+    expect(await sql(`select ticket_id from oauth_spent_tickets where ticket_id like '%-ticket'`)).toEqual([{ ticket_id: "live-ticket" }]);
     expect(await sql(`select 1 from oauth_refresh_tokens where grant_id = $1`, [grantOf(live.access_token)])).toHaveLength(1);
     expect((await tokenRequest({ grant_type: "refresh_token", refresh_token: live.refresh_token, client_id: clientId })).status).toBe(200);
   });

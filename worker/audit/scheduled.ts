@@ -7,7 +7,7 @@ import { errorText } from "../db/errors.ts";
 
 /**
  * The cron trigger's work: prune the audit trail to AUDIT_RETENTION_DAYS ("0" keeps everything), and
- * drop OAuth codes and refresh tokens past their expiry.
+ * drop OAuth codes, refresh tokens and spent consent tickets past their expiry, and clients never used.
  */
 export async function runScheduledPrune(env: AppEnv, now = Date.now()): Promise<void> {
   const cutoff = retentionCutoff(env.AUDIT_RETENTION_DAYS, now);

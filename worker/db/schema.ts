@@ -394,6 +394,15 @@ export const oauthRefreshTokens = pgTable("oauth_refresh_tokens", {
   createdAt: timestamps.createdAt,
 }, (table) => [index("oauth_refresh_tokens_grant_idx").on(table.grantId)]);
 
+/**
+ * The consent pages already decided (approved or denied), by their ticket's `jti`: a ticket is single use,
+ * so a replayed approval makes no second code or grant. Kept until the ticket would have expired anyway.
+ */
+export const oauthSpentTickets = pgTable("oauth_spent_tickets", {
+  ticketId: text("ticket_id").primaryKey(),
+  expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+});
+
 export type OAuthClientRow = typeof oauthClients.$inferSelect;
 export type OAuthGrantRow = typeof oauthGrants.$inferSelect;
 

@@ -1,6 +1,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { HonoEnv } from "../../http/context.ts";
+import type { AppContext, HonoEnv } from "../../http/context.ts";
+import { readMcpConfig } from "../../mcp/config.ts";
+import { refuseOrigin } from "../../mcp/origin.ts";
 import { authenticateApiKey } from "../authenticate.ts";
 import { issuerOf } from "../token-audience.ts";
 import { findClient } from "./clients.ts";
@@ -15,7 +17,7 @@ import { requestedResource } from "./resource.ts";
 import { onPage, redirectBack } from "./responses.ts";
 import { startUpstreamSignIn } from "./upstream-sign-in.ts";
 import { oidcConfig } from "./upstream-oidc.ts";
-import { type AuthorizationRequest, readTicket, signTicket } from "./ticket.ts";
+import { type AuthorizationRequest, readTicket, signTicket, spendTicket } from "./ticket.ts";
 
 const authorizeQuerySchema = z.object({
   response_type: z.string().optional().describe("Must be code"),
@@ -77,10 +79,12 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
   )
   .post("/", (c) =>
     onPage(c, async () => {
+      refuseForeignForm(c);
       const form = consentFormSchema.safeParse(await readForm(c.req.raw));
       if (!form.success) throw new OAuthError("invalid_request", "The form is incomplete: start again from your client");
       const issuer = issuerOf(c.env, c.req.url);
-      const { request, subject: userId, keyId } = await readTicket(c.env.JWT_SIGNING_KEY, issuer, form.data.ticket);
+      const ticket = await readTicket(c.env.JWT_SIGNING_KEY, issuer, form.data.ticket);
+      const { request, subject: userId, keyId } = ticket;
       const db = c.get("db")();
       const client = await findClient(db, c.env, request.clientId);
       if (form.data.step === "upstream") return startUpstreamSignIn(c, issuer, request);
@@ -96,10 +100,26 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
 
       if (userId === null) throw new OAuthError("invalid_request", "Sign in first");
       const back = (params: Record<string, string | null>) => redirectBack(request.redirectUri, issuer, { ...params, state: request.state });
-      if (form.data.step === "deny") return back({ error: "access_denied", error_description: "The user denied the request" });
+      if (form.data.step === "deny") {
+        await spendTicket(db, ticket);
+        return back({ error: "access_denied", error_description: "The user denied the request" });
+      }
       const user = await activeUser(db, userId);
       if (!user) throw new OAuthError("access_denied", "Your user is disabled");
-      const code = await grantConsent(db, request, { userId, role: user.role, apiKeyId: keyId }, c.req.header("cf-connecting-ip") ?? null);
+      const code = await grantConsent(db, ticket, { userId, role: user.role, apiKeyId: keyId }, c.req.header("cf-connecting-ip") ?? null);
       return back({ code });
     }),
   );
+
+/**
+ * The pages' forms are posted only from the pages themselves: a browser sends their Origin (the pages'
+ * Referrer-Policy keeps it from being "null"), so another site's form, or a sandboxed frame's, is refused
+ * before its ticket is even read. A request without Origin comes from no browser, and so from no CSRF.
+ */
+function refuseForeignForm(c: AppContext): void {
+  const why = refuseOrigin(
+    { url: c.req.url, host: c.req.header("host") ?? null, origin: c.req.header("origin") ?? null },
+    { allowedOrigins: [], allowedHosts: readMcpConfig(c.env).allowedHosts, publicUrl: c.env.PUBLIC_URL },
+  );
+  if (why) throw new OAuthError("access_denied", `This form was sent from another site, not from this gateway's own page (${why})`, "FORBIDDEN");
+}

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { unstorableInput } from "../../http/storable-input.ts";
 import { OAuthError } from "./errors.ts";
 import { redirectUriProblem } from "./redirect-uri.ts";
 
@@ -25,7 +26,10 @@ export interface ClientMetadata {
   redirectUris: string[];
 }
 
+/** Registered metadata and fetched documents alike: what is stored is first checked to be storable. */
 export function parseClientMetadata(raw: unknown): ClientMetadata {
+  const unstorable = unstorableInput(raw, "body");
+  if (unstorable) throw new OAuthError("invalid_client_metadata", `Invalid client metadata: ${unstorable}`);
   const parsed = clientMetadataSchema.safeParse(raw);
   if (!parsed.success) {
     const detail = parsed.error.issues.map((issue) => `${issue.path.join(".") || "body"}: ${issue.message}`).join("; ");

@@ -1,6 +1,6 @@
 import { AppError } from "../../http/errors.ts";
 
-/** The error codes of RFC 6749 §5.2, RFC 7591 §3.2.2 and RFC 8707 §2 that this server answers with. */
+/** The error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 7591 §3.2.2 and RFC 8707 §2 that this server answers with. */
 export type OAuthErrorCode =
   | "invalid_request"
   | "invalid_client"
@@ -10,7 +10,8 @@ export type OAuthErrorCode =
   | "invalid_client_metadata"
   | "invalid_redirect_uri"
   | "access_denied"
-  | "unsupported_response_type";
+  | "unsupported_response_type"
+  | "temporarily_unavailable";
 
 /**
  * A refusal in OAuth's own shape (`{error, error_description}`), which OAuth clients parse; as an AppError
@@ -19,7 +20,7 @@ export type OAuthErrorCode =
 export class OAuthError extends AppError {
   readonly error: OAuthErrorCode;
 
-  constructor(error: OAuthErrorCode, description: string, kind: "VALIDATION_FAILED" | "UNAUTHENTICATED" = "VALIDATION_FAILED") {
+  constructor(error: OAuthErrorCode, description: string, kind: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" | "RATE_LIMITED" = "VALIDATION_FAILED") {
     super(kind, description);
     this.name = "OAuthError";
     this.error = error;
@@ -30,6 +31,23 @@ export class OAuthError extends AppError {
       { error: this.error, error_description: this.message },
       { status: this.status, headers: { "Cache-Control": "no-store" } },
     );
+  }
+}
+
+/** Too many requests from one address: `429` with `Retry-After`, in OAuth's shape. */
+export class OAuthRateLimited extends OAuthError {
+  readonly retryAfterSeconds: number;
+
+  constructor(description: string, retryAfterMs: number) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    super("temporarily_unavailable", `${description}: retry after ${retryAfterSeconds} s`, "RATE_LIMITED");
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  override toResponse(): Response {
+    const response = super.toResponse();
+    response.headers.set("Retry-After", String(this.retryAfterSeconds));
+    return response;
   }
 }
 

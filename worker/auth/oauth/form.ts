@@ -1,5 +1,6 @@
 import { AppError } from "../../http/errors.ts";
 import { readBodyText } from "../../http/json-body.ts";
+import { unstorableInput } from "../../http/storable-input.ts";
 import { OAuthError } from "./errors.ts";
 
 const MAX_FORM_BYTES = 16 * 1024;
@@ -23,11 +24,16 @@ export async function readForm(request: Request): Promise<Record<string, string>
   return singleValues(new URLSearchParams(text));
 }
 
-/** Query or form parameters as a plain object, refusing any that is repeated. */
+/**
+ * Query or form parameters as a plain object, refusing any that is repeated, and any that Postgres could
+ * not store or compare (every endpoint's input comes through here, before any lookup).
+ */
 export function singleValues(search: URLSearchParams): Record<string, string> {
   const params: Record<string, string> = {};
   for (const [name, value] of search) {
     if (name in params) throw new OAuthError("invalid_request", `The parameter ${name} is repeated`);
+    const unstorable = unstorableInput(name, "a parameter name") ?? unstorableInput(value, name);
+    if (unstorable) throw new OAuthError("invalid_request", `Invalid input: ${unstorable}`);
     params[name] = value;
   }
   return params;

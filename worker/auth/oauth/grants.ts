@@ -5,7 +5,7 @@ import { oauthCodes, oauthGrants, oauthRefreshTokens, type UserRole, users } fro
 import { randomBase64Url, sha256Hex } from "../crypto.ts";
 import { OAuthError } from "./errors.ts";
 import { serverIdOfResource } from "./resource.ts";
-import type { AuthorizationRequest } from "./ticket.ts";
+import { type ReadTicket, spendTicket } from "./ticket.ts";
 import type { AppEnv } from "../../env.ts";
 import { pushUserChange } from "../../users/live-sessions.ts";
 
@@ -35,17 +35,22 @@ export function oauthMutation(name: string, grant: GrantSubject, ip: string | nu
   };
 }
 
-/** The user approved: a new grant (a new refresh-token family) and its single-use code, audited as one change. */
+/**
+ * The user approved: the consent ticket spent, a new grant (a new refresh-token family) and its single-use
+ * code, audited as one change; a replayed ticket is refused and recorded as a failed GRANT.
+ */
 export async function grantConsent(
   db: Database,
-  request: AuthorizationRequest,
+  ticket: ReadTicket,
   user: { userId: string; role: UserRole; apiKeyId: string | null },
   ip: string | null,
 ): Promise<string> {
+  const { request } = ticket;
   const grant: GrantSubject = { grantId: `grt_${randomBase64Url(12)}`, userId: user.userId, role: user.role, clientId: request.clientId, resource: request.resource };
   const code = randomBase64Url(32);
   const context = oauthMutation("GRANT", grant, ip, { redirectUri: request.redirectUri, scope: request.scope });
   await runAudited(db, context, async (tx) => {
+    await spendTicket(tx, ticket);
     await tx.insert(oauthGrants).values({ id: grant.grantId, userId: user.userId, clientId: request.clientId, apiKeyId: user.apiKeyId, resource: request.resource, scope: request.scope });
     await tx.insert(oauthCodes).values({
       codeHash: await sha256Hex(code),

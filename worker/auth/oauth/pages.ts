@@ -12,13 +12,14 @@ export interface ConsentView {
 
 /**
  * The pages are framed by nobody (clickjacking), cached by nobody, load nothing from elsewhere and send
- * no Referer, so the ticket in a form never leaks through a page's surroundings.
+ * no Referer to anyone else, so the ticket in a form never leaks through a page's surroundings. Not
+ * `no-referrer`: under it a browser posts the forms with `Origin: null`, and the POST checks the Origin.
  */
 export const PAGE_HEADERS: Record<string, string> = {
   "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   "X-Frame-Options": "DENY",
   "Cache-Control": "no-store",
-  "Referrer-Policy": "no-referrer",
+  "Referrer-Policy": "same-origin",
   "X-Content-Type-Options": "nosniff",
 };
 

@@ -5,16 +5,23 @@ import { readJsonBody } from "../../http/json-body.ts";
 import { randomBase64Url } from "../crypto.ts";
 import { oauthClients } from "../../db/schema.ts";
 import { parseClientMetadata } from "./client-metadata.ts";
-import { OAuthError, oauthEndpoint } from "./errors.ts";
+import { OAuthError, oauthEndpoint, OAuthRateLimited } from "./errors.ts";
+import { takeForClientIp } from "../../policy/client-ip-limit.ts";
+import { clientIp } from "../../policy/ip-allowlist-middleware.ts";
 
 const MAX_REGISTRATION_BYTES = 16 * 1024;
+/** A client registers once per installation; more than this from one address is a flood. */
+export const REGISTRATIONS_PER_MINUTE = 10;
 
 /**
  * `POST /register` (RFC 7591), open as MCP clients expect. A registration grants nothing by itself: the
  * user still signs in and consents, and the consent page marks the self-declared name as unverified.
+ * Registrations are limited per address, and one never used is pruned (prune.ts).
  */
 export const registerRoute = new Hono<HonoEnv>().post("/", (c) =>
   oauthEndpoint(async () => {
+    const taken = await takeForClientIp(c.env, clientIp(c), "register", REGISTRATIONS_PER_MINUTE);
+    if (!taken.ok) throw new OAuthRateLimited(`Too many registrations from this address (at most ${REGISTRATIONS_PER_MINUTE} a minute)`, taken.retryAfterMs);
     let body: unknown;
     try {
       body = await readJsonBody(c.req.raw, { maxBytes: MAX_REGISTRATION_BYTES });
