@@ -63,6 +63,11 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
     await stopDev(dev);
   });
 
+  async function shot(name: string): Promise<void> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, `console-${name}-light.png`), fullPage: true });
+  }
+
   async function tab(id: (typeof TABS)[number]): Promise<void> {
     await page.click(testid(`tab-${id}`));
     await page.waitForSelector(testid(`panel-${id}`));
@@ -163,6 +168,7 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
     await rule.locator(`${testid("rule-error")}:visible`).waitFor();
     expect(await rule.locator(testid("rule-error")).textContent()).toMatch(/^rule "no-echo": /);
     expect(await rule.getAttribute("class")).toContain("invalid");
+    await shot("policy-cel-error");
     expect((await admin(9102, {})).data.policySets).toEqual([]);
 
     await rule.locator(testid("rule-when")).fill('user.role == "user"');
@@ -178,6 +184,7 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
       expect(text).toContain("deny");
       expect(text).toContain("rule no-echo");
     }
+    await shot("policy-simulation");
   });
 
   it("approves a held call from the Console while the SDK client waits on it", async () => {
@@ -193,6 +200,7 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
     await card.waitFor({ timeout: 20_000 });
     expect(await card.locator(testid("approval-user")).textContent()).toBe("Ada Lovelace");
     expect(await card.locator(testid("approval-tool")).textContent()).toBe("whoami");
+    await shot("approval-card");
     await card.locator(testid("approve")).click();
     const result = await held;
     expect(result.isError).toBeFalsy();

@@ -35,7 +35,7 @@ textarea{width:100%;min-height:5rem}
 .card{border:1px solid var(--line);border-radius:8px;padding:.8rem 1rem;margin:.8rem 0;background:var(--bg)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(13rem,1fr));gap:.8rem;margin:.8rem 0}
 .stat{border:1px solid var(--line);border-radius:8px;padding:.7rem 1rem;background:var(--panel)}
-.stat .value{font-size:1.7rem;font-weight:650;display:block}.stat .label{color:var(--muted);font-size:.9rem}
+.stat .value{font-size:1.7rem;font-weight:650;display:block}.stat .label{display:block;color:var(--muted);font-size:.9rem}
 .badge{display:inline-block;padding:.05rem .5rem;border-radius:999px;font-size:.8rem;font-weight:600;border:1px solid transparent;white-space:nowrap}
 .badge.ok{color:var(--ok);background:var(--ok-bg)}.badge.warn{color:var(--warn);background:var(--warn-bg)}
 .badge.bad{color:var(--bad);background:var(--bad-bg)}.badge.info{color:var(--info);background:var(--info-bg)}

@@ -22,7 +22,9 @@ export const APPROVALS_PANEL = String.raw`(function () {
       el("h3", {}, [el("code", { text: a.tool, "data-testid": "approval-tool" }), " on ", el("span", { text: a.serverId, "data-testid": "approval-server" })]),
       el("p", {}, ["Requested by ", el("strong", { text: C.nameOf(a.userId), "data-testid": "approval-user" }), a.clientName ? " through " + a.clientName : "", " · ", UI.when(a.createdAt), " · ", UI.countdown(a.expiresAt)]),
       a.reason ? el("p", { class: "muted", text: "Why it asks: " + a.reason }) : null,
-      el("pre", { text: JSON.stringify(a.arguments, null, 2), "data-testid": "approval-arguments" }),
+      Object.keys(a.arguments || {}).length === 0
+        ? el("p", { class: "muted", text: "No arguments.", "data-testid": "approval-arguments" })
+        : el("pre", { text: JSON.stringify(a.arguments, null, 2), "data-testid": "approval-arguments" }),
       el("div", { class: "form" }, [
         el("button", { type: "button", class: "primary", text: "Approve", "data-testid": "approve", onclick: function () { decide("approve"); } }),
         reasonField,
