@@ -4,23 +4,23 @@
 // a draft simulated against that user's real calls, a held call approved while the client waits, the audit
 // log filtered to the user, and the overview chart drawn from the calls; light and dark screenshots of
 // every tab, all under the page's own CSP with no console error.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
 import { chromiumPath, launchChromium } from "../support/chromium.ts";
-import { type DevProcess, freePort, makeDevProject, REPO_ROOT, startDev, stopDev, waitForHealthy } from "../support/dev-project.ts";
-import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
+import { type DevGateway, startDevGateway, stopDevGateway } from "../support/dev-gateway.ts";
+import { REPO_ROOT } from "../support/dev-project.ts";
+import type { RunningServer } from "../support/downstream-servers.ts";
 
 const CANARY = `console-browser-canary-${crypto.randomUUID()}`;
 const SCREENSHOTS = join(REPO_ROOT, ".bench", "screenshots");
 const TABS = ["overview", "servers", "users", "policy", "approvals", "access", "audit"] as const;
 
 describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
-  let dev: DevProcess;
+  let gateway: DevGateway;
   let origin = "";
   let ownerKey = "";
   let fixture: RunningServer;
@@ -31,21 +31,12 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
   let client: Client | undefined;
   const consoleErrors: string[] = [];
 
-  const admin = (action: number, data: unknown) =>
-    fetch(`${origin}/admin`, { method: "POST", headers: { authorization: `Bearer ${ownerKey}`, "content-type": "application/json" }, body: JSON.stringify({ action, data }) }).then(
-      (r) => r.json() as Promise<{ success: boolean; data: Record<string, unknown> }>,
-    );
+  const admin = (action: number, data: unknown) => gateway.call("/admin", ownerKey, action, data);
   const testid = (id: string) => `[data-testid="${id}"]`;
 
   beforeAll(async () => {
-    const dir = makeDevProject();
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    const secrets = await generateSecrets();
-    ownerKey = secrets.OWNER_KEY;
-    writeFileSync(join(dir, ".dev.vars"), formatDevVars(secrets));
-    dev = startDev(dir, port);
-    [fixture] = await Promise.all([startFixtureServer("alpha"), waitForHealthy(dev, origin)]);
+    gateway = await startDevGateway();
+    ({ origin, ownerKey, fixture } = gateway);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
@@ -59,8 +50,7 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
   afterAll(async () => {
     await client?.close();
     await browser?.close();
-    if (fixture) stopServer(fixture);
-    await stopDev(dev);
+    await stopDevGateway(gateway);
   });
 
   async function shot(name: string): Promise<void> {
