@@ -102,7 +102,7 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
     ]);
   });
 
-  it("sets a secret that is never shown again: only its name is listed", async () => {
+  it("sets a secret that is never shown again (only its name is listed), and renames the server", async () => {
     await page.locator(`${testid("servers-row")}[data-server="alpha"] ${testid("server-open")}`).click();
     await page.locator(`${testid("server-details")}:has-text("Alpha fixture: secrets")`).waitFor();
     await page.fill(testid("secret-name"), "API_TOKEN");
@@ -113,6 +113,12 @@ describe.skipIf(chromiumPath === "")("the /console page in Chromium", () => {
     expect(await page.content()).not.toContain(CANARY);
     expect(await page.inputValue(testid("secret-value"))).toBe("");
     expect(JSON.stringify(await admin(2103, { serverId: "alpha" }))).not.toContain(CANARY);
+
+    // Renamed in its settings: the list shows the new name.
+    await page.fill(testid("server-edit-name"), "Alpha (renamed)");
+    await page.click(testid("server-edit-save"));
+    await page.locator(`${testid("servers-row")}[data-server="alpha"]:has-text("Alpha (renamed)")`).waitFor();
+    expect(((await admin(2011, { serverId: "alpha" })).data.servers as { name: string }[])[0]!.name).toBe("Alpha (renamed)");
   });
 
   it("creates a user and copies its key once; the copied key works for an SDK client", async () => {

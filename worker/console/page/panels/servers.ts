@@ -1,7 +1,7 @@
 /**
- * The Servers tab: every server with its status, transport and tools; register (HTTP, SSE, stdio), enable or
- * disable, start or stop, delete; secrets set and deleted (write-only: their values are never read back);
- * the tools with their danger levels.
+ * The Servers tab: every server with its status, transport and tools; register (HTTP, SSE, stdio), edit its
+ * name and URL, enable or disable, start or stop, delete; secrets set and deleted (write-only: their values
+ * are never read back); the tools with their danger levels.
  */
 export const SERVERS_PANEL = String.raw`(function () {
   var UI = window.PetaUI, el = UI.el, C = window.PetaConsole;
@@ -85,6 +85,19 @@ export const SERVERS_PANEL = String.raw`(function () {
       } },
     ], secrets, { empty: "No secrets. Reference one as {{secret:NAME}} in the URL or a header, then set it here.", testid: "secrets" });
 
+    var editName = UI.input({ "data-testid": "server-edit-name", value: server.name, required: true });
+    var editUrl = UI.input({ type: "url", class: "code", "data-testid": "server-edit-url", value: server.url || "" });
+    var urlField = UI.field("URL", editUrl);
+    urlField.classList.add("wide");
+    urlField.hidden = server.transport === "stdio";
+    var editForm = el("form", { class: "form", "data-testid": "server-edit" }, [UI.field("Display name", editName), urlField,
+      el("button", { type: "submit", text: "Save settings", "data-testid": "server-edit-save" })]);
+    editForm.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      var data = { serverId: server.serverId, name: editName.value.trim() };
+      if (server.transport !== "stdio") data.url = editUrl.value.trim();
+      if (await C.run(notice, function () { return C.api(2012, data); })) C.refresh();
+    });
     var caps = capabilities || { tools: [], prompts: [], resources: [] };
     var toolTable = UI.table([
       { label: "Tool", cell: function (t) { return el("code", { text: t.name }); } },
@@ -106,6 +119,7 @@ export const SERVERS_PANEL = String.raw`(function () {
       C.run(notice, function () { return C.api(2003, { serverId: server.serverId, tools: tools }); }, "Saved " + name + ".");
     }
     UI.fill(box, [
+      el("h3", { text: server.name + ": settings" }), editForm,
       el("h3", { text: server.name + ": secrets" }), secretTable, secretForm, notice,
       el("details", { "data-testid": "server-capabilities" }, [
         el("summary", {}, [el("strong", { text: server.name + ": " + caps.tools.length + " tools, " + caps.prompts.length + " prompts, " + caps.resources.length + " resources" }), el("span", { class: "muted small", text: " (enable, danger level)" })]),
