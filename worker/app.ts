@@ -4,12 +4,14 @@ import { oauthRoutes } from "./auth/oauth/routes.ts";
 import { tokenRoute } from "./auth/routes.ts";
 import { wellKnownRoutes } from "./auth/well-known.ts";
 import { databaseMiddleware } from "./db/middleware.ts";
+import { consoleRoute } from "./console/route.ts";
 import { deskRoute } from "./desk/route.ts";
 import { healthRoute } from "./health/route.ts";
 import type { HonoEnv } from "./http/context.ts";
 import { cors } from "./http/cors.ts";
 import { onError, onNotFound } from "./http/error-handler.ts";
 import { mcpRoute } from "./mcp/route.ts";
+import { uiRoute } from "./pages/route.ts";
 import { ipAllowlist } from "./policy/ip-allowlist-middleware.ts";
 import { requestLog } from "./observability/request-log.ts";
 import { userRoute } from "./user/route.ts";
@@ -36,6 +38,8 @@ export const app = new Hono<HonoEnv>()
   .use("/register", ipAllowlist)
   .use("/revoke", ipAllowlist)
   .use("/desk/*", ipAllowlist)
+  .use("/console/*", ipAllowlist)
+  .use("/ui/*", ipAllowlist)
   .route("/health", healthRoute)
   .route("/.well-known", wellKnownRoutes)
   .route("/auth/token", tokenRoute)
@@ -44,5 +48,7 @@ export const app = new Hono<HonoEnv>()
   .route("/user", userRoute)
   .route("/mcp", mcpRoute)
   .route("/desk", deskRoute)
+  .route("/console", consoleRoute)
+  .route("/ui", uiRoute)
   .onError(onError)
   .notFound(onNotFound);

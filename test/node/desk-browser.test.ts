@@ -1,44 +1,31 @@
 // The /desk page in real Chromium against `npm run dev`: sign-in with an API key (ticket → WebSocket), an
 // SDK client's held call approved, edited and approved, and rejected by clicks, capabilities toggled,
 // personal values set, all under the page's own CSP.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Browser, Page } from "playwright-core";
 import { chromiumPath, launchChromium } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { formatDevVars, generateSecrets } from "../../scripts/lib/dev-vars.ts";
-import { startFixtureServer, stopServer, type RunningServer } from "../support/downstream-servers.ts";
-import { type DevProcess, freePort, makeDevProject, startDev, stopDev, waitForHealthy } from "../support/dev-project.ts";
+import { type DevGateway, startDevGateway, stopDevGateway } from "../support/dev-gateway.ts";
 
 const CANARY = `desk-browser-canary-${crypto.randomUUID()}`;
 
 
 describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
-  let dev: DevProcess;
+  let gateway: DevGateway;
   let origin = "";
   let ownerKey = "";
   let apiKey = "";
-  let fixture: RunningServer;
   let browser: Browser;
   let client: Client;
   const consoleErrors: string[] = [];
 
-  const call = (path: "/admin" | "/user", credential: string, action: number, data: unknown) =>
-    fetch(`${origin}${path}`, { method: "POST", headers: { authorization: `Bearer ${credential}`, "content-type": "application/json" }, body: JSON.stringify({ action, data }) }).then(
-      (r) => r.json() as Promise<{ success: boolean; data: Record<string, unknown> }>,
-    );
+  const call = (path: "/admin" | "/user", credential: string, action: number, data: unknown) => gateway.call(path, credential, action, data);
 
   beforeAll(async () => {
-    const dir = makeDevProject();
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    const secrets = await generateSecrets();
-    ownerKey = secrets.OWNER_KEY;
-    writeFileSync(join(dir, ".dev.vars"), formatDevVars(secrets));
-    dev = startDev(dir, port);
-    [fixture] = await Promise.all([startFixtureServer("alpha"), waitForHealthy(dev, origin)]);
+    gateway = await startDevGateway();
+    ({ origin, ownerKey } = gateway);
+    const fixture = gateway.fixture;
     const user = await call("/admin", ownerKey, 1010, { name: "Desk Browser", email: "desk@example.test" });
     apiKey = user.data.apiKey as string;
     await call("/admin", ownerKey, 2010, { serverId: "alpha", transport: "streamable-http", url: fixture.url });
@@ -66,8 +53,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
   afterAll(async () => {
     await client?.close();
     await browser?.close();
-    if (fixture) stopServer(fixture);
-    await stopDev(dev);
+    await stopDevGateway(gateway);
   });
 
   async function signedIn(): Promise<Page> {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { exportNdjson } from "../audit/export.ts";
 import { auditFilterFields, auditPage, auditRangeFields } from "../audit/query.ts";
+import { callStats } from "../audit/stats.ts";
 import { verifyAudit } from "../audit/verify.ts";
 import { openDatabase } from "../db/client.ts";
 import { defineAction } from "./action.ts";
@@ -63,6 +64,21 @@ export const auditActions = [
     }),
     async run({ db }, data) {
       return verifyAudit(db, data);
+    },
+  }),
+  defineAction({
+    code: 7005,
+    name: "GET_CALL_STATS",
+    summary:
+      "Counts the calls (tools/call, prompts/get, resources/read) of the last hours from the audit trail: per hour by decision (allow, deny, or approval: held for an approval request) and outcome, the busiest servers and tools, and the servers whose allowed calls failed, with the last error. The Console's overview chart.",
+    returns:
+      "`{since, hours, buckets: [{hour, total, byDecision: {allow, deny, approval}, byOutcome: {ok, error}}], topServers: [{serverId, calls, errors}], topTools: [{serverId, tool, calls}], failingServers: [{serverId, errors, calls, lastError, lastErrorAt}]}` (tops: at most 10)",
+    input: z.strictObject({
+      hours: z.number().int().min(1).max(168).default(24).describe("How many whole hours back, the current one included (at most a week)"),
+      serverId: auditFilterFields.serverId,
+    }),
+    async run({ db }, data) {
+      return callStats(db, data);
     },
   }),
 ];

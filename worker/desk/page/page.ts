@@ -1,20 +1,7 @@
 import type { AppContext } from "../../http/context.ts";
+import { type PagePart, pageResponse } from "../../pages/headers.ts";
 import { DESK_SCRIPT } from "./script.ts";
 import { DESK_STYLE } from "./style.ts";
-
-/**
- * The page loads only its own script and stylesheet and talks only to its own origin (the ticket POST
- * and the WebSocket): nothing inline, nothing from elsewhere, so CSP can forbid everything else. The API
- * key a user types lives in the script's memory; the page itself holds no secret.
- */
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
-
-const COMMON_HEADERS: Record<string, string> = {
-  "Content-Security-Policy": CSP,
-  "X-Frame-Options": "DENY",
-  "Referrer-Policy": "no-referrer",
-  "X-Content-Type-Options": "nosniff",
-};
 
 const HTML = `<!doctype html>
 <html lang="en">
@@ -49,13 +36,13 @@ const HTML = `<!doctype html>
 </html>
 `;
 
+/** The page and its assets, under the headers every page of the gateway has (worker/pages/headers.ts). */
 const BODIES = {
-  page: { body: HTML, type: "text/html; charset=utf-8" },
-  script: { body: DESK_SCRIPT, type: "text/javascript; charset=utf-8" },
-  style: { body: DESK_STYLE, type: "text/css; charset=utf-8" },
-} as const;
+  page: { body: HTML, part: "html" },
+  script: { body: DESK_SCRIPT, part: "script" },
+  style: { body: DESK_STYLE, part: "style" },
+} as const satisfies Record<string, { body: string; part: PagePart }>;
 
 export function deskPage(c: AppContext, part: keyof typeof BODIES): Response {
-  const { body, type } = BODIES[part];
-  return c.body(body, 200, { ...COMMON_HEADERS, "Content-Type": type, "Cache-Control": part === "page" ? "no-store" : "no-cache" });
+  return pageResponse(c, BODIES[part].part, BODIES[part].body);
 }
