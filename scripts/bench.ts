@@ -83,7 +83,8 @@ const POLICY_DECISIONS = scale(20_000);
 const POLICY_TARGET_MS = 0.1;
 const COLD_STARTS = quick ? 3 : 7;
 const APPROVAL_SAMPLES = quick ? 5 : 40;
-// B paced at 10 calls/s for 20 s per phase; A as issue 21 measured it: 8 workers, 900 KB payloads, sessions to the cap.
+// B paced at 10 calls/s for 20 s per phase (alone, then during each of the two floods); A as issue 21 measured
+// it: 8 workers, 900 KB payloads, sessions to the cap.
 const FAIRNESS: FairnessPlan = { pacedCalls: quick ? 30 : 200, paceMs: 100, floodWorkers: 8, floodPayloadBytes: 900_000, floodSessions: 60 };
 
 const cleanup = new Cleanup();
@@ -156,10 +157,16 @@ async function main(): Promise<void> {
     return user;
   };
   // Two users with the gateway's default limits, made before any row so the flood's sessions are its own.
-  const fairnessUsers = { floodApiKey: (await createUser(`bench-flood-${suffix}`)).apiKey, pacedApiKey: (await createUser(`bench-paced-${suffix}`)).apiKey };
+  const fairnessUsers = {
+    pacedApiKey: (await createUser(`bench-paced-${suffix}`)).apiKey,
+    floodApiKeys: {
+      "ignores Retry-After": (await createUser(`bench-flood-hostile-${suffix}`)).apiKey,
+      "waits out Retry-After": (await createUser(`bench-flood-polite-${suffix}`)).apiKey,
+    },
+  };
   const fairnessRow = async (): Promise<FairnessResult> => {
-    progress(`fairness: user B's ${FAIRNESS.pacedCalls} paced calls alone, then as many while user A floods`);
-    return measureFairness({ origin: gateway.origin, serverId, callTimeoutMs: CALL_TIMEOUT_MS }, fairnessUsers, FAIRNESS);
+    progress(`fairness: user B's ${FAIRNESS.pacedCalls} paced calls alone, then as many during each of two floods by other users`);
+    return measureFairness({ origin: gateway.origin, meter: new CpuMeter(database.pid), serverId, callTimeoutMs: CALL_TIMEOUT_MS }, fairnessUsers, FAIRNESS);
   };
   if (fairnessOnly) {
     const fairness = await fairnessRow();
