@@ -4,6 +4,7 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createUser, deleteServersStartingWith } from "./gateway.ts";
+import { connectStateless, statelessRequest } from "./mcp-2026-client.ts";
 import { connectClient, echoCalls, registerServer, textOf } from "./mcp-client.ts";
 import { mcp, openSession } from "./raw-mcp.ts";
 
@@ -82,6 +83,25 @@ describe("per-user fairness on /mcp", () => {
     const { client } = await connectClient({ credential: other.apiKey });
     const result = await client.callTool({ name: `${serverId}__echo`, arguments: { text: "still here" } });
     expect(textOf(result)).toContain("still here");
+    await client.close();
+  });
+
+  it("counts 2026-07-28 stateless requests against the same budget", async () => {
+    const [flooder, other] = [await createUser(), await createUser()];
+    const call = (text: string, id: number) => statelessRequest("/mcp", { id, method: "tools/call", params: { name: `${serverId}__echo`, arguments: { text } } }, { credential: flooder.apiKey });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await call("x".repeat(200_000), i);
+      statuses.push(response.status);
+      if (response.status === 429) {
+        expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+        expect(await response.json()).toMatchObject({ error: { code: -32029, data: { retryAfterMs: expect.any(Number) } } });
+      } else await response.text();
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+
+    const client = await connectStateless({ credential: other.apiKey });
+    expect(textOf(await client.callTool({ name: `${serverId}__echo`, arguments: { text: "2026 still here" } }))).toContain("2026 still here");
     await client.close();
   });
 
