@@ -31,6 +31,9 @@ export default defineConfig({
                 OAUTH_ALLOW_LOOPBACK_CLIENTS: "true",
                 // A held call reports that it still waits every second, so a test hears it without waiting long.
                 APPROVAL_PROGRESS_SECONDS: "1",
+                // Small enough that the fairness tests reach both with a few calls of 200 KB (mcp-fairness.test.ts).
+                MCP_MAX_BODY_BYTES: "262144",
+                RATE_LIMIT_BYTES_PER_MINUTE: "1048576",
               },
             },
           })),

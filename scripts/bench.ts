@@ -24,7 +24,11 @@
 // Miniflare's direct socket to the Worker 0.6-1.4 ms. The last is used (see bench-gateway.ts). /health
 // took 30-50 ms on every path, the cost of its fresh Postgres connection, so it could not tell them apart.
 //
-// Flags: --quick runs a tenth of the calls (for checking that the benchmark itself works).
+// The fairness row (scripts/lib/bench-fairness.ts) comes last: user B's paced calls alone, then while user A
+// floods the gateway, printed as the ratio of the two.
+//
+// Flags: --quick runs a tenth of the calls (for checking that the benchmark itself works); --only=fairness
+// runs the fairness row alone (one gateway, no floors, no other rows), since the whole run is long.
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -36,6 +40,7 @@ import { bundleGateway, RUNTIME_PATH, startFloors, startGateway, type GatewayLog
 import { type LoadPlan, type LoadResult, runLoad } from "./lib/bench-load.ts";
 import { benchLongValue, benchRedactor, type LongValueResult, type RedactorResult } from "./lib/bench-redactor.ts";
 import { type ApprovalLatency, measureApprovalLatency } from "./lib/bench-approvals.ts";
+import { type FairnessPlan, type FairnessResult, formatFairness, measureFairness } from "./lib/bench-fairness.ts";
 import { type ColdStarts, measureColdStarts, startBenchSupervisor, stdioFixtureServer, supervisorVars } from "./lib/bench-stdio.ts";
 import {
   compareRows,
@@ -57,6 +62,7 @@ const FIXTURE_NAME = "bench";
 const CALL_TIMEOUT_MS = 30_000;
 
 const quick = process.argv.includes("--quick");
+const fairnessOnly = process.argv.includes("--only=fairness");
 const scale = (n: number) => (quick ? Math.max(10, Math.round(n / 10)) : n);
 // Enough calls for a stable p99 at each level. On a 2-CPU machine few rows come near their time cap (a
 // whole run of fourteen rows took 64-87 s); the caps keep it under about five minutes even
@@ -77,19 +83,28 @@ const POLICY_DECISIONS = scale(20_000);
 const POLICY_TARGET_MS = 0.1;
 const COLD_STARTS = quick ? 3 : 7;
 const APPROVAL_SAMPLES = quick ? 5 : 40;
+// B paced at 10 calls/s for 20 s per phase (alone, then during each of the two floods); A as issue 21 measured
+// it: 8 workers, 900 KB payloads, sessions to the cap.
+const FAIRNESS: FairnessPlan = { pacedCalls: quick ? 30 : 200, paceMs: 100, floodWorkers: 8, floodPayloadBytes: 900_000, floodSessions: 60 };
 
 const cleanup = new Cleanup();
 cleanup.exitOnSignals();
 const progress = (message: string) => console.error(`· ${message}`);
 
 try {
-  // First, while nothing else runs: it measures one function, and the load rows would only add noise.
-  progress(`redactor alone, in this process: ${REDACTOR_SCRUBS} scrubs`);
-  const redactor = benchRedactor(REDACTOR_SCRUBS);
-  const longValue = benchLongValue(LONG_VALUE_SCRUBS);
-  progress(`policy alone, in this process: ${POLICY_DECISIONS} decisions over the 50-rule bench set`);
-  const policyDecide = benchGatewayDecide(POLICY_DECISIONS);
+  await main();
+} catch (error) {
+  if (!cleanup.interrupted) {
+    console.error(`npm run bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  }
+} finally {
+  await cleanup.run();
+}
+// Keep-alive sockets and SDK timers may linger for a while; everything we started is stopped by now.
+process.exit();
 
+async function main(): Promise<void> {
   progress("starting the downstream fixture server");
   const fixture = await startFixtureServer(FIXTURE_NAME);
   cleanup.addChild("fixture server", fixture.process);
@@ -98,7 +113,7 @@ try {
   progress(`database: ${database.description}; applying migrations`);
   await runMigrations(database.url);
 
-  progress("bundling the Worker and starting two workerd: audit on (as configured) and audit off");
+  progress(fairnessOnly ? "bundling the Worker and starting workerd" : "bundling the Worker and starting two workerd: audit on (as configured) and audit off");
   // Throwaway secrets, held only in memory for this run and never printed. Both gateways share them, and
   // the database, so either opens what the other registered.
   const secrets = await generateSecrets();
@@ -108,10 +123,6 @@ try {
   const stdioVars = supervisorVars(supervisor);
   const gatewayOptions = { cleanup, bundle, hyperdriveUrl: database.hyperdriveUrl, secrets };
   const gateway = await startGateway({ ...gatewayOptions, vars: stdioVars });
-  const auditOff = await startGateway({ ...gatewayOptions, vars: { ...stdioVars, AUDIT_ENABLED: "false" } });
-  progress("starting a third workerd with the floor Workers (fetch(), and a Durable Object by RPC)");
-  const floors = await startFloors(cleanup, fixture.url);
-  const meter = new CpuMeter(database.pid);
 
   const admin = async (action: number, data: Record<string, unknown>): Promise<unknown> => {
     const response = await fetch(`${gateway.origin}/admin`, {
@@ -137,17 +148,54 @@ try {
     undoOnSharedDatabase(`unregistering server ${id}`, 2013, { serverId: id });
   };
   await register(serverId, {});
+  // Plain users, whose keys the API key, access token and fairness rows authenticate with.
+  const createUser = async (name: string) => {
+    const user = await admin(1010, { name });
+    if (!isCreatedUser(user)) throw new Error("CREATE_USER answered without a userId and apiKey");
+    // Deleting the user also deletes its key; tokens minted from the key stop working with it.
+    undoOnSharedDatabase(`deleting user ${name}`, 1013, { userId: user.userId });
+    return user;
+  };
+  // Two users with the gateway's default limits, made before any row so the flood's sessions are its own.
+  const fairnessUsers = {
+    pacedApiKey: (await createUser(`bench-paced-${suffix}`)).apiKey,
+    floodApiKeys: {
+      "ignores Retry-After": (await createUser(`bench-flood-hostile-${suffix}`)).apiKey,
+      "waits out Retry-After": (await createUser(`bench-flood-polite-${suffix}`)).apiKey,
+    },
+  };
+  const fairnessRow = async (): Promise<FairnessResult> => {
+    progress(`fairness: user B's ${FAIRNESS.pacedCalls} paced calls alone, then as many during each of two floods by other users`);
+    return measureFairness({ origin: gateway.origin, meter: new CpuMeter(database.pid), serverId, callTimeoutMs: CALL_TIMEOUT_MS }, fairnessUsers, FAIRNESS);
+  };
+  if (fairnessOnly) {
+    const fairness = await fairnessRow();
+    if (cleanup.interrupted) return;
+    console.log(`\nDatabase: ${database.description}. Node ${process.version}, ${availableParallelism()} CPUs${quick ? ", --quick" : ""}, --only=fairness`);
+    console.log(formatFairness(fairness));
+    console.log(describeLogs("audit on", gateway.logs));
+    writeJson(RESULTS_PATH, { startedAt: new Date(performance.timeOrigin).toISOString(), node: process.version, cpus: availableParallelism(), quick, fairness, gatewayLogs: gateway.logs });
+    console.log(`\nWrote ${RESULTS_PATH}`);
+    return;
+  }
+
+  // First, while nothing else runs: it measures one function, and the load rows would only add noise.
+  progress(`redactor alone, in this process: ${REDACTOR_SCRUBS} scrubs`);
+  const redactor = benchRedactor(REDACTOR_SCRUBS);
+  const longValue = benchLongValue(LONG_VALUE_SCRUBS);
+  progress(`policy alone, in this process: ${POLICY_DECISIONS} decisions over the 50-rule bench set`);
+  const policyDecide = benchGatewayDecide(POLICY_DECISIONS);
+  const auditOff = await startGateway({ ...gatewayOptions, vars: { ...stdioVars, AUDIT_ENABLED: "false" } });
+  progress("starting a third workerd with the floor Workers (fetch(), and a Durable Object by RPC)");
+  const floors = await startFloors(cleanup, fixture.url);
+  const meter = new CpuMeter(database.pid);
   // The same fixture again, with a secret the vault injects and the redactor then scrubs from every result.
   await register(vaultServerId, { Authorization: "Bearer {{secret:BENCH_TOKEN}}" });
   await admin(2101, { serverId: vaultServerId, name: "BENCH_TOKEN", value: randomBytes(30).toString("base64url") });
   const stdioServerId = `bench-stdio-${suffix}`;
   await admin(2010, stdioFixtureServer(stdioServerId, FIXTURE_NAME));
   undoOnSharedDatabase(`unregistering server ${stdioServerId}`, 2013, { serverId: stdioServerId });
-  // A plain user (role "user"), whose key the API key and access token rows authenticate with.
-  const user = await admin(1010, { name: `bench-${suffix}` });
-  if (!isCreatedUser(user)) throw new Error("CREATE_USER answered without a userId and apiKey");
-  // Deleting the user also deletes its key; tokens minted from the key stop working with it.
-  undoOnSharedDatabase(`deleting user bench-${suffix}`, 1013, { userId: user.userId });
+  const user = await createUser(`bench-${suffix}`);
   // The most a user may be allowed: every call still goes through the rate limiter, which never refuses here.
   await admin(1012, { userId: user.userId, rateLimitPerMinute: 1_000_000 });
 
@@ -199,20 +247,13 @@ try {
   progress(`approvals: ${APPROVAL_SAMPLES} held calls, each approved with DECIDE_APPROVAL`);
   const approvals = cleanup.interrupted ? undefined : await measureApprovalLatency(context, APPROVAL_SAMPLES);
 
+  const fairness = cleanup.interrupted ? undefined : await fairnessRow();
+
   // Interrupted: whatever ran last measured processes being stopped; better no figures than wrong ones.
-  if (!cleanup.interrupted && coldStarts && approvals) {
-    report(results, { database: database.description, floor, redactor, longValue, policyDecide, coldStarts, approvals, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
+  if (!cleanup.interrupted && coldStarts && approvals && fairness) {
+    report(results, { database: database.description, floor, redactor, longValue, policyDecide, coldStarts, approvals, fairness, logs: { "audit on": gateway.logs, "audit off": auditOff.logs, floors: floors.logs } });
   }
-} catch (error) {
-  if (!cleanup.interrupted) {
-    console.error(`npm run bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  }
-} finally {
-  await cleanup.run();
 }
-// Keep-alive sockets and SDK timers may linger for a while; everything we started is stopped by now.
-process.exit();
 
 /** CREATE_USER's `data`, of which the benchmark needs the id (to delete the user) and the API key. */
 function isCreatedUser(data: unknown): data is { userId: string; apiKey: string } {
@@ -238,6 +279,7 @@ function report(
     policyDecide: DecideResult;
     coldStarts: ColdStarts;
     approvals: ApprovalLatency;
+    fairness: FairnessResult;
     logs: Record<string, GatewayLogs>;
   },
 ): void {
@@ -288,6 +330,7 @@ function report(
   console.log(
     `Approval, decision to result (DECIDE_APPROVAL sent → the held call's result at the client, owner session on /mcp): p50 ${a.p50Ms.toFixed(1)} ms, p99 ${a.p99Ms.toFixed(1)} ms over ${a.samplesMs.length}; the DECIDE_APPROVAL reply alone p50 ${a.decideP50Ms.toFixed(1)} ms`,
   );
+  console.log(formatFairness(run.fairness));
   console.log("");
   for (const [instance, logs] of Object.entries(run.logs)) console.log(describeLogs(instance, logs));
   for (const row of rows) {
@@ -311,6 +354,7 @@ function report(
     redactorLongValue: run.longValue,
     policyDecide: run.policyDecide,
     policyCpuMsPerCall: policyCpu,
+    fairness: run.fairness,
     gatewayLogs: run.logs,
   });
   console.log(`\nWrote ${RESULTS_PATH}`);

@@ -8,12 +8,22 @@ export const MAX_BODY_BYTES = 1024 * 1024;
  * later (an MCP message is scrubbed, validated and sent over RPC); the admin API checks depth itself,
  * naming the field.
  */
-export async function readJsonBody(request: Request, { maxBytes = MAX_BODY_BYTES, maxDepth = Number.POSITIVE_INFINITY } = {}): Promise<unknown> {
-  const text = await readBodyText(request, maxBytes);
+export async function readJsonBody(request: Request, options: JsonBodyOptions = {}): Promise<unknown> {
+  return (await readMeasuredJsonBody(request, options)).value;
+}
+
+interface JsonBodyOptions {
+  maxBytes?: number;
+  maxDepth?: number;
+}
+
+/** readJsonBody, with the body's size in bytes as it arrived (what a per-user byte budget counts). */
+export async function readMeasuredJsonBody(request: Request, { maxBytes = MAX_BODY_BYTES, maxDepth = Number.POSITIVE_INFINITY }: JsonBodyOptions = {}): Promise<{ value: unknown; bytes: number }> {
+  const { text, bytes } = await readBody(request, maxBytes);
   if (text.trim() === "") throw new AppError("INVALID_JSON", "Request body is empty; expected JSON");
   if (maxDepth !== Number.POSITIVE_INFINITY && nestingExceeds(text, maxDepth)) throw new AppError("VALIDATION_FAILED", `Request body is nested deeper than ${maxDepth} levels`);
   try {
-    return JSON.parse(text);
+    return { value: JSON.parse(text), bytes };
   } catch {
     throw new AppError("INVALID_JSON", "Request body is not valid JSON");
   }
@@ -21,9 +31,14 @@ export async function readJsonBody(request: Request, { maxBytes = MAX_BODY_BYTES
 
 /** A request or response body as text, counted as it streams in; an absent body is the empty string. */
 export async function readBodyText(request: Pick<Request, "headers" | "body">, maxBytes = MAX_BODY_BYTES): Promise<string> {
+  return (await readBody(request, maxBytes)).text;
+}
+
+async function readBody(request: Pick<Request, "headers" | "body">, maxBytes: number): Promise<{ text: string; bytes: number }> {
+  // A declared size over the limit is refused before a byte of the body is read.
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return "";
+  if (!request.body) return { text: "", bytes: 0 };
 
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -39,7 +54,7 @@ export async function readBodyText(request: Pick<Request, "headers" | "body">, m
     chunks.push(value);
   }
 
-  return new TextDecoder().decode(concat(chunks, total));
+  return { text: new TextDecoder().decode(concat(chunks, total)), bytes: total };
 }
 
 /**

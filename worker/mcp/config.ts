@@ -19,11 +19,19 @@ export interface McpConfig {
   maxCallsInFlight: number;
   /** Open sessions one user may hold; the owner key has no user and no cap. */
   maxSessionsPerUser: number;
+  /** The largest body one POST to /mcp may carry; a larger one is refused before it is read. */
+  maxBodyBytes: number;
+  /** Request-body bytes one user may send to /mcp per minute, across all their sessions; never below `maxBodyBytes`. */
+  bytesPerMinute: number;
   /** How long a call waits for approval when its rule names no TTL. */
   approvalTtlMs: number;
   /** A waiting call whose client sent a progress token hears that it still waits this often. */
   approvalProgressMs: number;
 }
+
+/** The documented defaults of MCP_MAX_BODY_BYTES (1 MiB) and RATE_LIMIT_BYTES_PER_MINUTE (8 MiB). */
+const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+const DEFAULT_BYTES_PER_MINUTE = 8_388_608;
 
 // The bindings object lives as long as the isolate: the variables are parsed once, not on every request.
 const parsed = new WeakMap<AppEnv, McpConfig>();
@@ -38,6 +46,7 @@ export function readMcpConfig(env: AppEnv): McpConfig {
 }
 
 function parseMcpConfig(env: AppEnv): McpConfig {
+  const maxBodyBytes = positive(env.MCP_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES);
   return {
     allowedOrigins: list(env.MCP_ALLOWED_ORIGINS),
     allowedHosts: list(env.MCP_ALLOWED_HOSTS),
@@ -52,6 +61,9 @@ function parseMcpConfig(env: AppEnv): McpConfig {
     maxBatch: positive(env.MCP_MAX_BATCH, 50),
     maxCallsInFlight: positive(env.MCP_MAX_CALLS_IN_FLIGHT, 64),
     maxSessionsPerUser: positive(env.MCP_MAX_SESSIONS_PER_USER, 50),
+    maxBodyBytes,
+    // A budget smaller than one allowed body would refuse that body forever instead of for a while.
+    bytesPerMinute: Math.max(maxBodyBytes, positive(env.RATE_LIMIT_BYTES_PER_MINUTE, DEFAULT_BYTES_PER_MINUTE)),
     approvalTtlMs: positive(env.APPROVAL_TTL_SECONDS, 600) * 1000,
     approvalProgressMs: positive(env.APPROVAL_PROGRESS_SECONDS, 10) * 1000,
   };

@@ -8,10 +8,11 @@ import { resourceMetadataUrl } from "../auth/well-known.ts";
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/errors.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
-import { readJsonBody } from "../http/json-body.ts";
+import { readMeasuredJsonBody } from "../http/json-body.ts";
 import { logEvent } from "../observability/log.ts";
 import { errorText } from "../db/errors.ts";
 import { isServerEnabled } from "../servers/store.ts";
+import { SpentBudgets, takeBodyBytes } from "./byte-budget.ts";
 import { readMcpConfig } from "./config.ts";
 import { SERVER_ID_PATTERN } from "./names.ts";
 import { originRefusal } from "./origin.ts";
@@ -100,20 +101,34 @@ async function existingSession(c: AppContext): Promise<DurableObjectStub<McpSess
   return c.env.MCP_SESSION.getByName(sessionId);
 }
 
+/** Users whose byte budget is spent, as this isolate last heard from their session or the stateless front. */
+const spentBudgets = new SpentBudgets();
+
 async function post(c: AppContext, scope: string | null, credential: PresentedCredential): Promise<Response> {
-  let body: unknown;
+  // Before the body: a spent budget or a declared size over the cap costs the isolate no read at all.
+  const spent = spentBudgets.refusal(credential);
+  if (spent) return spent;
+  const config = readMcpConfig(c.env);
+  let body: { value: unknown; bytes: number };
   try {
-    body = await readJsonBody(c.req.raw, { maxDepth: MAX_MESSAGE_DEPTH });
+    body = await readMeasuredJsonBody(c.req.raw, { maxBytes: config.maxBodyBytes, maxDepth: MAX_MESSAGE_DEPTH });
   } catch (error) {
-    if (error instanceof AppError && error.kind === "PAYLOAD_TOO_LARGE") return transportError(413, JSONRPC_ERRORS.INVALID_REQUEST, error.message);
+    if (error instanceof AppError && error.kind === "PAYLOAD_TOO_LARGE") {
+      return transportError(413, JSONRPC_ERRORS.LIMIT_EXCEEDED, `Payload too large: a request body may hold at most ${config.maxBodyBytes} bytes (MCP_MAX_BODY_BYTES)`);
+    }
     if (error instanceof AppError && error.kind === "VALIDATION_FAILED") return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Invalid Request: ${error.message}`);
     return transportError(400, JSONRPC_ERRORS.PARSE_ERROR, "Parse error: the body is not valid JSON");
   }
+  const response = await postMessages(c, scope, credential, body.value, body.bytes);
+  spentBudgets.learn(credential, response, config.bytesPerMinute);
+  return response;
+}
 
+async function postMessages(c: AppContext, scope: string | null, credential: PresentedCredential, body: unknown, bodyBytes: number): Promise<Response> {
   const era = decideEra(c.req.raw.headers, body);
   if (era.era === "refused") return era.response;
   if (era.era === "stateless-notification") return new Response(null, { status: 202 });
-  if (era.era === "stateless") return statelessPost(c, scope, era.request, era.client);
+  if (era.era === "stateless") return statelessPost(c, scope, era.request, era.client, bodyBytes);
   const version = c.req.header("mcp-protocol-version");
   const refused = version ? unsupportedSessionVersion(version) : null;
   if (refused) return refused;
@@ -138,6 +153,8 @@ async function post(c: AppContext, scope: string | null, credential: PresentedCr
     // The one read of who the caller is: the session records it, and is told when it changes.
     const auth = await authenticate(c.env, c.get("db"), mcpCredentialScope(c.env, c.req.url), c.req.header("authorization"));
     if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
+    const spent = await takeBodyBytes(c.env, readMcpConfig(c.env), auth.principal.userId, bodyBytes);
+    if (spent) return spent;
     if (scope && !(await isServerEnabled(c.get("db")(), scope))) {
       return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No enabled server "${scope}"`);
     }
@@ -149,7 +166,7 @@ async function post(c: AppContext, scope: string | null, credential: PresentedCr
   const stub = await existingSession(c);
   if (stub instanceof Response) return stub;
   const accept = c.req.header("accept") ?? "";
-  return stub.receive({ from: requestFrom(c, credential), scope, messages, batch, acceptsSse: accept.includes("text/event-stream") });
+  return stub.receive({ from: requestFrom(c, credential), scope, messages, batch, bodyBytes, acceptsSse: accept.includes("text/event-stream") });
 }
 
 async function get(c: AppContext, scope: string | null, credential: PresentedCredential): Promise<Response> {

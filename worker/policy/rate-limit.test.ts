@@ -34,6 +34,20 @@ describe("SlidingWindowLimiter", () => {
     expect(l.take("k", 4, t0 + 3 * WINDOW_MS).ok).toBe(true);
     }));
 
+  it("counts a cost (a body's bytes) against the limit, and says when that much would pass", () =>
+    withLimiter((l) => {
+    const t0 = 30 * WINDOW_MS;
+    expect(l.take("bytes", 1000, t0, 600)).toMatchObject({ ok: true, remaining: 400 });
+    // A smaller cost still fits in what is left; a larger one does not.
+    expect(l.take("bytes", 1000, t0 + 10, 400)).toMatchObject({ ok: true, remaining: 0 });
+    const refused = l.take("bytes", 1000, t0 + 20, 600);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(l.take("bytes", 1000, t0 + 20 + refused.retryAfterMs - 1, 600).ok).toBe(false);
+      expect(l.take("bytes", 1000, t0 + 20 + refused.retryAfterMs, 600).ok).toBe(true);
+    }
+    }));
+
   it("is one count for every caller of a user's object", async () => {
     const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(`user-${crypto.randomUUID()}`));
     const results = await Promise.all(Array.from({ length: 5 }, () => stub.take("calls", 3)));

@@ -18,8 +18,11 @@ export class SlidingWindowLimiter {
     sql.exec("create table if not exists rate_windows (key text not null, start integer not null, count integer not null, primary key (key, start))");
   }
 
-  /** Counts one call against `key` if the limit allows it; otherwise says when the next would pass. */
-  take(key: string, limitPerMinute: number, now: number = Date.now()): TakeResult {
+  /**
+   * Counts `cost` (one call, or a body's bytes) against `key` if the limit allows it; otherwise says when
+   * it would pass. A cost above the whole limit never passes: its callers cap what one request may cost.
+   */
+  take(key: string, limitPerMinute: number, now: number = Date.now(), cost = 1): TakeResult {
     const start = now - (now % WINDOW_MS);
     const elapsed = now - start;
     this.#sql.exec("delete from rate_windows where key = ? and start < ?", key, start - WINDOW_MS);
@@ -30,24 +33,25 @@ export class SlidingWindowLimiter {
       else previous = Number(row.count);
     }
     const estimate = previous * (1 - elapsed / WINDOW_MS) + current;
-    if (estimate + 1 > limitPerMinute) return { ok: false, retryAfterMs: retryAfter(limitPerMinute, previous, current, elapsed) };
+    if (estimate + cost > limitPerMinute) return { ok: false, retryAfterMs: retryAfter(limitPerMinute, previous, current, elapsed, cost) };
     this.#sql.exec(
-      "insert into rate_windows (key, start, count) values (?, ?, 1) on conflict (key, start) do update set count = count + 1",
+      "insert into rate_windows (key, start, count) values (?, ?, ?) on conflict (key, start) do update set count = count + excluded.count",
       key,
       start,
+      cost,
     );
-    return { ok: true, remaining: Math.max(0, Math.floor(limitPerMinute - estimate - 1)) };
+    return { ok: true, remaining: Math.max(0, Math.floor(limitPerMinute - estimate - cost)) };
   }
 }
 
-/** How long until `previous`'s weight has shrunk enough for one more call (after a window roll if need be). */
-function retryAfter(limit: number, previous: number, current: number, elapsed: number): number {
-  if (current + 1 <= limit) {
-    // previous * (1 - (elapsed + t) / W) + current + 1 <= limit
-    return Math.max(1, Math.ceil(WINDOW_MS * (1 - (limit - 1 - current) / previous) - elapsed));
+/** How long until `previous`'s weight has shrunk enough for `cost` more (after a window roll if need be). */
+function retryAfter(limit: number, previous: number, current: number, elapsed: number, cost: number): number {
+  if (current + cost <= limit) {
+    // previous * (1 - (elapsed + t) / W) + current + cost <= limit
+    return Math.max(1, Math.ceil(WINDOW_MS * (1 - (limit - cost - current) / previous) - elapsed));
   }
   // Next window: current becomes the previous one, weighted down from 1 as that window passes.
-  return Math.max(1, Math.ceil(WINDOW_MS - elapsed + Math.max(0, WINDOW_MS * (1 - (limit - 1) / current))));
+  return Math.max(1, Math.ceil(WINDOW_MS - elapsed + Math.max(0, WINDOW_MS * (1 - (limit - cost) / current))));
 }
 
 /** The user's own limit, else the gateway default; null for the owner key, which no limit binds. */

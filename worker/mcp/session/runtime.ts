@@ -4,6 +4,7 @@ import { sameCredential } from "../../auth/credential.ts";
 import { errorText } from "../../db/errors.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
+import { takeBodyBytes } from "../byte-budget.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { isListMethod } from "../core/gateway.ts";
@@ -143,6 +144,8 @@ export class SessionRuntime {
     const caller = this.#authorize(input);
     const record = this.#record;
     if (!caller || !record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
+    const spent = await takeBodyBytes(this.#env, this.#config, record.principal.userId, input.bodyBytes);
+    if (spent) return spent;
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
       return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Batches are not supported in protocol version ${record.protocolVersion}`);
     }

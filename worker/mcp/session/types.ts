@@ -47,6 +47,8 @@ export interface PostInput {
   scope: string | null;
   messages: JsonRpcMessage[];
   batch: boolean;
+  /** The body's size as it arrived, counted against the user's bytes per minute. */
+  bodyBytes: number;
   acceptsSse: boolean;
 }
 

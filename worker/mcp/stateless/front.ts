@@ -2,6 +2,8 @@ import { authenticate } from "../../auth/authenticate.ts";
 import { mcpCredentialScope } from "../../auth/token-audience.ts";
 import { resourceMetadataUrl } from "../../auth/well-known.ts";
 import type { AppContext } from "../../http/context.ts";
+import { takeBodyBytes } from "../byte-budget.ts";
+import { readMcpConfig } from "../config.ts";
 import { ROUTED_METHODS } from "../core/resolve.ts";
 import { parseExposedName, parseExposedUri, SERVER_ID_PATTERN } from "../names.ts";
 import type { JsonRpcRequest } from "../protocol.ts";
@@ -14,9 +16,11 @@ import type { StatelessClient } from "./era.ts";
  * disabled user is refused on its next request), then handed to the bridge object of (caller, endpoint,
  * server), which holds the downstream session for all of that caller's stateless requests.
  */
-export async function statelessPost(c: AppContext, scope: string | null, request: JsonRpcRequest, client: StatelessClient): Promise<Response> {
+export async function statelessPost(c: AppContext, scope: string | null, request: JsonRpcRequest, client: StatelessClient, bodyBytes: number): Promise<Response> {
   const auth = await authenticate(c.env, c.get("db"), mcpCredentialScope(c.env, c.req.url), c.req.header("authorization"));
   if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
+  const spent = await takeBodyBytes(c.env, readMcpConfig(c.env), auth.principal.userId, bodyBytes);
+  if (spent) return spent;
   const bridge = bridgeName(auth.principal, scope, scope ?? routedServer(request));
   return c.env.SERVER_BRIDGE.getByName(bridge).handle({
     bridge,
