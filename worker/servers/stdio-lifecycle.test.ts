@@ -39,11 +39,12 @@ describe("stdio instance lifecycle (shared by the Container DO and the dev super
   });
 
   it("changes the launch digest when any part of the launch changes, a value included", async () => {
-    const launch = { instance: "gh", command: "npx", args: ["a"], env: { TOKEN: "one" }, idleSeconds: 300, keepWarm: false };
+    const launch = { instance: "gh", command: "npx", args: ["a"], env: { TOKEN: "one" }, idleSeconds: 300, keepWarm: false, generation: 1 };
     const digest = await launchDigest(launch);
     expect(await launchDigest({ ...launch })).toBe(digest);
     expect(await launchDigest({ ...launch, env: { TOKEN: "two" } })).not.toBe(digest);
     expect(await launchDigest({ ...launch, keepWarm: true })).not.toBe(digest);
+    expect(await launchDigest({ ...launch, generation: 2 })).not.toBe(digest);
   });
 
   it("scrubs the server's environment values from what the bridge reports", () => {
