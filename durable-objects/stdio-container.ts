@@ -10,12 +10,16 @@ const BRIDGE_PORT = 8080;
 const HEALTH_EVERY_SECONDS = 30;
 const LIFECYCLE_KEY = "lifecycle";
 const LAUNCH_KEY = "launch";
+const RETIRED_KEY = "retired";
+const DELETED = "This stdio instance's server has been deleted";
 
 /**
  * One stdio MCP server instance (one per server and credential scope), running the bridge image from
  * containers/. It wakes on the first request, sleeps after the server's idle time unless kept warm, is
  * health-checked while it runs, and after a crash is started again with back-off. Its launch (resolved
  * secrets included) is kept sealed with the vault key in storage, so an evicted object can still wake it.
+ * When its server is deleted it is retired: stopped, its launch and restarts gone, and any launch of that
+ * server (a session may not have heard yet) refused from then on.
  */
 export class StdioContainer extends Container<AppEnv> {
   override defaultPort = BRIDGE_PORT;
@@ -25,8 +29,12 @@ export class StdioContainer extends Container<AppEnv> {
   #launch: StdioLaunch | undefined;
   #stopping = false;
 
-  /** Called for every new downstream connection: a changed configuration restarts the instance. */
-  async configure(launch: StdioLaunch): Promise<InstanceStatus> {
+  /**
+   * Called for every new downstream connection: a changed configuration restarts the instance. Null
+   * when the launch is of a deleted server (this generation or an older one was retired).
+   */
+  async configure(launch: StdioLaunch): Promise<InstanceStatus | null> {
+    if (launch.generation <= ((await this.ctx.storage.get<number>(RETIRED_KEY)) ?? -Infinity)) return null;
     const digest = await launchDigest(launch);
     const stored = await this.ctx.storage.get<{ digest: string }>(LAUNCH_KEY);
     if (stored?.digest !== digest) {
@@ -39,8 +47,8 @@ export class StdioContainer extends Container<AppEnv> {
     return this.status();
   }
 
-  async wake(launch: StdioLaunch): Promise<InstanceStatus> {
-    await this.configure(launch);
+  async wake(launch: StdioLaunch): Promise<InstanceStatus | null> {
+    if (!(await this.configure(launch))) return null;
     await this.#record(starting(await this.#lifecycle(), new Date()));
     await this.startAndWaitForPorts(BRIDGE_PORT);
     return this.status();
@@ -53,12 +61,25 @@ export class StdioContainer extends Container<AppEnv> {
     return this.status();
   }
 
+  /** Its server was deleted: stopped for good, with nothing left that could start it again. */
+  async retire(generation: number): Promise<void> {
+    const retired = (await this.ctx.storage.get<number>(RETIRED_KEY)) ?? generation;
+    await this.ctx.storage.put(RETIRED_KEY, Math.max(retired, generation));
+    await this.ctx.storage.delete([LAUNCH_KEY, LIFECYCLE_KEY]);
+    this.#launch = undefined;
+    this.deleteSchedules("restartWarm");
+    this.deleteSchedules("checkHealth");
+    this.#stopping = true;
+    if (this.ctx.container?.running) await this.destroy();
+  }
+
   async status(): Promise<InstanceStatus> {
     return statusOf(this.ctx.id.name ?? this.ctx.id.toString(), await this.#lifecycle());
   }
 
   override async fetch(request: Request): Promise<Response> {
     const launch = await this.#loadLaunch();
+    if (!launch && (await this.ctx.storage.get(RETIRED_KEY)) !== undefined) return jsonRpcUnavailable(DELETED, 0);
     if (!launch) return jsonRpcUnavailable("This stdio instance has no configuration yet; the next connection provides it", 0);
     const lifecycle = await this.#lifecycle();
     const blocked = wakeBlockedForMs(lifecycle, new Date());
@@ -67,6 +88,12 @@ export class StdioContainer extends Container<AppEnv> {
   }
 
   override async onStart(): Promise<void> {
+    // A start under way when the server was deleted: it goes at once.
+    if (!(await this.#loadLaunch())) {
+      this.#stopping = true;
+      await this.destroy();
+      return;
+    }
     this.#stopping = false;
     await this.#record(online(await this.#lifecycle(), new Date()));
     await this.schedule(HEALTH_EVERY_SECONDS, "checkHealth");

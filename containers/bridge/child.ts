@@ -1,7 +1,7 @@
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { type InitializeResult, isJSONRPCErrorResponse, isJSONRPCResultResponse, type JSONRPCMessage, LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { Redactor } from "../../worker/vault/redactor.ts";
 import { restartDelayMs } from "./backoff.ts";
-import { scrubEnvValues } from "./scrub.ts";
 
 export interface ChildSpec {
   command: string;
@@ -23,8 +23,12 @@ const STDERR_TAIL = 2000;
  */
 export class StdioChild {
   readonly #spec: ChildSpec;
+  /** The gateway's one scrubber, over the server's whole environment: every value, in every encoding it knows. */
+  readonly #redactor: Redactor;
   #transport: StdioClientTransport | undefined;
   #ready: Promise<InitializeResult> | undefined;
+  /** The running process has answered initialize: only then is the server online. */
+  #initialized = false;
   #failures = 0;
   #starts = 0;
   #lastError: string | null = null;
@@ -35,10 +39,16 @@ export class StdioChild {
 
   constructor(spec: ChildSpec) {
     this.#spec = spec;
+    this.#redactor = new Redactor(spec.env);
   }
 
+  /**
+   * Online once the process has answered initialize (a process that is merely running may still fail to
+   * start, as START_SERVER must report); starting while a start is under way, back-off included.
+   */
   get status() {
-    return { running: this.#transport !== undefined, pid: this.#transport?.pid ?? null, starts: this.#starts, failures: this.#failures, lastError: this.#lastError };
+    const state = this.#transport && this.#initialized ? "online" : this.#ready ? "starting" : this.#lastError ? "error" : "starting";
+    return { state, pid: this.#transport?.pid ?? null, starts: this.#starts, failures: this.#failures, lastError: this.#lastError };
   }
 
   /** Starts the server unless it runs, and resolves with what it answered to initialize. */
@@ -63,13 +73,14 @@ export class StdioChild {
   }
 
   #scrub(text: string): string {
-    return scrubEnvValues(text, this.#spec.env);
+    return this.#redactor.scrubText(text);
   }
 
   async #start(): Promise<InitializeResult> {
     const delay = restartDelayMs(this.#failures);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     this.#starts++;
+    this.#initialized = false;
     const transport = new StdioClientTransport({
       command: this.#spec.command,
       args: this.#spec.args,
@@ -84,6 +95,7 @@ export class StdioChild {
         if ("id" in message && message.id === INITIALIZE_ID) {
           if (isJSONRPCResultResponse(message)) {
             initialized = true;
+            this.#initialized = true;
             this.#failures = 0;
             resolve(message.result as InitializeResult);
             void transport.send({ jsonrpc: "2.0", method: "notifications/initialized" }).catch(() => {});

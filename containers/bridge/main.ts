@@ -19,8 +19,8 @@ function reply(res: ServerResponse, status: number, body: unknown, headers: Reco
 const server = createServer((req, res) => {
   const path = new URL(req.url ?? "/", "http://bridge").pathname;
   if (path === "/health") {
-    const status = child.status;
-    return reply(res, 200, { status: status.running ? "online" : status.lastError ? "error" : "starting", inFlight: router.inFlight, ...status });
+    const { state, ...status } = child.status;
+    return reply(res, 200, { status: state, inFlight: router.inFlight, ...status });
   }
   if (path !== "/mcp") return reply(res, 404, { error: "not found" });
   // Stateless: no session to lose when the process restarts, and no standalone GET stream, which would

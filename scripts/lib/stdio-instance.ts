@@ -24,6 +24,8 @@ export class BridgeInstance {
   #inFlight = 0;
   #idleTimer: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
+  /** Its server was deleted: nothing (a call in flight, a restart timer, a wake under way) may start it again. */
+  #retired = false;
 
   private constructor(launch: StdioLaunch, digest: string) {
     this.name = launch.instance;
@@ -118,6 +120,12 @@ export class BridgeInstance {
     if (child) this.#lifecycle = asleep(this.#lifecycle, new Date());
   }
 
+  /** Its server was deleted: stopped for good. */
+  async retire(): Promise<void> {
+    this.#retired = true;
+    await this.stop();
+  }
+
   /** For the launcher's last moment (process "exit"), where nothing can be awaited. */
   killNow(): void {
     if (this.#process?.pid !== undefined) signalGroup(this.#process.pid, "SIGKILL");
@@ -133,6 +141,8 @@ export class BridgeInstance {
   async #spawn(): Promise<number> {
     this.#lifecycle = starting(this.#lifecycle, new Date());
     const port = await freePort();
+    // Checked after the wait, and before the process exists: a retire that came meanwhile wins.
+    if (this.#retired) throw new Error("This stdio instance's server has been deleted");
     const env: Record<string, string> = {};
     for (const name of INHERITED) {
       const value = process.env[name];

@@ -18,7 +18,9 @@ const launchSchema = z.strictObject({
   env: z.record(z.string(), z.string()).describe("Its environment, values resolved"),
   idleSeconds: z.number().int().positive().describe("Idle time before it is stopped"),
   keepWarm: z.boolean().describe("Never stopped for idleness"),
+  generation: z.number().int().describe("When its server was created (ms): a deleted server's is refused"),
 });
+const retireSchema = z.strictObject({ generation: z.number().int().describe("The deleted server's generation") });
 
 export interface StdioSupervisor {
   url: string;
@@ -33,17 +35,24 @@ export interface StdioSupervisor {
 export async function startStdioSupervisor(): Promise<StdioSupervisor> {
   const token = crypto.randomUUID() + crypto.randomUUID();
   const instances = new Map<string, BridgeInstance>();
+  // Instances of deleted servers → the newest generation deleted: a launch no newer is refused (410).
+  const retired = new Map<string, number>();
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => reply(res, 500, { error: error instanceof Error ? error.message : String(error) }));
   });
 
-  async function configured(launch: StdioLaunch): Promise<BridgeInstance> {
+  /** The instance for `launch`, configured with it; undefined when its server has been deleted. */
+  async function configured(launch: StdioLaunch): Promise<BridgeInstance | undefined> {
+    const deleted = () => launch.generation <= (retired.get(launch.instance) ?? -Infinity);
+    if (deleted()) return undefined;
     const known = instances.get(launch.instance);
     if (known) {
       await known.configure(launch);
       return known;
     }
     const created = await BridgeInstance.create(launch);
+    // Again after the wait: a deletion that came meanwhile must not be undone by this launch.
+    if (deleted()) return undefined;
     instances.set(launch.instance, created);
     return created;
   }
@@ -55,15 +64,26 @@ export async function startStdioSupervisor(): Promise<StdioSupervisor> {
     const name = decodeURIComponent(match[1]!);
     const action = match[2] ?? "";
     const instance = instances.get(name);
-    if (action === "/mcp") return proxy(req, res, instance);
+    if (action === "/mcp") {
+      if (!instance && retired.has(name)) return rpcError(res, 410, "This stdio instance's server has been deleted");
+      return proxy(req, res, instance);
+    }
     if (action === "/stop") {
       await instance?.stop();
       return reply(res, 200, instance ? await instance.status() : statusOf(name, NEVER_STARTED));
     }
     if (req.method === "GET" && action === "") return reply(res, 200, instance ? await instance.status() : statusOf(name, NEVER_STARTED));
+    if (req.method === "DELETE" && action === "") {
+      const { generation } = retireSchema.parse(JSON.parse(await readBody(req)));
+      retired.set(name, Math.max(generation, retired.get(name) ?? generation));
+      instances.delete(name);
+      await instance?.retire();
+      return reply(res, 200, statusOf(name, NEVER_STARTED));
+    }
     const launch = launchSchema.parse(JSON.parse(await readBody(req)));
     if (launch.instance !== name) return reply(res, 400, { error: "instance name mismatch" });
     const target = await configured(launch);
+    if (!target) return reply(res, 410, { error: "This stdio instance's server has been deleted" });
     if (action === "/start") await target.waitOnline(START_LIMIT_MS);
     return reply(res, 200, await target.status());
   }

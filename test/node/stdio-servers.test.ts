@@ -27,8 +27,9 @@ describe("stdio servers through the gateway under npm run dev", () => {
     await stdio("memory", { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory"], env: { MEMORY_FILE_PATH: join(scratch, "memory.jsonl") } });
     await stdio("files", { command: "node", args: [FILESYSTEM, scratch] });
     await stdio("fixture", { command: "node", args: [STDIO_FIXTURE], env: { SECRET_VALUE: "{{secret:CANARY}}" } });
+    await stdio("noisy", { command: "node", args: [STDIO_FIXTURE, "--die-printing=SECRET_VALUE"], env: { SECRET_VALUE: "{{secret:CANARY}}" } });
     await stdio("personal", { command: "node", args: [STDIO_FIXTURE], env: { USER_TOKEN: "{{user:TOKEN}}" } }, { userInputs: [{ name: "TOKEN" }] });
-    for (const serverId of ["everything", "fixture"]) await gateway.admin(2101, { serverId, name: "CANARY", value: CANARY });
+    for (const serverId of ["everything", "fixture", "noisy"]) await gateway.admin(2101, { serverId, name: "CANARY", value: CANARY });
   });
 
   afterAll(async () => {
@@ -89,6 +90,20 @@ describe("stdio servers through the gateway under npm run dev", () => {
     const logs = await gateway.post("/admin", gateway.ownerKey, 7002, { limit: 500 });
     for (const text of [status.text, servers.text, logs.text, gateway.dev.stdout(), gateway.dev.stderr()]) expect(text).not.toContain(CANARY);
     expect(servers.text).toContain("{{secret:CANARY}}");
+  });
+
+  it("scrubs a server's last words of its secret in every encoding, in START_SERVER's error and in GET_SERVER_STATUS", async () => {
+    const encodings = [CANARY, Buffer.from(CANARY).toString("base64"), Buffer.from(CANARY).toString("hex")];
+    const started = await gateway.post("/admin", gateway.ownerKey, 2001, { serverId: "noisy" });
+    expect(started.body.success).toBe(false);
+    const status = await gateway.post("/admin", gateway.ownerKey, 3004, { serverId: "noisy" });
+    const [instance] = (status.body.data as { servers: { instances: InstanceView[] }[] }).servers[0]!.instances;
+    expect(instance?.state).toBe("error");
+    for (const text of [started.text, status.text]) {
+      // The redacted line is still there, so it is the scrubbing that hides the value, not its absence.
+      expect(text).toContain("config: raw=[REDACTED:SECRET_VALUE] base64=[REDACTED:SECRET_VALUE] hex=[REDACTED:SECRET_VALUE]");
+      for (const encoded of encodings) expect(text.toLowerCase()).not.toContain(encoded.toLowerCase());
+    }
   });
 
   it("answers a call whose server crashes with a clean error, and restarts the server on the next call", async () => {

@@ -1,6 +1,6 @@
 // `npm run dev` in a throwaway project, driven as a user would: the admin API with the owner key, users
 // with their own API keys, and the official SDK Client on /mcp. For the stdio-runtime tests.
-import { readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -106,6 +106,24 @@ export class StdioGateway {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Every live process (of any project) whose environment holds `value`: where an injected secret of a
+ * stdio server lives while its instance runs. Processes of other users, which cannot be read, are skipped.
+ */
+export function processesHolding(value: string): LiveProcess[] {
+  const found: LiveProcess[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, "utf8").includes(value)) continue;
+      found.push({ pid: Number(entry), cmdline: readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ").trim(), cwd: "" });
+    } catch {
+      // exited while we looked, or not ours to read
+    }
+  }
+  return found;
 }
 
 /** Polls `probe` until it returns true, within `limitMs`. */

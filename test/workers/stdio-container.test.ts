@@ -56,6 +56,7 @@ const launch = (instance: string, overrides: Partial<StdioLaunch> = {}): StdioLa
   env: { TOKEN: CANARY },
   idleSeconds: 120,
   keepWarm: false,
+  generation: 1,
   ...overrides,
 });
 
@@ -127,6 +128,39 @@ describe("StdioContainer hooks", () => {
       expect(body).toContain("keeps failing");
       expect(body).not.toContain(CANARY);
       expect(container.starts).toEqual([]);
+    });
+  });
+
+  it("retires the instance of a deleted server: stopped, restarts cancelled, launch gone, that server's launches refused", async () => {
+    await withContainer("stdio-test-retire", async (object, container, storage) => {
+      await object.configure(launch("stdio-test-retire", { keepWarm: true, generation: 5 }));
+      await object.onStart();
+      await object.onStop({ exitCode: 1, reason: "exit" });
+      container.running = true;
+
+      await object.retire(5);
+      expect(container.running).toBe(false);
+      const callbacks = storage.sql.exec<{ callback: string }>("SELECT callback FROM container_schedules").toArray().map((row) => row.callback);
+      expect(callbacks).not.toContain("restartWarm");
+      expect(callbacks).not.toContain("checkHealth");
+      expect(await storage.get("launch")).toBeUndefined();
+
+      // A session that had not heard of the deletion: its call and its new connection start nothing.
+      await object.restartWarm();
+      const call = await object.fetch(new Request("http://bridge/mcp", { method: "POST", body: "{}" }));
+      expect(await call.text()).toContain("has been deleted");
+      expect(await object.configure(launch("stdio-test-retire", { keepWarm: true, generation: 5 }))).toBeNull();
+      expect(await object.wake(launch("stdio-test-retire", { generation: 4 }))).toBeNull();
+      expect(container.starts).toEqual([]);
+
+      // A start that was under way when the server was deleted goes at once.
+      container.running = true;
+      await object.onStart();
+      expect(container.running).toBe(false);
+
+      // The same id created again is a newer server, and runs.
+      expect(await object.configure(launch("stdio-test-retire", { generation: 6 }))).not.toBeNull();
+      expect(object.envVars).toMatchObject({ BRIDGE_COMMAND: "npx" });
     });
   });
 });

@@ -3,9 +3,9 @@ import { SERVER_TRANSPORTS, type UserInput } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { referencedNames } from "../vault/placeholders.ts";
 import { HEADER_VALUE, HEADER_VALUE_RULE } from "../vault/header-value.ts";
-import { createServer, deleteServer, listServers, stdioTemplateOf, updateServer } from "../servers/store.ts";
+import { createServer, deleteServer, listServers, stdioServerOf, updateServer } from "../servers/store.ts";
 import { stdioDefinition } from "../servers/stdio-definition.ts";
-import { stopServerInstances } from "../servers/stdio-instances.ts";
+import { instancesOf, retireServerInstances, stopServerInstances } from "../servers/stdio-instances.ts";
 import { pushToEveryone } from "../users/live-sessions.ts";
 import type { ServerTransport } from "../db/schema.ts";
 import type { StdioTemplate } from "../vault/placeholders.ts";
@@ -163,14 +163,18 @@ export const serverActions = [
     code: 2013,
     name: "DELETE_SERVER",
     mutates: true,
-    summary: "Removes a server.",
+    summary: "Removes a server; a stdio server's instances are stopped for good.",
     returns: "`{serverId, deleted: true}`",
     input: z.strictObject({ serverId }),
     async run({ db, env, afterCommit, vault }, data) {
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
-      // Before the delete: a per-user server's instances are found through its users' vault records.
-      const stdio = await stdioTemplateOf(db, await vault(), data.serverId);
-      if (stdio) await stopServerInstances(db, env, data.serverId, stdio);
+      // Listed before the delete (a per-user server's instances are found through its users' vault
+      // records), retired once it has committed: a delete that fails leaves them able to run.
+      const stdio = await stdioServerOf(db, await vault(), data.serverId);
+      if (stdio) {
+        const instances = (await instancesOf(db, data.serverId, stdio.stdio)).map((found) => found.instance);
+        afterCommit(() => retireServerInstances(env, data.serverId, instances, stdio.row.createdAt.getTime()));
+      }
       await deleteServer(db, data.serverId);
       return { serverId: data.serverId, deleted: true };
     },

@@ -192,9 +192,10 @@ export class DownstreamPool {
         ?.then((c) => c.client === client && this.#connections.delete(serverId))
         .catch(() => {});
     };
-    const timeout = AbortSignal.timeout(this.#options.connectTimeoutMs);
     try {
-      await client.connect(transport, { timeout: this.#options.connectTimeoutMs, signal: timeout });
+      // A timeout, not an AbortSignal.timeout: the SDK keeps listening to a signal after the handshake,
+      // and would send the server a stray notifications/cancelled (waking a sleeping stdio instance) when it fired.
+      await client.connect(transport, { timeout: this.#options.connectTimeoutMs });
       await events.onConnect(serverId, client);
       return client;
     } catch (error) {

@@ -1,6 +1,6 @@
 import type { StdioContainer } from "../../durable-objects/stdio-container.ts";
 import { AppError } from "../http/errors.ts";
-import { labelledFetch, type StdioRuntime } from "./stdio-runtime.ts";
+import { deletedServerFailure, type InstanceStatus, labelledFetch, type StdioRuntime } from "./stdio-runtime.ts";
 
 /** Cloudflare Containers: one StdioContainer Durable Object, and its container, per instance name. */
 export function containerRuntime(namespace: DurableObjectNamespace<StdioContainer> | undefined): StdioRuntime {
@@ -11,12 +11,17 @@ export function containerRuntime(namespace: DurableObjectNamespace<StdioContaine
   return {
     async bridge(launch) {
       const container = stub(launch.instance);
-      await container.configure(launch);
+      if (!(await container.configure(launch))) throw deletedServerFailure(launch.instance);
       // The host is never resolved: the Durable Object forwards the request into its container's port.
       return { url: "http://bridge/mcp", fetch: labelledFetch((request) => container.fetch(request)) };
     },
-    start: (launch) => stub(launch.instance).wake(launch),
+    async start(launch): Promise<InstanceStatus> {
+      const status = await stub(launch.instance).wake(launch);
+      if (!status) throw deletedServerFailure(launch.instance);
+      return status;
+    },
     stop: (instance) => stub(instance).sleep(),
+    retire: (instance, generation) => stub(instance).retire(generation),
     status: (instance) => stub(instance).status(),
   };
 }

@@ -46,11 +46,17 @@ export interface StdioLaunch {
   env: Record<string, string>;
   idleSeconds: number;
   keepWarm: boolean;
+  /**
+   * When its server was created (ms since the epoch, the database's clock). A deleted server's instances
+   * refuse any launch of that server or an older one, which only a session that has not yet heard of the
+   * deletion still holds; a server created again under the same id is newer, and starts.
+   */
+  generation: number;
 }
 
 /** A digest of the launch, to tell whether a running instance already has these settings. */
 export async function launchDigest(launch: StdioLaunch): Promise<string> {
-  const canonical = JSON.stringify([launch.command, launch.args, Object.entries(launch.env).sort(), launch.idleSeconds, launch.keepWarm]);
+  const canonical = JSON.stringify([launch.command, launch.args, Object.entries(launch.env).sort(), launch.idleSeconds, launch.keepWarm, launch.generation]);
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(canonical));
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }

@@ -37,6 +37,19 @@ export async function stopServerInstances(db: Database, env: AppEnv, serverId: s
   }
 }
 
+/**
+ * Retires the instances of a deleted server (listed before the delete: a per-user server's are found
+ * through vault records that go with it), all at once; one that cannot be reached is logged, not fatal.
+ */
+export async function retireServerInstances(env: AppEnv, serverId: string, instances: string[], generation: number): Promise<void> {
+  const runtime = stdioRuntime(env);
+  await Promise.all(
+    instances.map((instance) =>
+      runtime.retire(instance, generation).catch((error: unknown) => logEvent("stdio.retire_failed", { serverId, instance, error: errorText(error) }, "error")),
+    ),
+  );
+}
+
 export async function instanceStatuses(db: Database, env: AppEnv, serverId: string, stdio: StdioTemplate): Promise<(InstanceStatus & { userId: string | null })[]> {
   const runtime = stdioRuntime(env);
   return Promise.all((await instancesOf(db, serverId, stdio)).map(async ({ instance, userId }) => ({ ...(await runtime.status(instance)), userId })));
@@ -57,5 +70,5 @@ export async function launchFor(db: Database, ring: KeyRing, row: ServerRow, use
     const names = resolution.missing.map((m) => `{{${m.kind}:${m.name}}}`).join(", ");
     throw new AppError("CONFLICT", `Server "${row.serverId}" cannot start${userId ? ` for user ${userId}` : ""}: ${names} not set`);
   }
-  return stdioLaunch(row.serverId, template, resolution.config, userId);
+  return stdioLaunch(row, template, resolution.config, userId);
 }

@@ -1,4 +1,5 @@
 import type { AppEnv } from "../env.ts";
+import { JSONRPC_ERRORS, RpcFailure } from "../mcp/protocol.ts";
 import { containerRuntime } from "./stdio-container-runtime.ts";
 import type { StdioLaunch } from "./stdio-definition.ts";
 import { supervisorRuntime } from "./stdio-supervisor-runtime.ts";
@@ -32,7 +33,17 @@ export interface StdioRuntime {
   bridge(launch: StdioLaunch): Promise<StdioBridge>;
   start(launch: StdioLaunch): Promise<InstanceStatus>;
   stop(instance: string): Promise<InstanceStatus>;
+  /**
+   * For a deleted server: stops the instance for good, cancels its restarts, forgets its launch, and
+   * from then on refuses every launch of generation `generation` or older (see StdioLaunch.generation).
+   */
+  retire(instance: string, generation: number): Promise<void>;
   status(instance: string): Promise<InstanceStatus>;
+}
+
+/** What a session that had not yet heard of a server's deletion gets when it tries to connect to it. */
+export function deletedServerFailure(instance: string): RpcFailure {
+  return new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `The stdio server of instance "${instance}" has been deleted`);
 }
 
 export function stdioRuntime(env: AppEnv): StdioRuntime {

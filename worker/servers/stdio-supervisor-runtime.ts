@@ -1,6 +1,6 @@
 import { AppError } from "../http/errors.ts";
 import type { StdioLaunch } from "./stdio-definition.ts";
-import { type InstanceStatus, labelledFetch, type StdioRuntime } from "./stdio-runtime.ts";
+import { deletedServerFailure, type InstanceStatus, labelledFetch, type StdioRuntime } from "./stdio-runtime.ts";
 
 /**
  * The dev launcher's supervisor (scripts/lib/stdio-supervisor.ts), on loopback outside workerd. Its
@@ -8,20 +8,22 @@ import { type InstanceStatus, labelledFetch, type StdioRuntime } from "./stdio-r
  */
 export function supervisorRuntime(base: string, token: string): StdioRuntime {
   const auth = { authorization: `Bearer ${token}` };
-  const call = async (path: string, method: string, launch?: StdioLaunch): Promise<InstanceStatus> => {
-    const response = await fetch(`${base}${path}`, {
+  const at = (instance: string) => `/instances/${encodeURIComponent(instance)}`;
+  const call = async (instance: string, action: string, method: string, payload?: StdioLaunch | { generation: number }): Promise<InstanceStatus> => {
+    const response = await fetch(`${base}${at(instance)}${action}`, {
       method,
       headers: { ...auth, "content-type": "application/json" },
-      ...(launch ? { body: JSON.stringify(launch) } : {}),
+      ...(payload ? { body: JSON.stringify(payload) } : {}),
     });
     const body: unknown = await response.json().catch(() => null);
+    // The launch is of a server deleted since: the supervisor keeps the deleted generation, and refuses it.
+    if (response.status === 410) throw deletedServerFailure(instance);
     if (!response.ok) throw new AppError("INTERNAL", `The stdio supervisor answered ${response.status}: ${messageOf(body)}`);
     return body as InstanceStatus;
   };
-  const at = (instance: string) => `/instances/${encodeURIComponent(instance)}`;
   return {
     async bridge(launch) {
-      await call(at(launch.instance), "PUT", launch);
+      await call(launch.instance, "", "PUT", launch);
       return {
         url: `${base}${at(launch.instance)}/mcp`,
         fetch: labelledFetch((request) => {
@@ -30,9 +32,12 @@ export function supervisorRuntime(base: string, token: string): StdioRuntime {
         }),
       };
     },
-    start: (launch) => call(`${at(launch.instance)}/start`, "POST", launch),
-    stop: (instance) => call(`${at(instance)}/stop`, "POST"),
-    status: (instance) => call(at(instance), "GET"),
+    start: (launch) => call(launch.instance, "/start", "POST", launch),
+    stop: (instance) => call(instance, "/stop", "POST"),
+    async retire(instance, generation) {
+      await call(instance, "", "DELETE", { generation });
+    },
+    status: (instance) => call(instance, "", "GET"),
   };
 }
 

@@ -118,13 +118,14 @@ export async function deleteServer(db: Database, serverId: string): Promise<void
 }
 
 /**
- * A stdio server's command and environment, or nothing for any other server. Only a stdio server's
- * configuration is decrypted, so a remote server whose envelope no longer opens can still be deleted.
+ * A stdio server's row with its command and environment, or nothing for any other server. Only a stdio
+ * server's configuration is decrypted, so a remote server whose envelope no longer opens can still be deleted.
  */
-export async function stdioTemplateOf(db: Database, ring: KeyRing, serverId: string): Promise<StdioTemplate | undefined> {
+export async function stdioServerOf(db: Database, ring: KeyRing, serverId: string): Promise<{ row: ServerRow; stdio: StdioTemplate } | undefined> {
   const [row] = await db.select().from(servers).where(eq(servers.serverId, serverId)).limit(1);
   if (row?.transport !== "stdio") return undefined;
-  return (await openServerConfig(ring, row)).stdio;
+  const { stdio } = await openServerConfig(ring, row);
+  return stdio ? { row, stdio } : undefined;
 }
 
 export async function isServerEnabled(db: Database, serverId: string): Promise<boolean> {

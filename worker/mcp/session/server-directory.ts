@@ -162,7 +162,7 @@ export class ServerDirectory {
         }
         const connection = { url: resolution.config.url, headers: resolution.config.headers, redactor: new Redactor(resolution.injected) };
         if (row.transport !== "stdio") return connection;
-        return { ...connection, ...(await connectStdio(this.#env, row.serverId, template, resolution.config, userId)) };
+        return { ...connection, ...(await connectStdio(this.#env, row, template, resolution.config, userId)) };
       },
     };
   }
