@@ -11,13 +11,14 @@ import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
 import { logEvent } from "../observability/log.ts";
 import { errorText } from "../db/errors.ts";
+import { storedUserIpList, userIpRefusal } from "../policy/ip-allowlist-middleware.ts";
 import { isServerEnabled } from "../servers/store.ts";
 import { readMcpConfig } from "./config.ts";
 import { SERVER_ID_PATTERN } from "./names.ts";
 import { originRefusal } from "./origin.ts";
 import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, validateMessage } from "./protocol.ts";
 import { isIssuedSessionId, newSessionId } from "./session-id.ts";
-import { SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
+import { addressRefused, SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
 import type { RequestFrom } from "./session/types.ts";
 import { decideEra, isStatelessEraVersion } from "./stateless/era.ts";
 import { statelessPost } from "./stateless/front.ts";
@@ -138,12 +139,16 @@ async function post(c: AppContext, scope: string | null, credential: PresentedCr
     // The one read of who the caller is: the session records it, and is told when it changes.
     const auth = await authenticate(c.env, c.get("db"), mcpCredentialScope(c.env, c.req.url), c.req.header("authorization"));
     if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
+    const refusedAddress = await userIpRefusal(c, auth.principal.userId);
+    if (refusedAddress) return addressRefused(refusedAddress);
     if (scope && !(await isServerEnabled(c.get("db")(), scope))) {
       return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No enabled server "${scope}"`);
     }
     const sessionId = await newSessionId(c.env.JWT_SIGNING_KEY);
     const caller = { subject: principalSubject(auth.principal), principal: auth.principal, ip: c.req.header("cf-connecting-ip") ?? null };
-    return c.env.MCP_SESSION.getByName(sessionId).open({ sessionId, caller, credential: auth.credential, scope, initialize });
+    // The session checks every later request against the user's list itself; changes to it are pushed.
+    const ipList = await storedUserIpList(c, auth.principal.userId);
+    return c.env.MCP_SESSION.getByName(sessionId).open({ sessionId, caller, credential: auth.credential, scope, initialize, ipList });
   }
 
   const stub = await existingSession(c);

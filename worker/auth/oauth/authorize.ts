@@ -14,6 +14,7 @@ import { redirectUriMatches } from "./redirect-uri.ts";
 import { requestedResource } from "./resource.ts";
 import { onPage, redirectBack } from "./responses.ts";
 import { startUpstreamSignIn } from "./upstream-sign-in.ts";
+import { refuseOffListAddress } from "./user-address.ts";
 import { oidcConfig } from "./upstream-oidc.ts";
 import { type AuthorizationRequest, readTicket, signTicket } from "./ticket.ts";
 
@@ -99,6 +100,7 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
       if (form.data.step === "deny") return back({ error: "access_denied", error_description: "The user denied the request" });
       const user = await activeUser(db, userId);
       if (!user) throw new OAuthError("access_denied", "Your user is disabled");
+      await refuseOffListAddress(c, userId);
       const code = await grantConsent(db, request, { userId, role: user.role, apiKeyId: keyId }, c.req.header("cf-connecting-ip") ?? null);
       return back({ code });
     }),

@@ -19,7 +19,7 @@ export type OAuthErrorCode =
 export class OAuthError extends AppError {
   readonly error: OAuthErrorCode;
 
-  constructor(error: OAuthErrorCode, description: string, kind: "VALIDATION_FAILED" | "UNAUTHENTICATED" = "VALIDATION_FAILED") {
+  constructor(error: OAuthErrorCode, description: string, kind: "VALIDATION_FAILED" | "UNAUTHENTICATED" | "FORBIDDEN" = "VALIDATION_FAILED") {
     super(kind, description);
     this.name = "OAuthError";
     this.error = error;

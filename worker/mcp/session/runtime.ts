@@ -4,6 +4,7 @@ import { sameCredential } from "../../auth/credential.ts";
 import { errorText } from "../../db/errors.ts";
 import type { AppEnv } from "../../env.ts";
 import { logEvent } from "../../observability/log.ts";
+import { accountIpRefusal, type IpScopeList, ipScopeList, type StoredIpScope } from "../../policy/ip-allowlist.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { isListMethod } from "../core/gateway.ts";
@@ -31,7 +32,7 @@ import { Exchange, jsonAnswer } from "./exchange.ts";
 import { ApprovalWaits } from "./approval-waits.ts";
 import { applyLoggingLevel, parseLoggingLevel } from "./logging-level.ts";
 import { SessionPolicy } from "./session-policy.ts";
-import { sessionNotFound, transportError } from "./responses.ts";
+import { addressRefused, sessionNotFound, transportError } from "./responses.ts";
 import { type SessionRecord, type SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
 
@@ -70,6 +71,8 @@ export class SessionRuntime {
   #bound: Bound | null = null;
   readonly #policy: SessionPolicy;
   #prunedAt = 0;
+  /** The record's IP list, parsed once: it is checked on every request. */
+  #ipList: { stored: StoredIpScope; parsed: IpScopeList } | null = null;
   /** Requests each live POST stream still owes; the stream ends at zero. SQLite has them too, for replay. */
   readonly #owed = new Map<string, number>();
 
@@ -111,6 +114,7 @@ export class SessionRuntime {
       clientCapabilities: (params.capabilities ?? {}) as ClientCapabilities,
       clientInfo: (params.clientInfo ?? { name: "unknown", version: "unknown" }) as Implementation,
       loggingLevel: null,
+      ipList: input.ipList,
     };
     // Set first: answering initialize for /mcp/<serverId> already talks to that server through this session.
     this.#record = record;
@@ -143,6 +147,8 @@ export class SessionRuntime {
     const caller = this.#authorize(input);
     const record = this.#record;
     if (!caller || !record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
+    const refusedAddress = this.#addressRefusal(input.from);
+    if (refusedAddress) return refusedAddress;
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
       return transportError(400, JSONRPC_ERRORS.INVALID_REQUEST, `Batches are not supported in protocol version ${record.protocolVersion}`);
     }
@@ -193,11 +199,15 @@ export class SessionRuntime {
   listen(input: ListenInput): Response {
     const record = this.#record;
     if (!this.#authorize(input) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
+    const refusedAddress = this.#addressRefusal(input.from);
+    if (refusedAddress) return refusedAddress;
     return this.#exchange.listen(record.sessionId, input.lastEventId, (streamId) => this.#store.pendingOn(streamId).length > 0);
   }
 
   async close(input: CloseInput): Promise<Response> {
     if (!this.#authorize(input)) return this.#refuse(input, [{ method: "http/DELETE" }]);
+    const refusedAddress = this.#addressRefusal(input.from);
+    if (refusedAddress) return refusedAddress;
     await this.teardown("closed by client");
     return new Response(null, { status: 200 });
   }
@@ -237,6 +247,11 @@ export class SessionRuntime {
       case "refresh":
         await this.#refresh();
         return true;
+      case "ip-list":
+        // The list is checked on each request, not once: a session refused now may be let in again later.
+        record.ipList = change.list;
+        this.#store.save(record);
+        return true;
       default:
         await this.teardown(ENDED_BY[change.kind]);
         return true;
@@ -263,6 +278,15 @@ export class SessionRuntime {
     const record = this.#record;
     if (!record || record.scope !== input.scope || !sameCredential(record.credential, input.from.credential)) return null;
     return { subject: record.subject, principal: record.principal, ip: input.from.ip };
+  }
+
+  /** The session's own client, from an address its user's IP allow-list does not admit: 403, as on /user. */
+  #addressRefusal(from: RequestFrom): Response | null {
+    const stored = this.#record?.ipList;
+    if (!stored) return null;
+    if (this.#ipList?.stored !== stored) this.#ipList = { stored, parsed: ipScopeList(stored) };
+    const refused = accountIpRefusal(this.#ipList.parsed, from.ip);
+    return refused ? addressRefused(refused) : null;
   }
 
   /**

@@ -2,9 +2,11 @@ import { authenticate } from "../../auth/authenticate.ts";
 import { mcpCredentialScope } from "../../auth/token-audience.ts";
 import { resourceMetadataUrl } from "../../auth/well-known.ts";
 import type { AppContext } from "../../http/context.ts";
+import { userIpRefusal } from "../../policy/ip-allowlist-middleware.ts";
 import { ROUTED_METHODS } from "../core/resolve.ts";
 import { parseExposedName, parseExposedUri, SERVER_ID_PATTERN } from "../names.ts";
 import type { JsonRpcRequest } from "../protocol.ts";
+import { addressRefused } from "../session/responses.ts";
 import { mcpUnauthorized } from "../unauthorized.ts";
 import { bridgeName } from "./bridge.ts";
 import type { StatelessClient } from "./era.ts";
@@ -17,6 +19,8 @@ import type { StatelessClient } from "./era.ts";
 export async function statelessPost(c: AppContext, scope: string | null, request: JsonRpcRequest, client: StatelessClient): Promise<Response> {
   const auth = await authenticate(c.env, c.get("db"), mcpCredentialScope(c.env, c.req.url), c.req.header("authorization"));
   if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
+  const refusedAddress = await userIpRefusal(c, auth.principal.userId);
+  if (refusedAddress) return addressRefused(refusedAddress);
   const bridge = bridgeName(auth.principal, scope, scope ?? routedServer(request));
   return c.env.SERVER_BRIDGE.getByName(bridge).handle({
     bridge,
