@@ -12,8 +12,8 @@ import { readJsonBody } from "../http/json-body.ts";
 import { logEvent } from "../observability/log.ts";
 import { errorText } from "../db/errors.ts";
 import { storedUserIpList, userIpRefusal } from "../policy/ip-allowlist-middleware.ts";
-import { isServerEnabled } from "../servers/store.ts";
 import { readMcpConfig } from "./config.ts";
+import { unreachableEndpoint } from "./endpoint.ts";
 import { SERVER_ID_PATTERN } from "./names.ts";
 import { originRefusal } from "./origin.ts";
 import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, validateMessage } from "./protocol.ts";
@@ -141,9 +141,8 @@ async function post(c: AppContext, scope: string | null, credential: PresentedCr
     if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
     const refusedAddress = await userIpRefusal(c, auth.principal.userId);
     if (refusedAddress) return addressRefused(refusedAddress);
-    if (scope && !(await isServerEnabled(c.get("db")(), scope))) {
-      return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No enabled server "${scope}"`);
-    }
+    const unreachable = scope ? await unreachableEndpoint(c, auth.principal, scope) : null;
+    if (unreachable) return unreachable;
     const sessionId = await newSessionId(c.env.JWT_SIGNING_KEY);
     const caller = { subject: principalSubject(auth.principal), principal: auth.principal, ip: c.req.header("cf-connecting-ip") ?? null };
     // The session checks every later request against the user's list itself; changes to it are pushed.

@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { type ServerRow, type ServerTransport, servers, type UserInput } from "../db/schema.ts";
@@ -125,15 +125,6 @@ export async function stdioTemplateOf(db: Database, ring: KeyRing, serverId: str
   const [row] = await db.select().from(servers).where(eq(servers.serverId, serverId)).limit(1);
   if (row?.transport !== "stdio") return undefined;
   return (await openServerConfig(ring, row)).stdio;
-}
-
-export async function isServerEnabled(db: Database, serverId: string): Promise<boolean> {
-  const rows = await db
-    .select({ serverId: servers.serverId })
-    .from(servers)
-    .where(and(eq(servers.serverId, serverId), eq(servers.enabled, true)))
-    .limit(1);
-  return rows.length > 0;
 }
 
 export async function requireServer(db: Database, serverId: string): Promise<ServerRow> {

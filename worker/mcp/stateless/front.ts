@@ -4,6 +4,7 @@ import { resourceMetadataUrl } from "../../auth/well-known.ts";
 import type { AppContext } from "../../http/context.ts";
 import { userIpRefusal } from "../../policy/ip-allowlist-middleware.ts";
 import { ROUTED_METHODS } from "../core/resolve.ts";
+import { unreachableEndpoint } from "../endpoint.ts";
 import { parseExposedName, parseExposedUri, SERVER_ID_PATTERN } from "../names.ts";
 import type { JsonRpcRequest } from "../protocol.ts";
 import { addressRefused } from "../session/responses.ts";
@@ -21,6 +22,8 @@ export async function statelessPost(c: AppContext, scope: string | null, request
   if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
   const refusedAddress = await userIpRefusal(c, auth.principal.userId);
   if (refusedAddress) return addressRefused(refusedAddress);
+  const unreachable = scope && request.method === "server/discover" ? await unreachableEndpoint(c, auth.principal, scope) : null;
+  if (unreachable) return unreachable;
   const bridge = bridgeName(auth.principal, scope, scope ?? routedServer(request));
   return c.env.SERVER_BRIDGE.getByName(bridge).handle({
     bridge,
