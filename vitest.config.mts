@@ -31,6 +31,8 @@ export default defineConfig({
                 OAUTH_ALLOW_LOOPBACK_CLIENTS: "true",
                 // A held call reports that it still waits every second, so a test hears it without waiting long.
                 APPROVAL_PROGRESS_SECONDS: "1",
+                // An open session re-reads who its caller is every second, so a test of a lost push hears it soon.
+                MCP_IDENTITY_RECHECK_SECONDS: "1",
               },
             },
           })),

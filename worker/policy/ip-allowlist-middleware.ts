@@ -1,4 +1,6 @@
+import { and, eq } from "drizzle-orm";
 import { createMiddleware } from "hono/factory";
+import { NEVER_CACHED } from "../db/never-cached.ts";
 import type { Database } from "../db/client.ts";
 import { ipAllowlists } from "../db/schema.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
@@ -12,6 +14,16 @@ const cache = new IpListCache(IP_LIST_REFRESH_MS);
 
 async function readLists(db: Database): Promise<IpLists> {
   return ipListsFromRows(await db.select({ userId: ipAllowlists.userId, mode: ipAllowlists.mode, cidrs: ipAllowlists.cidrs }).from(ipAllowlists));
+}
+
+/** One user's list, fresh from the database: how an open session re-checks the list it keeps. */
+export async function readUserIpList(db: Database, userId: string): Promise<StoredIpScope> {
+  const [row] = await db
+    .select({ mode: ipAllowlists.mode, cidrs: ipAllowlists.cidrs })
+    .from(ipAllowlists)
+    .where(and(eq(ipAllowlists.userId, userId), NEVER_CACHED))
+    .limit(1);
+  return row ?? ALLOW_ALL_STORED;
 }
 
 /** Called after a change to the lists, so this isolate applies it at once rather than within the interval. */

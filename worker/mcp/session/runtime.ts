@@ -1,10 +1,13 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { UserChange } from "../../../durable-objects/desk.ts";
+import { principalOf } from "../../auth/authenticate.ts";
 import { sameCredential } from "../../auth/credential.ts";
 import { errorText } from "../../db/errors.ts";
 import type { AppEnv } from "../../env.ts";
+import { withTimeout } from "../../http/with-timeout.ts";
 import { logEvent } from "../../observability/log.ts";
 import { accountIpRefusal, type IpScopeList, ipScopeList, type StoredIpScope } from "../../policy/ip-allowlist.ts";
+import { readUserIpList } from "../../policy/ip-allowlist-middleware.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { isListMethod } from "../core/gateway.ts";
@@ -37,6 +40,7 @@ import { type SessionRecord, type SessionStore, STANDALONE_STREAM } from "./stor
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
 
 const PRUNE_EVERY_MS = 1000;
+const IDENTITY_READ_TIMEOUT_MS = 5000;
 
 const ENDED_BY = {
   disabled: "the user was disabled",
@@ -71,6 +75,12 @@ export class SessionRuntime {
   #bound: Bound | null = null;
   readonly #policy: SessionPolicy;
   #prunedAt = 0;
+  /**
+   * When who the caller is was last read from the database (at initialize, then by a re-check); 0 in a
+   * fresh instance, so an object woken after an eviction re-checks with its first request.
+   */
+  #identityReadAt = 0;
+  #rechecking: Promise<void> | null = null;
   /** The record's IP list, parsed once: it is checked on every request. */
   #ipList: { stored: StoredIpScope; parsed: IpScopeList } | null = null;
   /** Requests each live POST stream still owes; the stream ends at zero. SQLite has them too, for replay. */
@@ -137,6 +147,7 @@ export class SessionRuntime {
       return jsonAnswer([text], false);
     }
     this.#store.save(record);
+    this.#identityReadAt = started;
     const text = JSON.stringify(response);
     await this.#recordCall({ ...outcome, response, responseBytes: text.length });
     logEvent("session.open", { sessionId: record.sessionId, subject: record.subject, scope: record.scope, client: record.clientInfo.name });
@@ -147,6 +158,7 @@ export class SessionRuntime {
     const caller = this.#authorize(input);
     const record = this.#record;
     if (!caller || !record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
+    this.#recheckIdentity();
     const refusedAddress = this.#addressRefusal(input.from);
     if (refusedAddress) return refusedAddress;
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
@@ -199,6 +211,7 @@ export class SessionRuntime {
   listen(input: ListenInput): Response {
     const record = this.#record;
     if (!this.#authorize(input) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
+    this.#recheckIdentity();
     const refusedAddress = this.#addressRefusal(input.from);
     if (refusedAddress) return refusedAddress;
     return this.#exchange.listen(record.sessionId, input.lastEventId, (streamId) => this.#store.pendingOn(streamId).length > 0);
@@ -278,6 +291,37 @@ export class SessionRuntime {
     const record = this.#record;
     if (!record || record.scope !== input.scope || !sameCredential(record.credential, input.from.credential)) return null;
     return { subject: record.subject, principal: record.principal, ip: input.from.ip };
+  }
+
+  /**
+   * The safety net for a revocation whose push never arrived (the Desk or the session unreachable):
+   * once the last read of who the caller is has aged past MCP_IDENTITY_RECHECK_SECONDS, a request starts
+   * a new one in the background (no request waits for Postgres, as with the servers' snapshot). A key,
+   * grant or user that is gone ends the session as the push would have; a new role or IP list applies
+   * from then on. Postgres down: the session goes on as it is and tries again after the same interval.
+   */
+  #recheckIdentity(): void {
+    const record = this.#record;
+    if (!record || record.principal.userId === null || this.#rechecking) return;
+    if (Date.now() - this.#identityReadAt < this.#config.identityRecheckMs) return;
+    this.#identityReadAt = Date.now();
+    const userId = record.principal.userId;
+    const db = this.#services().directory.db();
+    // A read that never settles (a connection lost under it) must not stop every later re-check.
+    const read = Promise.all([principalOf(() => db, record.credential), readUserIpList(db, userId)]);
+    this.#rechecking = withTimeout(read, IDENTITY_READ_TIMEOUT_MS, "the identity re-check")
+      .then(async ([principal, ipList]) => {
+        if (this.#record !== record) return;
+        if (!principal) return this.teardown("the credential or its user is no longer valid");
+        const roleChanged = principal.role !== record.principal.role;
+        if (!roleChanged && JSON.stringify(ipList) === JSON.stringify(record.ipList)) return;
+        if (record.principal.userId !== null) record.principal = { ...record.principal, role: principal.role };
+        record.ipList = ipList;
+        this.#store.save(record);
+        if (roleChanged) await this.#loadPolicy();
+      })
+      .catch((error: unknown) => logEvent("session.identity_recheck_failed", { sessionId: record.sessionId, error: errorText(error) }, "warn"))
+      .finally(() => (this.#rechecking = null));
   }
 
   /** The session's own client, from an address its user's IP allow-list does not admit: 403, as on /user. */
