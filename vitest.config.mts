@@ -34,6 +34,8 @@ export default defineConfig({
                 // Small enough that the fairness tests reach both with a few calls of 200 KB (mcp-fairness.test.ts).
                 MCP_MAX_BODY_BYTES: "262144",
                 RATE_LIMIT_BYTES_PER_MINUTE: "1048576",
+                // An open session re-reads who its caller is every second, so a test of a lost push hears it soon.
+                MCP_IDENTITY_RECHECK_SECONDS: "1",
               },
             },
           })),

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Principal } from "../worker/auth/principal.ts";
 import type { UserRole } from "../worker/db/schema.ts";
+import { accountIpRefusal, ipScopeList, type StoredIpScope } from "../worker/policy/ip-allowlist.ts";
 import type { AppEnv } from "../worker/env.ts";
 import { logEvent } from "../worker/observability/log.ts";
 import { errorText } from "../worker/db/errors.ts";
@@ -22,7 +23,9 @@ export type UserChange =
    * removed, a secret set): they read it again now and tell their clients that the lists changed.
    */
   | { kind: "refresh" }
-  | { kind: "role"; role: UserRole };
+  | { kind: "role"; role: UserRole }
+  /** The user's own IP allow-list changed: sessions check their next requests against it, sockets off it close. */
+  | { kind: "ip-list"; list: StoredIpScope };
 
 /** What a ticket carries from POST /desk/ticket to the socket it opens. */
 export interface TicketGrant {
@@ -30,6 +33,9 @@ export interface TicketGrant {
   ip: string | null;
   channel: DeskCaller["channel"];
 }
+
+/** How the Worker hands the Desk the address a socket upgrade came from. */
+export const DESK_IP_HEADER = "x-desk-ip";
 
 /** Close codes a client can tell apart: its credential ended (sign in again), or the user is gone. */
 export const DESK_CLOSE = { credentialEnded: 4401, userEnded: 4403 } as const;
@@ -135,7 +141,8 @@ export class Desk extends DurableObject<AppEnv> {
       .toArray()[0];
     if (!row) return deskRefusal("UNAUTHENTICATED", "This ticket was already used or was revoked: ask POST /desk/ticket for a new one");
     if (row.expires_at < Date.now()) return deskRefusal("UNAUTHENTICATED", "This ticket has expired: ask POST /desk/ticket for a new one");
-    const grant = JSON.parse(row.grant_json) as TicketGrant;
+    // The socket's own address (the Worker checked it against the user's list), not the ticket request's.
+    const grant: TicketGrant = { ...(JSON.parse(row.grant_json) as TicketGrant), ip: request.headers.get(DESK_IP_HEADER) || null };
 
     const { 0: client, 1: server } = new WebSocketPair();
     this.ctx.acceptWebSocket(server);
@@ -219,6 +226,15 @@ export class Desk extends DurableObject<AppEnv> {
       case "refresh":
         this.#refreshSockets();
         return;
+      case "ip-list": {
+        const list = ipScopeList(change.list);
+        for (const socket of this.#sockets()) {
+          const state = stateOf(socket);
+          const refused = state && state.principal.userId !== null ? accountIpRefusal(list, state.ip) : null;
+          if (refused) end(socket, { type: "notification", kind: "ip.refused", message: refused }, DESK_CLOSE.userEnded);
+        }
+        return;
+      }
     }
   }
 

@@ -66,6 +66,18 @@ describe("authentication", () => {
     expect((await exchangeForToken(wrongSecret)).status).toBe(401);
   });
 
+  it("tells a client with a wrong or missing credential on /mcp what was expected and where to get it", async () => {
+    const metadata = `${ORIGIN}/.well-known/oauth-protected-resource`;
+    for (const credential of [`${alice.apiKey.slice(0, 20)}${"A".repeat(43)}`, "not-a-token", undefined]) {
+      const response = await mcpStatus(credential);
+      expect(response.status).toBe(401);
+      const { error } = (await response.json()) as { error: { message: string } };
+      for (const expected of ["pk_", "POST /auth/token", "OAuth", metadata]) expect(error.message, `${credential}: ${expected}`).toContain(expected);
+    }
+    const wrong = (await (await mcpStatus("not-a-token")).json()) as { error: { message: string } };
+    expect(wrong.error.message).toMatch(/^Invalid credential: the key or token is wrong, expired, revoked, or its user is disabled/);
+  });
+
   it("issues a JWT that any JOSE library verifies against /.well-known/jwks.json", async () => {
     const response = await exchangeForToken(alice.apiKey);
     expect(response.status).toBe(200);

@@ -1,13 +1,14 @@
-// Sessions are checked against the credential that opened them, without the database: so changes to a
-// user must reach open sessions by push (through the user's Desk object), and caps and forged ids are
-// refused before any object wakes.
+// Sessions are checked against the credential that opened them, without the database on the request's
+// path: so changes to a user reach open sessions by push (through the user's Desk object), with a
+// background re-check as the safety net; caps and forged ids are refused before any object wakes.
 import { env } from "cloudflare:workers";
-import { listDurableObjectIds } from "cloudflare:test";
+import { listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sessionRows } from "./audit-support.ts";
 import { accessTokenFor, admin, createUser, request, sql } from "./gateway.ts";
-import { connectClient, listAll, registerServer, textOf } from "./mcp-client.ts";
+import { connectClient, listAll, registerServer } from "./mcp-client.ts";
+import { evictSession } from "./raw-mcp.ts";
 
 const SSE_AND_JSON = "application/json, text/event-stream";
 
@@ -42,12 +43,6 @@ async function openSession(credential: string, protocolVersion?: string): Promis
 const ping = (id: number) => ({ jsonrpc: "2.0", id, method: "ping" });
 
 describe("a session's identity", () => {
-  let alpha: string;
-
-  beforeAll(async () => {
-    alpha = await registerServer("alpha");
-  });
-
   it("ends a disabled user's open sessions before the admin reply, key and token sessions alike", async () => {
     const bob = await createUser();
     const byKey = await openSession(bob.apiKey);
@@ -96,18 +91,16 @@ describe("a session's identity", () => {
     expect((await post(ping(3), { credential: frank.apiKey, sessionId })).status).toBe(404);
   });
 
-  it("never asks Postgres who the caller is inside a session: a key deleted behind the gateway's back is not noticed", async () => {
-    // The documented trade: only initialize reads the credential, and admin actions push their changes.
-    // Deleting the row directly (no admin action, so no push) shows the session does not re-read it.
+  it("does not ask Postgres on each request, yet notices a key deleted behind the gateway's back at its next re-check", async () => {
+    // Admin actions push their changes; deleting the row directly (no admin action, so no push) is found
+    // by the session's own background re-check of who its caller is (MCP_IDENTITY_RECHECK_SECONDS).
     const grace = await createUser();
-    const { client } = await connectClient({ credential: grace.apiKey });
-    try {
-      await sql("delete from api_keys where user_id = $1", [grace.userId]);
-      expect(textOf(await client.callTool({ name: `${alpha}__echo`, arguments: { text: "still" } }))).toBe("alpha: still");
-      expect((await open(grace.apiKey)).status).toBe(401);
-    } finally {
-      await client.close();
-    }
+    const sessionId = await openSession(grace.apiKey);
+    expect((await post(ping(1), { credential: grace.apiKey, sessionId })).status).toBe(200);
+    await sql("delete from api_keys where user_id = $1", [grace.userId]);
+    expect((await open(grace.apiKey)).status).toBe(401);
+    let id = 2;
+    await expect.poll(async () => (await post(ping(id++), { credential: grace.apiKey, sessionId })).status, { timeout: 15_000, interval: 300 }).toBe(404);
   });
 });
 
@@ -196,5 +189,37 @@ describe("safety caps", () => {
     // A bracket inside a string is text, not nesting.
     const quoted = await post({ jsonrpc: "2.0", id: 2, method: "ping", params: { _meta: { note: "[".repeat(500) } } }, { credential: user.apiKey, sessionId });
     expect(quoted.status).toBe(200);
+  });
+});
+
+describe("a revocation push that never arrives", () => {
+  /** The push reaches no session: the user's Desk no longer knows it, as when the Desk was unreachable. */
+  async function losePushesTo(userId: string): Promise<void> {
+    await runInDurableObject(env.DESK.getByName(userId), (_instance, state) => void state.storage.sql.exec("DELETE FROM live_sessions"));
+  }
+
+  it("does not leave a disabled user's open session working: the session's own re-check ends it", async () => {
+    const mallory = await createUser();
+    const sessionId = await openSession(mallory.apiKey);
+    await losePushesTo(mallory.userId);
+    expect((await admin(1001, { userId: mallory.userId })).status).toBe(200);
+    // Within MCP_IDENTITY_RECHECK_SECONDS (1 s here) and one background read, the session is gone.
+    let id = 1;
+    await expect.poll(async () => (await post(ping(id++), { credential: mallory.apiKey, sessionId })).status, { timeout: 15_000, interval: 300 }).toBe(404);
+  });
+
+  it("re-checks after the session's object restarts, and keeps a user still active working", async () => {
+    const trent = await createUser();
+    const victor = await createUser();
+    const ended = await openSession(trent.apiKey);
+    const kept = await openSession(victor.apiKey);
+    await losePushesTo(trent.userId);
+    const rotated = await admin<{ apiKey: string }>(1017, { userId: trent.userId });
+    expect(rotated.status).toBe(200);
+    await evictSession(ended);
+    await evictSession(kept);
+    let id = 1;
+    await expect.poll(async () => (await post(ping(id++), { credential: trent.apiKey, sessionId: ended })).status, { timeout: 15_000, interval: 300 }).toBe(404);
+    for (let i = 0; i < 3; i++) expect((await post(ping(100 + i), { credential: victor.apiKey, sessionId: kept })).status).toBe(200);
   });
 });

@@ -8,6 +8,7 @@ import type { AppEnv } from "../env.ts";
 import type { AppContext } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readJsonBody } from "../http/json-body.ts";
+import { withTimeout } from "../http/with-timeout.ts";
 import { loadKeyRing } from "../vault/keyring.ts";
 import type { Action, ActionContext } from "./action.ts";
 import { unstorableInput } from "../http/storable-input.ts";
@@ -104,7 +105,7 @@ export function actionRunner(endpoint: ActionEndpoint) {
           : await action.run(context, data.data);
     for (const work of committed) {
       // The change is committed whatever happens here: a push that hangs must not hold the reply.
-      await withTimeout(work(), AFTER_COMMIT_TIMEOUT_MS).catch((error: unknown) =>
+      await withTimeout(work(), AFTER_COMMIT_TIMEOUT_MS, "the push (it goes on in the background)").catch((error: unknown) =>
         logEvent("admin.after_commit_failed", { action: action.name, error: errorText(error) }, "error"),
       );
     }
@@ -118,14 +119,6 @@ function assertRole(endpoint: ActionEndpoint, principal: Principal): void {
 
 /** How long a reply waits for a committed change to reach open sessions before it goes anyway. */
 const AFTER_COMMIT_TIMEOUT_MS = 5000;
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not done after ${ms} ms; it goes on in the background`)), ms);
-  });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
-}
 
 /** Most changes name the server they touch; recording it lets GET_LOGS find them by server. */
 function serverIdOf(data: unknown): string | null {

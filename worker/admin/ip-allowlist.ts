@@ -5,7 +5,8 @@ import { IP_ALLOWLIST_MODES, type IpAllowlistMode, ipAllowlists } from "../db/sc
 import { AppError } from "../http/errors.ts";
 import { parseCidr } from "../policy/cidr.ts";
 import { forgetIpLists } from "../policy/ip-allowlist-middleware.ts";
-import { ipListsFromRows, ipRefusal } from "../policy/ip-allowlist.ts";
+import { ALLOW_ALL_STORED, ipListsFromRows, ipRefusal, type StoredIpScope } from "../policy/ip-allowlist.ts";
+import { pushUserChange } from "../users/live-sessions.ts";
 import { getUser } from "../users/store.ts";
 import { defineAction } from "./action.ts";
 
@@ -42,13 +43,18 @@ async function writeList(ctx: ActionContext, next: ListState): Promise<ListState
   if (refused) throw new AppError("CONFLICT", `This change would lock you out: ${refused}. Include your own address first.`);
   const values = { userId: next.userId, mode: next.mode, cidrs: unique, updatedAt: new Date() };
   await ctx.db.insert(ipAllowlists).values(values).onConflictDoUpdate({ target: ipAllowlists.userId, set: values });
-  forgetIpListsOnCommit(ctx);
+  onCommit(ctx, next.userId, { mode: next.mode, cidrs: unique });
   return { ...next, cidrs: unique };
 }
 
-/** Only once committed: a read this isolate starts before then would see, and keep, the old lists. */
-function forgetIpListsOnCommit(ctx: ActionContext): void {
+/**
+ * Only once committed: a read this isolate starts before then would see, and keep, the old lists. A
+ * user's list also reaches their open MCP sessions and Desk sockets, which check it themselves; the
+ * gateway-wide list is checked by the Worker on every request, sessions' included.
+ */
+function onCommit(ctx: ActionContext, userId: string | null, list: StoredIpScope): void {
   ctx.afterCommit(async () => forgetIpLists());
+  if (userId !== null) ctx.afterCommit(() => pushUserChange(ctx.env, userId, { kind: "ip-list", list }));
 }
 
 const listReturns = "`{userId, mode, cidrs}` (userId null: the gateway-wide list)";
@@ -91,7 +97,7 @@ export const ipAllowlistActions = [
     async run(ctx, data) {
       if (data.userId !== undefined) await getUser(ctx.db, data.userId);
       await ctx.db.delete(ipAllowlists).where(data.userId === undefined ? isNull(ipAllowlists.userId) : eq(ipAllowlists.userId, data.userId));
-      forgetIpListsOnCommit(ctx);
+      onCommit(ctx, data.userId ?? null, ALLOW_ALL_STORED);
       return { userId: data.userId ?? null, deleted: true };
     },
   }),

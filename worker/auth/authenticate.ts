@@ -25,7 +25,8 @@ export async function authenticate(env: AppEnv, db: () => Database, where: Crede
   return principal ? { ok: true, principal, credential } : { ok: false, reason: "invalid" };
 }
 
-async function principalOf(db: () => Database, credential: PresentedCredential): Promise<Principal | null> {
+/** Who a credential names now, if it is still valid: also how an open session re-checks the one that opened it. */
+export async function principalOf(db: () => Database, credential: PresentedCredential): Promise<Principal | null> {
   switch (credential.via) {
     case "owner-key":
       return { via: "owner-key", role: "owner", userId: null };

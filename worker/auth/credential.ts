@@ -21,6 +21,9 @@ export type PresentedCredential =
   | { via: "oauth"; grantId: string; clientId: string; userId: string };
 
 export type AuthFailure = "missing" | "invalid";
+
+/** Why a presented credential was refused, in the same words on every endpoint (it never says which check failed). */
+export const INVALID_CREDENTIAL = "Invalid credential: the key or token is wrong, expired, revoked, or its user is disabled";
 export type Presented = { ok: true; credential: PresentedCredential } | { ok: false; reason: AuthFailure };
 
 export function bearerToken(authorization: string | null | undefined): string | null {

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env.ts";
 import type { HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { authenticate } from "./authenticate.ts";
+import { INVALID_CREDENTIAL } from "./credential.ts";
 import { apiCredentialScope, type CredentialScope } from "./token-audience.ts";
 
 export interface RequireAuthOptions {
@@ -26,7 +27,7 @@ export function requireAuth(options: RequireAuthOptions = {}) {
         "UNAUTHENTICATED",
         result.reason === "missing"
           ? "Missing credential: send Authorization: Bearer <key or token>"
-          : "Invalid credential: the key or token is wrong, expired, revoked, or its user is disabled",
+          : INVALID_CREDENTIAL,
       );
     }
     c.set("principal", result.principal);

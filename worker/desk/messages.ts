@@ -126,10 +126,10 @@ export const sessionsOnline = z.object({
     .describe("Oldest first"),
 });
 
-export const NOTIFICATION_KINDS = ["server.offline", "server.online", "permission.changed", "user.disabled", "user.deleted", "key.revoked"] as const;
+export const NOTIFICATION_KINDS = ["server.offline", "server.online", "permission.changed", "user.disabled", "user.deleted", "key.revoked", "ip.refused"] as const;
 
 export const notification = z.object({
-  type: z.literal("notification").describe("Something this user should know; user.disabled, user.deleted and key.revoked are followed by the socket closing"),
+  type: z.literal("notification").describe("Something this user should know; user.disabled, user.deleted, key.revoked and ip.refused (the user's IP allow-list no longer admits this socket's address) are followed by the socket closing"),
   kind: z
     .enum(NOTIFICATION_KINDS)
     .describe("What happened. server.offline / server.online: a server left or joined this user's servers.snapshot (disabled or removed; enabled or added)"),

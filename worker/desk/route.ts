@@ -1,12 +1,12 @@
 import { Hono } from "hono";
-import type { TicketGrant } from "../../durable-objects/desk.ts";
+import { DESK_IP_HEADER, type TicketGrant } from "../../durable-objects/desk.ts";
 import { OWNER_DESK } from "../users/live-sessions.ts";
 import { requireAuth } from "../auth/middleware.ts";
 import type { HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readBodyText } from "../http/json-body.ts";
 import { refuseRequestOrigin } from "../mcp/origin.ts";
-import { clientIp, userIpAllowlist } from "../policy/ip-allowlist-middleware.ts";
+import { clientIp, userIpAllowlist, userIpRefusal } from "../policy/ip-allowlist-middleware.ts";
 import { deskPage } from "./page/page.ts";
 import { deskRefusal } from "./refusal.ts";
 import { ticketRequest } from "./ticket-request.ts";
@@ -51,7 +51,10 @@ export const deskRoute = new Hono<HonoEnv>()
     if (!ticket) return deskRefusal("UNAUTHENTICATED", "Missing ticket: open /desk?ticket=<ticket from POST /desk/ticket>");
     const read = await readDeskTicket(c.env, c.req.url, ticket);
     if (!read) return deskRefusal("UNAUTHENTICATED", "The ticket is invalid or expired: ask POST /desk/ticket for a new one");
-    const headers = new Headers({ upgrade: "websocket", "x-desk-ticket": read.ticketId });
+    // The socket may come from another address than the ticket request: the user's list is asked again.
+    const refusedAddress = await userIpRefusal(c, read.desk === OWNER_DESK ? null : read.desk);
+    if (refusedAddress) return deskRefusal("FORBIDDEN", refusedAddress);
+    const headers = new Headers({ upgrade: "websocket", "x-desk-ticket": read.ticketId, [DESK_IP_HEADER]: clientIp(c) ?? "" });
     return c.env.DESK.getByName(read.desk).fetch(new Request(c.req.url, { headers }));
   })
   .get("/app.js", (c) => deskPage(c, "script"))

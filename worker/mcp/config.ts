@@ -10,6 +10,11 @@ export interface McpConfig {
   catalogTtlMs: number;
   /** How long an open session reuses a server's row and vault records before reading them again; 0: every call. */
   serverRecheckMs: number;
+  /**
+   * How long an open session trusts who its caller is (user active, key or grant unrevoked, role, IP
+   * list) before a request starts a new read in the background: the safety net for a push that failed.
+   */
+  identityRecheckMs: number;
   eventRetentionCount: number;
   eventRetentionMs: number;
   listPageSize: number;
@@ -55,6 +60,7 @@ function parseMcpConfig(env: AppEnv): McpConfig {
     callTimeoutMs: positive(env.MCP_CALL_TIMEOUT_MS, 120_000),
     catalogTtlMs: positive(env.MCP_CATALOG_TTL_SECONDS, 300) * 1000,
     serverRecheckMs: atLeastZero(env.MCP_SERVER_RECHECK_SECONDS, 30) * 1000,
+    identityRecheckMs: atLeastZero(env.MCP_IDENTITY_RECHECK_SECONDS, 30) * 1000,
     eventRetentionCount: positive(env.MCP_EVENT_RETENTION_COUNT, 1000),
     eventRetentionMs: positive(env.MCP_EVENT_RETENTION_SECONDS, 3600) * 1000,
     listPageSize: positive(env.MCP_LIST_PAGE_SIZE, 500),

@@ -11,14 +11,15 @@ import { AppError } from "../http/errors.ts";
 import { readMeasuredJsonBody } from "../http/json-body.ts";
 import { logEvent } from "../observability/log.ts";
 import { errorText } from "../db/errors.ts";
-import { isServerEnabled } from "../servers/store.ts";
 import { SpentBudgets, takeBodyBytes } from "./byte-budget.ts";
+import { storedUserIpList, userIpRefusal } from "../policy/ip-allowlist-middleware.ts";
 import { readMcpConfig } from "./config.ts";
+import { unreachableEndpoint } from "./endpoint.ts";
 import { SERVER_ID_PATTERN } from "./names.ts";
 import { originRefusal } from "./origin.ts";
 import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, validateMessage } from "./protocol.ts";
 import { isIssuedSessionId, newSessionId } from "./session-id.ts";
-import { SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
+import { addressRefused, SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
 import type { RequestFrom } from "./session/types.ts";
 import { decideEra, isStatelessEraVersion } from "./stateless/era.ts";
 import { statelessPost } from "./stateless/front.ts";
@@ -155,12 +156,15 @@ async function postMessages(c: AppContext, scope: string | null, credential: Pre
     if (!auth.ok) return mcpUnauthorized(auth.reason, resourceMetadataUrl(c.env, c.req.url));
     const spent = await takeBodyBytes(c.env, readMcpConfig(c.env), auth.principal.userId, bodyBytes);
     if (spent) return spent;
-    if (scope && !(await isServerEnabled(c.get("db")(), scope))) {
-      return transportError(404, JSONRPC_ERRORS.INVALID_REQUEST, `No enabled server "${scope}"`);
-    }
+    const refusedAddress = await userIpRefusal(c, auth.principal.userId);
+    if (refusedAddress) return addressRefused(refusedAddress);
+    const unreachable = scope ? await unreachableEndpoint(c, auth.principal, scope) : null;
+    if (unreachable) return unreachable;
     const sessionId = await newSessionId(c.env.JWT_SIGNING_KEY);
     const caller = { subject: principalSubject(auth.principal), principal: auth.principal, ip: c.req.header("cf-connecting-ip") ?? null };
-    return c.env.MCP_SESSION.getByName(sessionId).open({ sessionId, caller, credential: auth.credential, scope, initialize });
+    // The session checks every later request against the user's list itself; changes to it are pushed.
+    const ipList = await storedUserIpList(c, auth.principal.userId);
+    return c.env.MCP_SESSION.getByName(sessionId).open({ sessionId, caller, credential: auth.credential, scope, initialize, ipList });
   }
 
   const stub = await existingSession(c);

@@ -6,37 +6,61 @@ export interface IpScopeList {
   cidrs: Cidr[];
 }
 
-/** The gateway's list and every user's, as one isolate last read them. */
-export interface IpLists {
-  global: IpScopeList;
-  users: Record<string, IpScopeList>;
-}
-
-export interface StoredIpList {
-  userId: string | null;
+/** One list as stored: what an MCP session keeps in its record, and what a change of a user's list pushes to it. */
+export interface StoredIpScope {
   mode: IpAllowlistMode;
   cidrs: string[];
 }
 
+/** The gateway's list and every user's, as one isolate last read them. */
+export interface IpLists {
+  global: IpScopeList;
+  users: Record<string, IpScopeList>;
+  /** Each user's list as stored, for the MCP session a user opens: it checks every later request itself. */
+  stored: Record<string, StoredIpScope>;
+}
+
+export interface StoredIpList extends StoredIpScope {
+  userId: string | null;
+}
+
 const ALLOW_ALL: IpScopeList = { mode: "allow-all", cidrs: [] };
 
+export const ALLOW_ALL_STORED: StoredIpScope = { mode: "allow-all", cidrs: [] };
+
+export function ipScopeList(stored: StoredIpScope): IpScopeList {
+  // Every stored CIDR was validated on write; one that no longer parses matches nothing rather than everything.
+  return { mode: stored.mode, cidrs: stored.cidrs.map(parseCidr).filter((cidr): cidr is Cidr => cidr !== null) };
+}
+
 export function ipListsFromRows(rows: readonly StoredIpList[]): IpLists {
-  const lists: IpLists = { global: ALLOW_ALL, users: {} };
+  const lists: IpLists = { global: ALLOW_ALL, users: {}, stored: {} };
   for (const row of rows) {
-    // Every stored CIDR was validated on write; one that no longer parses matches nothing rather than everything.
-    const list = { mode: row.mode, cidrs: row.cidrs.map(parseCidr).filter((cidr): cidr is Cidr => cidr !== null) };
+    const list = ipScopeList(row);
     if (row.userId === null) lists.global = list;
-    else lists.users[row.userId] = list;
+    else {
+      lists.users[row.userId] = list;
+      lists.stored[row.userId] = { mode: row.mode, cidrs: row.cidrs };
+    }
   }
   return lists;
 }
 
-/** null when the address may pass; otherwise why not. A request without a readable address never passes a list. */
-export function ipRefusal(list: IpScopeList | undefined, ip: string | null): string | null {
+/**
+ * null when the address may pass; otherwise why not, naming the list (`listName`). A request without a
+ * readable address never passes a list.
+ */
+export function ipRefusal(list: IpScopeList | undefined, ip: string | null, listName = "the IP allow-list"): string | null {
   if (!list || list.mode === "allow-all") return null;
   const address = ip === null ? null : parseIp(ip);
-  if (address === null) return "the client address is unknown, and an IP allow-list is in force";
-  return list.cidrs.some((cidr) => cidrContains(cidr, address)) ? null : `the address ${ip} is not on the IP allow-list`;
+  if (address === null) return `the client address is unknown, and ${listName} is in force`;
+  return list.cidrs.some((cidr) => cidrContains(cidr, address)) ? null : `the address ${ip} is not on ${listName}`;
+}
+
+/** A user's own list refusing a request, in the words every door uses: "Refused: … of your account". */
+export function accountIpRefusal(list: IpScopeList | undefined, ip: string | null): string | null {
+  const refused = ipRefusal(list, ip, "the IP allow-list of your account");
+  return refused ? `Refused: ${refused}` : null;
 }
 
 /**

@@ -46,12 +46,22 @@ export function serverRefusal(snapshot: PolicySnapshot, clientName: string, serv
   if (!server.enabled) return { layer: "server", reason: `server "${serverId}" is disabled by an admin` };
   if (snapshot.user.id === null) return null;
   if (snapshot.user.status !== "active") return { layer: "grant", reason: "your account is disabled" };
-  const enabled = server.grant ? server.grant.enabled : server.publicAccess;
-  if (!enabled) return { layer: "grant", reason: `you have no grant for server "${serverId}"; ask an admin` };
+  if (!isGranted(snapshot, serverId)) return { layer: "grant", reason: `you have no grant for server "${serverId}"; ask an admin` };
   for (const client of clientsOf(clientName)) {
     if (snapshot.narrowings[client]?.[serverId]?.enabled === false) return { layer: "user", reason: `you turned off server "${serverId}"${forClient(client)}` };
   }
   return null;
+}
+
+/**
+ * Whether the caller may know of the server at all: the owner key always, a user through their grant,
+ * their role's, or the server's publicAccess. To anyone else a private server is one that does not exist.
+ */
+export function isGranted(snapshot: PolicySnapshot, serverId: string): boolean {
+  const server = snapshot.servers[serverId];
+  if (!server) return false;
+  if (snapshot.user.id === null) return true;
+  return server.grant ? server.grant.enabled : server.publicAccess;
 }
 
 const clientsOf = (clientName: string) => (clientName === "" ? [""] : ["", clientName]);

@@ -1,4 +1,4 @@
-import { and, asc, eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import type { Database } from "../db/client.ts";
 import { isUniqueViolation } from "../db/errors.ts";
 import { type ServerRow, type ServerTransport, servers, type UserInput } from "../db/schema.ts";
@@ -126,15 +126,6 @@ export async function stdioServerOf(db: Database, ring: KeyRing, serverId: strin
   if (row?.transport !== "stdio") return undefined;
   const { stdio } = await openServerConfig(ring, row);
   return stdio ? { row, stdio } : undefined;
-}
-
-export async function isServerEnabled(db: Database, serverId: string): Promise<boolean> {
-  const rows = await db
-    .select({ serverId: servers.serverId })
-    .from(servers)
-    .where(and(eq(servers.serverId, serverId), eq(servers.enabled, true)))
-    .limit(1);
-  return rows.length > 0;
 }
 
 export async function requireServer(db: Database, serverId: string): Promise<ServerRow> {

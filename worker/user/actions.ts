@@ -5,6 +5,8 @@ import type { ActionEndpoint } from "../admin/dispatch.ts";
 import { servers, vaultRecords } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { forgetCatalogs } from "../mcp/catalog.ts";
+import { isGranted } from "../policy/layers.ts";
+import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { requireServer } from "../servers/store.ts";
 import { deleteRecords, putRecord } from "../vault/records.ts";
 import { capabilitySelfServiceActions } from "./capabilities.ts";
@@ -79,16 +81,21 @@ const serverActions = [
   defineAction({
     code: 2003,
     name: "LIST_MY_SERVERS",
-    summary: "Lists the enabled servers, what personal values each asks for, and which you have set (never the values).",
+    summary: "Lists the enabled servers you may use (public, or granted to you or your role), what personal values each asks for, and which you have set (never the values).",
     returns: "`{servers: [{serverId, name, configured, userInputs: [{name, description, required, configured}]}]}`",
     input: z.strictObject({}),
     async run({ db, principal }) {
       const userId = userIdOf(principal);
-      const rows = await db
-        .select({ serverId: servers.serverId, name: servers.name, userInputs: servers.userInputs })
-        .from(servers)
-        .where(eq(servers.enabled, true))
-        .orderBy(asc(servers.serverId));
+      const [snapshot, enabled] = await Promise.all([
+        loadPolicySnapshot(db, principal, null),
+        db
+          .select({ serverId: servers.serverId, name: servers.name, userInputs: servers.userInputs })
+          .from(servers)
+          .where(eq(servers.enabled, true))
+          .orderBy(asc(servers.serverId)),
+      ]);
+      // A private server not granted to the caller is, to them, a server that does not exist.
+      const rows = enabled.filter((row) => isGranted(snapshot, row.serverId));
       const mine = await db
         .select({ serverId: vaultRecords.serverId, name: vaultRecords.name })
         .from(vaultRecords)

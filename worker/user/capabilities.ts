@@ -6,6 +6,7 @@ import { defineAction } from "../admin/action.ts";
 import { userNarrowings } from "../db/schema.ts";
 import { loadCatalogItems } from "../policy/catalog-items.ts";
 import { compilePolicy } from "../policy/compile.ts";
+import { isGranted } from "../policy/layers.ts";
 import { effectiveCapabilities } from "../policy/effective.ts";
 import { loadPolicySnapshot } from "../policy/snapshot.ts";
 import { callerOf } from "../policy/types.ts";
@@ -36,13 +37,15 @@ export const capabilitySelfServiceActions = [
   defineAction({
     code: 3010,
     name: "GET_MY_CAPABILITIES",
-    summary: "What you may use (for one client, or all), item by item, with the layer that removed each missing item; and your own narrowing.",
+    summary: "What you may use (for one client, or all), item by item, with the layer that removed each missing item; and your own narrowing. Private servers not granted to you are left out.",
     returns: "`{clientName, narrowing: {<serverId>: {enabled?, tools?, prompts?, resources?}}, servers: [{serverId, tools: [{name, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
     input: getMyCapabilitiesInput,
     async run({ db, principal }, data) {
       const userId = userIdOf(principal);
       const snapshot = await loadPolicySnapshot(db, principal, null);
-      const catalogs = await loadCatalogItems(db, { userId, serverIds: Object.keys(snapshot.servers).sort() });
+      // A private server not granted to the caller is left out: to them it does not exist.
+      const serverIds = Object.keys(snapshot.servers).filter((serverId) => isGranted(snapshot, serverId));
+      const catalogs = await loadCatalogItems(db, { userId, serverIds: serverIds.sort() });
       return {
         clientName: data.clientName,
         narrowing: snapshot.narrowings[data.clientName] ?? {},

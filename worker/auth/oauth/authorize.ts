@@ -16,6 +16,7 @@ import { redirectUriMatches } from "./redirect-uri.ts";
 import { requestedResource } from "./resource.ts";
 import { onPage, redirectBack } from "./responses.ts";
 import { startUpstreamSignIn } from "./upstream-sign-in.ts";
+import { refuseOffListAddress } from "./user-address.ts";
 import { oidcConfig } from "./upstream-oidc.ts";
 import { type AuthorizationRequest, readTicket, signTicket, spendTicket } from "./ticket.ts";
 
@@ -106,6 +107,7 @@ export const authorizeEndpoint = new Hono<HonoEnv>()
       }
       const user = await activeUser(db, userId);
       if (!user) throw new OAuthError("access_denied", "Your user is disabled");
+      await refuseOffListAddress(c, userId);
       const code = await grantConsent(db, ticket, { userId, role: user.role, apiKeyId: keyId }, c.req.header("cf-connecting-ip") ?? null);
       return back({ code });
     }),

@@ -7,11 +7,13 @@ import { OAuthError } from "./errors.ts";
 import { consentPage, PAGE_HEADERS } from "./pages.ts";
 import { serverIdOfResource } from "./resource.ts";
 import { type AuthorizationRequest, signTicket, type TicketHolder } from "./ticket.ts";
+import { refuseOffListAddress } from "./user-address.ts";
 
 /** After a sign-in, by API key or upstream provider: the consent page, with a ticket that names the user. */
 export async function showConsent(c: AppContext, db: Database, issuer: string, request: AuthorizationRequest, client: OAuthClientRow, signedIn: TicketHolder & { subject: string }): Promise<Response> {
   const user = await activeUser(db, signedIn.subject);
   if (!user) throw new OAuthError("access_denied", "Your user is disabled");
+  await refuseOffListAddress(c, signedIn.subject);
   const ticket = await signTicket(c.env.JWT_SIGNING_KEY, issuer, request, signedIn);
   const redirect = new URL(request.redirectUri);
   return c.html(

@@ -33,7 +33,10 @@ const grantColumns = {
 const unknownCode = () => new OAuthError("invalid_grant", "The authorization code is unknown or expired");
 
 /** `grant_type=authorization_code`: a code, once, by the client it was issued to, with its PKCE verifier. */
-export async function redeemCode(env: AppEnv, db: Database, redemption: CodeRedemption, ip: string | null): Promise<Redeemed> {
+/** Refuses (throws) a redemption for a user who may not act from this request's address: before anything is spent. */
+export type AdmitUser = (userId: string) => Promise<void>;
+
+export async function redeemCode(env: AppEnv, db: Database, redemption: CodeRedemption, ip: string | null, admit: AdmitUser): Promise<Redeemed> {
   const codeHash = await sha256Hex(redemption.code);
   const [found] = await db
     .select(grantColumns)
@@ -44,6 +47,7 @@ export async function redeemCode(env: AppEnv, db: Database, redemption: CodeRede
     .limit(1);
   if (!found) throw unknownCode();
   const grant = subjectOf(found);
+  await admit(grant.userId);
   return redeemOnce(env, db, grant, { use: "REDEEM_CODE", reuse: "CODE_REPLAY" }, ip, async (tx) => {
     const [code] = await tx.select().from(oauthCodes).where(eq(oauthCodes.codeHash, codeHash)).for("update");
     if (!code) throw unknownCode();
@@ -61,7 +65,7 @@ export async function redeemCode(env: AppEnv, db: Database, redemption: CodeRede
 }
 
 /** `grant_type=refresh_token`: rotation; the presented token is spent and a new one of the same family returned. */
-export async function redeemRefreshToken(env: AppEnv, db: Database, token: string, clientId: string, resource: string | null, ip: string | null): Promise<Redeemed> {
+export async function redeemRefreshToken(env: AppEnv, db: Database, token: string, clientId: string, resource: string | null, ip: string | null, admit: AdmitUser): Promise<Redeemed> {
   const tokenHash = await sha256Hex(token);
   const [found] = await db
     .select(grantColumns)
@@ -73,6 +77,7 @@ export async function redeemRefreshToken(env: AppEnv, db: Database, token: strin
   const unknown = () => new OAuthError("invalid_grant", "The refresh token is unknown, expired or revoked");
   if (!found) throw unknown();
   const grant = subjectOf(found);
+  await admit(grant.userId);
   return redeemOnce(env, db, grant, { use: "REFRESH", reuse: "REFRESH_REUSE" }, ip, async (tx) => {
     const [row] = await tx.select().from(oauthRefreshTokens).where(eq(oauthRefreshTokens.tokenHash, tokenHash)).for("update");
     if (!row) throw unknown();

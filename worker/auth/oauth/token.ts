@@ -7,6 +7,7 @@ import { OAuthError, oauthEndpoint } from "./errors.ts";
 import { readForm } from "./form.ts";
 import { type Redeemed, redeemCode, redeemRefreshToken } from "./redeem.ts";
 import { requestedResource } from "./resource.ts";
+import { refuseOffListAddress } from "./user-address.ts";
 
 const resource = z.string().optional().describe("RFC 8707: the resource the token is for; must be the consented one");
 const clientId = z.string().min(1).max(2048).describe("The public client's id (no secret: every client is public)");
@@ -44,10 +45,11 @@ export const tokenEndpoint = new Hono<HonoEnv>().post("/", (c) =>
     const asked = request.resource === undefined ? null : requestedResource(issuer, request.resource);
     const db = c.get("db")();
     const ip = c.req.header("cf-connecting-ip") ?? null;
+    const admit = (userId: string) => refuseOffListAddress(c, userId);
     const redeemed: Redeemed =
       request.grant_type === "authorization_code"
-        ? await redeemCode(c.env, db, { code: request.code, clientId: request.client_id, redirectUri: request.redirect_uri, codeVerifier: request.code_verifier, resource: asked }, ip)
-        : await redeemRefreshToken(c.env, db, request.refresh_token, request.client_id, asked, ip);
+        ? await redeemCode(c.env, db, { code: request.code, clientId: request.client_id, redirectUri: request.redirect_uri, codeVerifier: request.code_verifier, resource: asked }, ip, admit)
+        : await redeemRefreshToken(c.env, db, request.refresh_token, request.client_id, asked, ip, admit);
     const { grant } = redeemed;
     const accessToken = await mintAccessToken(c.env.JWT_SIGNING_KEY, { issuer, audience: grant.resource }, grant);
     c.header("Cache-Control", "no-store");

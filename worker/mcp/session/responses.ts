@@ -11,6 +11,11 @@ export function transportError(status: number, code: number, message: string): R
   return jsonRpcReply(errorResponse(null, code, message), status);
 }
 
+/** A user's own IP allow-list refused the request: 403, with the message /user gives. */
+export function addressRefused(message: string): Response {
+  return transportError(403, JSONRPC_ERRORS.POLICY_DENIED, message);
+}
+
 /** 404 tells a client its session is gone, so it starts a new one; the spec asks for exactly that. */
 export function sessionNotFound(): Response {
   return transportError(404, JSONRPC_ERRORS.SESSION_NOT_FOUND, "Session not found: it expired, was closed, or belongs to another identity");

@@ -1,10 +1,14 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { UserChange } from "../../../durable-objects/desk.ts";
+import { principalOf } from "../../auth/authenticate.ts";
 import { sameCredential } from "../../auth/credential.ts";
 import { errorText } from "../../db/errors.ts";
 import type { AppEnv } from "../../env.ts";
+import { withTimeout } from "../../http/with-timeout.ts";
 import { logEvent } from "../../observability/log.ts";
 import { takeBodyBytes } from "../byte-budget.ts";
+import { accountIpRefusal, type IpScopeList, ipScopeList, type StoredIpScope } from "../../policy/ip-allowlist.ts";
+import { readUserIpList } from "../../policy/ip-allowlist-middleware.ts";
 import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { isListMethod } from "../core/gateway.ts";
@@ -32,11 +36,12 @@ import { Exchange, jsonAnswer } from "./exchange.ts";
 import { ApprovalWaits } from "./approval-waits.ts";
 import { applyLoggingLevel, parseLoggingLevel } from "./logging-level.ts";
 import { SessionPolicy } from "./session-policy.ts";
-import { sessionNotFound, transportError } from "./responses.ts";
+import { addressRefused, sessionNotFound, transportError } from "./responses.ts";
 import { type SessionRecord, type SessionStore, STANDALONE_STREAM } from "./store.ts";
 import type { Caller, CloseInput, ListenInput, OpenInput, PostInput, RequestFrom, SessionAudit, SessionRegistry } from "./types.ts";
 
 const PRUNE_EVERY_MS = 1000;
+const IDENTITY_READ_TIMEOUT_MS = 5000;
 
 const ENDED_BY = {
   disabled: "the user was disabled",
@@ -71,6 +76,14 @@ export class SessionRuntime {
   #bound: Bound | null = null;
   readonly #policy: SessionPolicy;
   #prunedAt = 0;
+  /**
+   * When who the caller is was last read from the database (at initialize, then by a re-check); 0 in a
+   * fresh instance, so an object woken after an eviction re-checks with its first request.
+   */
+  #identityReadAt = 0;
+  #rechecking: Promise<void> | null = null;
+  /** The record's IP list, parsed once: it is checked on every request. */
+  #ipList: { stored: StoredIpScope; parsed: IpScopeList } | null = null;
   /** Requests each live POST stream still owes; the stream ends at zero. SQLite has them too, for replay. */
   readonly #owed = new Map<string, number>();
 
@@ -112,6 +125,7 @@ export class SessionRuntime {
       clientCapabilities: (params.capabilities ?? {}) as ClientCapabilities,
       clientInfo: (params.clientInfo ?? { name: "unknown", version: "unknown" }) as Implementation,
       loggingLevel: null,
+      ipList: input.ipList,
     };
     // Set first: answering initialize for /mcp/<serverId> already talks to that server through this session.
     this.#record = record;
@@ -134,6 +148,7 @@ export class SessionRuntime {
       return jsonAnswer([text], false);
     }
     this.#store.save(record);
+    this.#identityReadAt = started;
     const text = JSON.stringify(response);
     await this.#recordCall({ ...outcome, response, responseBytes: text.length });
     logEvent("session.open", { sessionId: record.sessionId, subject: record.subject, scope: record.scope, client: record.clientInfo.name });
@@ -144,6 +159,9 @@ export class SessionRuntime {
     const caller = this.#authorize(input);
     const record = this.#record;
     if (!caller || !record) return this.#refuse(input, input.messages.flatMap((m) => (isRequest(m) || isNotification(m) ? [m] : [])));
+    this.#recheckIdentity();
+    const refusedAddress = this.#addressRefusal(input.from);
+    if (refusedAddress) return refusedAddress;
     const spent = await takeBodyBytes(this.#env, this.#config, record.principal.userId, input.bodyBytes);
     if (spent) return spent;
     if (input.batch && record.protocolVersion !== BATCH_PROTOCOL_VERSION) {
@@ -196,11 +214,16 @@ export class SessionRuntime {
   listen(input: ListenInput): Response {
     const record = this.#record;
     if (!this.#authorize(input) || !record) return this.#refuse(input, [{ method: "http/GET" }]);
+    this.#recheckIdentity();
+    const refusedAddress = this.#addressRefusal(input.from);
+    if (refusedAddress) return refusedAddress;
     return this.#exchange.listen(record.sessionId, input.lastEventId, (streamId) => this.#store.pendingOn(streamId).length > 0);
   }
 
   async close(input: CloseInput): Promise<Response> {
     if (!this.#authorize(input)) return this.#refuse(input, [{ method: "http/DELETE" }]);
+    const refusedAddress = this.#addressRefusal(input.from);
+    if (refusedAddress) return refusedAddress;
     await this.teardown("closed by client");
     return new Response(null, { status: 200 });
   }
@@ -240,6 +263,11 @@ export class SessionRuntime {
       case "refresh":
         await this.#refresh();
         return true;
+      case "ip-list":
+        // The list is checked on each request, not once: a session refused now may be let in again later.
+        record.ipList = change.list;
+        this.#store.save(record);
+        return true;
       default:
         await this.teardown(ENDED_BY[change.kind]);
         return true;
@@ -266,6 +294,46 @@ export class SessionRuntime {
     const record = this.#record;
     if (!record || record.scope !== input.scope || !sameCredential(record.credential, input.from.credential)) return null;
     return { subject: record.subject, principal: record.principal, ip: input.from.ip };
+  }
+
+  /**
+   * The safety net for a revocation whose push never arrived (the Desk or the session unreachable):
+   * once the last read of who the caller is has aged past MCP_IDENTITY_RECHECK_SECONDS, a request starts
+   * a new one in the background (no request waits for Postgres, as with the servers' snapshot). A key,
+   * grant or user that is gone ends the session as the push would have; a new role or IP list applies
+   * from then on. Postgres down: the session goes on as it is and tries again after the same interval.
+   */
+  #recheckIdentity(): void {
+    const record = this.#record;
+    if (!record || record.principal.userId === null || this.#rechecking) return;
+    if (Date.now() - this.#identityReadAt < this.#config.identityRecheckMs) return;
+    this.#identityReadAt = Date.now();
+    const userId = record.principal.userId;
+    const db = this.#services().directory.db();
+    // A read that never settles (a connection lost under it) must not stop every later re-check.
+    const read = Promise.all([principalOf(() => db, record.credential), readUserIpList(db, userId)]);
+    this.#rechecking = withTimeout(read, IDENTITY_READ_TIMEOUT_MS, "the identity re-check")
+      .then(async ([principal, ipList]) => {
+        if (this.#record !== record) return;
+        if (!principal) return this.teardown("the credential or its user is no longer valid");
+        const roleChanged = principal.role !== record.principal.role;
+        if (!roleChanged && JSON.stringify(ipList) === JSON.stringify(record.ipList)) return;
+        if (record.principal.userId !== null) record.principal = { ...record.principal, role: principal.role };
+        record.ipList = ipList;
+        this.#store.save(record);
+        if (roleChanged) await this.#loadPolicy();
+      })
+      .catch((error: unknown) => logEvent("session.identity_recheck_failed", { sessionId: record.sessionId, error: errorText(error) }, "warn"))
+      .finally(() => (this.#rechecking = null));
+  }
+
+  /** The session's own client, from an address its user's IP allow-list does not admit: 403, as on /user. */
+  #addressRefusal(from: RequestFrom): Response | null {
+    const stored = this.#record?.ipList;
+    if (!stored) return null;
+    if (this.#ipList?.stored !== stored) this.#ipList = { stored, parsed: ipScopeList(stored) };
+    const refused = accountIpRefusal(this.#ipList.parsed, from.ip);
+    return refused ? addressRefused(refused) : null;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { ClientCapabilities, Implementation } from "@modelcontextprotocol/sdk/types.js";
 import type { PresentedCredential } from "../../auth/credential.ts";
 import type { Principal } from "../../auth/principal.ts";
+import type { StoredIpScope } from "../../policy/ip-allowlist.ts";
 import type { PolicySnapshot } from "../../policy/types.ts";
 import type { JsonRpcRequest, ProtocolVersion, RequestId } from "../protocol.ts";
 import type { Caller } from "./types.ts";
@@ -20,6 +21,8 @@ export interface SessionRecord {
   clientCapabilities: ClientCapabilities;
   clientInfo: Implementation;
   loggingLevel: string | null;
+  /** The user's own IP allow-list, kept current by pushed changes; absent in records of earlier builds. */
+  ipList?: StoredIpScope;
 }
 
 export interface StoredEvent {

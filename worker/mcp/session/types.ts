@@ -1,6 +1,7 @@
 import type { AuditFields } from "../../audit/record.ts";
 import type { PresentedCredential } from "../../auth/credential.ts";
 import type { Principal } from "../../auth/principal.ts";
+import type { StoredIpScope } from "../../policy/ip-allowlist.ts";
 import type { JsonRpcMessage, JsonRpcRequest } from "../protocol.ts";
 import type { SessionRecord } from "./store.ts";
 
@@ -40,6 +41,8 @@ export interface OpenInput {
   credential: PresentedCredential;
   scope: string | null;
   initialize: JsonRpcRequest;
+  /** The user's own IP allow-list as the Worker read it: the session checks every later request against it. */
+  ipList: StoredIpScope;
 }
 
 export interface PostInput {
