@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   const secrets = await generateSecrets();
   const bundle = await bundleGateway(cleanup);
   // stdio servers run where `npm run dev` runs them: under the supervisor, outside workerd.
-  const supervisor = await startBenchSupervisor(cleanup);
+  const supervisor = await startBenchSupervisor(cleanup, secrets.OWNER_KEY);
   const stdioVars = supervisorVars(supervisor);
   const gatewayOptions = { cleanup, bundle, hyperdriveUrl: database.hyperdriveUrl, secrets };
   const gateway = await startGateway({ ...gatewayOptions, vars: stdioVars });

@@ -1,7 +1,7 @@
 // `npm run dev`: the gateway on http://127.0.0.1:8787 with everything it needs, and nothing to install.
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { ensureDevVars } from "./lib/dev-vars.ts";
+import { devOwnerKey, ensureDevVars } from "./lib/dev-vars.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./lib/embedded-postgres.ts";
 import { hyperdriveLocalUrl } from "./lib/hyperdrive-local.ts";
 import { LOOPBACK_CLIENTS_FLAG, LOOPBACK_HOSTS_FLAG } from "./lib/loopback-hosts.ts";
@@ -73,8 +73,8 @@ try {
   if (stopping) await new Promise<never>(() => {}); // shutdown() is under way and exits the process
 
   // stdio servers run here, outside workerd, as the same bridge the Container image runs.
-  supervisor = await startStdioSupervisor();
-  const supervisorVars = ["--var", `STDIO_SUPERVISOR_URL:${supervisor.url}`, "--var", `STDIO_SUPERVISOR_TOKEN:${supervisor.token}`];
+  supervisor = await startStdioSupervisor(devOwnerKey(`${root}.dev.vars`));
+  const supervisorVars = ["--var", `STDIO_SUPERVISOR_URL:${supervisor.url}`, "--var", `STDIO_SUPERVISOR_NONCE:${supervisor.nonce}`];
 
   wrangler = spawn(process.execPath, [wranglerBin, "dev", "--ip", "127.0.0.1", "--port", port, LOOPBACK_HOSTS_FLAG, LOOPBACK_CLIENTS_FLAG, ...supervisorVars, ...process.argv.slice(2)], {
     cwd: root,

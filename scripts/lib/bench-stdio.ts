@@ -8,15 +8,15 @@ import { type StdioSupervisor, startStdioSupervisor } from "./stdio-supervisor.t
 
 const STDIO_FIXTURE = fileURLToPath(new URL("../../test/fixtures/stdio-fixture-server.ts", import.meta.url));
 
-export async function startBenchSupervisor(cleanup: Cleanup): Promise<StdioSupervisor> {
-  const supervisor = await startStdioSupervisor();
+export async function startBenchSupervisor(cleanup: Cleanup, ownerKey: string): Promise<StdioSupervisor> {
+  const supervisor = await startStdioSupervisor(ownerKey);
   cleanup.add("stdio supervisor and its instances", () => supervisor.stopAll());
   return supervisor;
 }
 
 /** The gateway's variables that send stdio servers to this supervisor. */
 export function supervisorVars(supervisor: StdioSupervisor): Record<string, string> {
-  return { STDIO_SUPERVISOR_URL: supervisor.url, STDIO_SUPERVISOR_TOKEN: supervisor.token };
+  return { STDIO_SUPERVISOR_URL: supervisor.url, STDIO_SUPERVISOR_NONCE: supervisor.nonce };
 }
 
 /** The CREATE_SERVER data of the stdio fixture, answering echo like the HTTP fixture named `fixtureName`. */

@@ -1,4 +1,5 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { parseEnv } from "node:util";
 import { randomBytes } from "node:crypto";
 import { exportJWK, generateKeyPair } from "jose";
 
@@ -31,4 +32,11 @@ export async function ensureDevVars(path: string): Promise<DevSecrets | null> {
   const secrets = await generateSecrets();
   writeFileSync(path, formatDevVars(secrets), { mode: 0o600, flag: "wx" });
   return secrets;
+}
+
+/** The OWNER_KEY that wrangler will read from `.dev.vars`, which the stdio supervisor's token is derived from. */
+export function devOwnerKey(path: string): string {
+  const ownerKey = parseEnv(readFileSync(path, "utf8")).OWNER_KEY;
+  if (!ownerKey) throw new Error(`${path} has no OWNER_KEY: add one (see .dev.vars.example) or delete the file to have fresh secrets written`);
+  return ownerKey;
 }

@@ -1,11 +1,13 @@
 // `npm run dev`'s supervisor of stdio servers, on loopback outside workerd (which cannot start
-// processes). The Worker reaches it at STDIO_SUPERVISOR_URL with a token that is random per run; it
+// processes). The Worker reaches it at STDIO_SUPERVISOR_URL with a token derived from the owner key and
+// STDIO_SUPERVISOR_NONCE, random per run (worker/servers/supervisor-token.ts); it
 // starts, stops and locates instances, and proxies each call to its instance's bridge, waking it first.
 import { timingSafeEqual } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import type { StdioLaunch } from "../../worker/servers/stdio-definition.ts";
+import { supervisorToken } from "../../worker/servers/supervisor-token.ts";
 import { NEVER_STARTED, statusOf, wakeBlockedForMs } from "../../worker/servers/stdio-lifecycle.ts";
 import { BridgeInstance } from "./stdio-instance.ts";
 
@@ -24,6 +26,8 @@ const retireSchema = z.strictObject({ generation: z.number().int().describe("The
 
 export interface StdioSupervisor {
   url: string;
+  /** Goes on wrangler's command line; the token does not (anyone local can read a command line). */
+  nonce: string;
   token: string;
   /** Every instance, for tests and the bench: name → bridge process id, if running. */
   instances(): Map<string, number | undefined>;
@@ -32,8 +36,9 @@ export interface StdioSupervisor {
   killAll(): void;
 }
 
-export async function startStdioSupervisor(): Promise<StdioSupervisor> {
-  const token = crypto.randomUUID() + crypto.randomUUID();
+export async function startStdioSupervisor(ownerKey: string): Promise<StdioSupervisor> {
+  const nonce = crypto.randomUUID();
+  const token = await supervisorToken(ownerKey, nonce);
   const instances = new Map<string, BridgeInstance>();
   // Instances of deleted servers → the newest generation deleted: a launch no newer is refused (410).
   const retired = new Map<string, number>();
@@ -124,6 +129,7 @@ export async function startStdioSupervisor(): Promise<StdioSupervisor> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    nonce,
     token,
     instances: () => new Map([...instances].map(([name, instance]) => [name, instance.pid])),
     async stopAll() {

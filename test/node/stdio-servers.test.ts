@@ -1,11 +1,12 @@
 // stdio MCP servers under `npm run dev`: real servers (server-everything, server-memory through npx,
 // server-filesystem, and a fixture) behind the bridge, called through the gateway with the SDK Client.
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { supervisorToken } from "../../worker/servers/supervisor-token.ts";
 import { REPO_ROOT } from "../support/dev-project.ts";
 import { EVERYTHING, type InstanceView, STDIO_FIXTURE, StdioGateway, textOf } from "../support/stdio-gateway.ts";
 
@@ -37,6 +38,26 @@ describe("stdio servers through the gateway under npm run dev", () => {
     gateway.cleanUp();
     rmSync(scratch, { recursive: true, force: true });
     expect(left, "processes left after npm run dev stopped").toEqual([]);
+  });
+
+  it("keeps the supervisor's token off every command line: what is there (its URL and nonce) opens nothing", async () => {
+    const cmdlines = readdirSync("/proc").flatMap((entry) => {
+      try {
+        return /^\d+$/.test(entry) ? [readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ")] : [];
+      } catch {
+        return []; // exited while we looked
+      }
+    });
+    expect(cmdlines.filter((line) => line.includes("STDIO_SUPERVISOR_TOKEN"))).toEqual([]);
+    const wrangler = cmdlines.find((line) => line.includes("STDIO_SUPERVISOR_NONCE:"));
+    const nonce = /STDIO_SUPERVISOR_NONCE:(\S+)/.exec(wrangler ?? "")?.[1];
+    const url = /STDIO_SUPERVISOR_URL:(\S+)/.exec(wrangler ?? "")?.[1];
+    expect(nonce && url, "wrangler's command line names the supervisor and its nonce").toBeTruthy();
+    const token = await supervisorToken(gateway.ownerKey, nonce!);
+    expect(cmdlines.filter((line) => line.includes(token))).toEqual([]);
+    const statusWith = async (bearer: string) => (await fetch(`${url}/instances/fixture`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+    expect(await statusWith(nonce!)).toBe(401);
+    expect(await statusWith(token)).toBe(200);
   });
 
   it("calls tools of server-everything, server-memory (npx) and server-filesystem", async () => {

@@ -47,7 +47,7 @@ export function deletedServerFailure(instance: string): RpcFailure {
 }
 
 export function stdioRuntime(env: AppEnv): StdioRuntime {
-  if (env.STDIO_SUPERVISOR_URL) return supervisorRuntime(env.STDIO_SUPERVISOR_URL, env.STDIO_SUPERVISOR_TOKEN ?? "");
+  if (env.STDIO_SUPERVISOR_URL) return supervisorRuntime(env.STDIO_SUPERVISOR_URL, env.STDIO_SUPERVISOR_NONCE ?? "", env.OWNER_KEY);
   return containerRuntime(env.STDIO_CONTAINER);
 }
 

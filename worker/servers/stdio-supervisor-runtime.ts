@@ -1,18 +1,21 @@
 import { AppError } from "../http/errors.ts";
 import type { StdioLaunch } from "./stdio-definition.ts";
+import { supervisorToken } from "./supervisor-token.ts";
 import { deletedServerFailure, type InstanceStatus, labelledFetch, type StdioRuntime } from "./stdio-runtime.ts";
 
 /**
  * The dev launcher's supervisor (scripts/lib/stdio-supervisor.ts), on loopback outside workerd. Its
- * token, random per `npm run dev`, keeps other local processes from having it run commands.
+ * token, derived from a nonce random per `npm run dev` and the owner key, keeps other local processes
+ * from having it run commands.
  */
-export function supervisorRuntime(base: string, token: string): StdioRuntime {
-  const auth = { authorization: `Bearer ${token}` };
+export function supervisorRuntime(base: string, nonce: string, ownerKey: string): StdioRuntime {
+  let authorization: Promise<string> | undefined;
+  const bearer = () => (authorization ??= supervisorToken(ownerKey, nonce).then((token) => `Bearer ${token}`));
   const at = (instance: string) => `/instances/${encodeURIComponent(instance)}`;
   const call = async (instance: string, action: string, method: string, payload?: StdioLaunch | { generation: number }): Promise<InstanceStatus> => {
     const response = await fetch(`${base}${at(instance)}${action}`, {
       method,
-      headers: { ...auth, "content-type": "application/json" },
+      headers: { authorization: await bearer(), "content-type": "application/json" },
       ...(payload ? { body: JSON.stringify(payload) } : {}),
     });
     const body: unknown = await response.json().catch(() => null);
@@ -26,8 +29,8 @@ export function supervisorRuntime(base: string, token: string): StdioRuntime {
       await call(launch.instance, "", "PUT", launch);
       return {
         url: `${base}${at(launch.instance)}/mcp`,
-        fetch: labelledFetch((request) => {
-          request.headers.set("authorization", auth.authorization);
+        fetch: labelledFetch(async (request) => {
+          request.headers.set("authorization", await bearer());
           return fetch(request);
         }),
       };
