@@ -27,7 +27,7 @@ import { bridgeHolder } from "../../approvals/holder.ts";
 import { SESSION_DIRECTORY_NAME } from "../../users/live-sessions.ts";
 import { relayServerNotification } from "../session/server-notifications.ts";
 import { STANDALONE_STREAM } from "../session/store.ts";
-import { cacheHints, discoverResult } from "./results.ts";
+import { cacheHints, discoverResult, statelessFailure } from "./results.ts";
 import { STATELESS_ERRORS, type StatelessClient } from "./era.ts";
 import { HeldCall, type Sink } from "./held-call.ts";
 import { Listeners, MAX_LISTENERS, SUBSCRIPTION_ID_META_KEY, type SubscriptionFilter } from "./listeners.ts";
@@ -267,7 +267,9 @@ export class StatelessBridge {
     if (isListMethod(request.method)) return { ...(await core.list(context, request.method, params)), ...cacheHints(this.#config) };
     if (request.method === "tasks/list") return core.listTasks(context, params, AbortSignal.timeout(this.#config.callTimeoutMs));
     if (ROUTED_METHODS.has(request.method)) {
-      const result = await this.#call(input, context, sink, audited);
+      const result = await this.#call(input, context, sink, audited).catch((error: unknown) => {
+        throw statelessFailure(request, error);
+      });
       return request.method === "resources/read" && result.resultType !== "input_required" ? { ...result, ...cacheHints(this.#config, 0) } : result;
     }
     throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
