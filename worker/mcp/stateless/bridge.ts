@@ -13,6 +13,7 @@ import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { type CallRun, GatewayCore, isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
+import { askableCapabilities } from "../client-capabilities.ts";
 import { DownstreamPool } from "../downstream.ts";
 import { errorResponse, JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse, LIST_CHANGED, RpcFailure } from "../protocol.ts";
 import { errorText } from "../../db/errors.ts";
@@ -22,6 +23,7 @@ import { REVERSE_CAPABILITIES } from "../session/calls.ts";
 import { failureResponse } from "../session/failures.ts";
 import { SSE_HEADERS } from "../session/live-streams.ts";
 import { ApprovalWaits, NO_LEDGER } from "../session/approval-waits.ts";
+import type { Bound } from "../session/bound.ts";
 import { ServerDirectory } from "../session/server-directory.ts";
 import { bridgeHolder } from "../../approvals/holder.ts";
 import { SESSION_DIRECTORY_NAME } from "../../users/live-sessions.ts";
@@ -61,12 +63,6 @@ export function bridgeName(principal: Principal, scope: string | null, serverId:
   return `${principalSubject(principal)}/${scope ?? "*"}/${serverId ?? "*"}`;
 }
 
-/**
- * The gateway can ask a client anything a 2026 client may be asked (elicitation, sampling, roots): a
- * client that cannot answer one is told so (-32021) when its call needs it, as 2026-07-28 prescribes.
- */
-const BRIDGE_CAPABILITIES: ClientCapabilities = { elicitation: {}, sampling: {}, roots: { listChanged: false } };
-
 /** 2025 methods that 2026-07-28 removed, and what replaces each: -32601 (HTTP 404), as for any unknown method. */
 const REMOVED_METHODS = new Map([
   ["initialize", " (call server/discover, or just call)"],
@@ -90,7 +86,13 @@ export class StatelessBridge {
   readonly #env: AppEnv;
   readonly #config: McpConfig;
   readonly #audit: BridgeAudit;
-  #bound: { pool: DownstreamPool; directory: ServerDirectory; core: GatewayCore } | null = null;
+  /**
+   * One downstream connection (and directory, and core) per set of capabilities the requests declared,
+   * by askableCapabilities()'s key: each declares its set to the server, which then lists and asks only
+   * what such a client can answer.
+   */
+  readonly #bounds = new Map<string, Bound>();
+  #registered = false;
   #waits: ApprovalWaits | null = null;
   /** Each request's policy, read for it alone: a stateless request has nothing to push a change to. */
   readonly #policies = new WeakMap<CallContext, CompiledPolicy>();
@@ -143,8 +145,8 @@ export class StatelessBridge {
    * bound, so the directory can forget this bridge.
    */
   async refresh(): Promise<boolean> {
-    if (!this.#bound) return false;
-    await this.#bound.directory.reload();
+    if (this.#bounds.size === 0) return false;
+    await Promise.all([...this.#bounds.values()].map((bound) => bound.directory.reload()));
     for (const method of LIST_CHANGED) this.#listeners.deliver({ method });
     return true;
   }
@@ -206,9 +208,12 @@ export class StatelessBridge {
     this.#listeners.closeAll();
     for (const held of this.#held.values()) held.abandon("the bridge closed");
     this.#held.clear();
-    await this.#bound?.pool.closeAll();
-    await this.#bound?.directory.close();
-    this.#bound = null;
+    const bounds = [...this.#bounds.values()];
+    this.#bounds.clear();
+    await Promise.all(bounds.map(async (bound) => {
+      await bound.pool.closeAll();
+      await bound.directory.close();
+    }));
     this.#waits = null;
   }
 
@@ -285,7 +290,7 @@ export class StatelessBridge {
     } else {
       // Answers with no requestState belong to no held call: a 2026 server reads them itself (it may ask
       // without state), and a 2025 one ignores them and asks again.
-      held = new HeldCall({ requestId: input.request.id, subject: audited.subject, decision: null }, context.clientCapabilities);
+      held = new HeldCall({ requestId: input.request.id, subject: audited.subject, decision: null }, askableCapabilities(context.clientCapabilities).key);
       held.start(this.#services(input).core.call(context, { ...input.request, params: inputResponses === undefined ? rest : { ...rest, inputResponses } }, held.run));
     }
     this.#active.add(held);
@@ -339,7 +344,6 @@ export class StatelessBridge {
       throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"inputResponses" must be an object keyed by the inputRequests it answers`);
     }
     this.#held.delete(state.call);
-    held.capabilities = input.client.clientCapabilities;
     held.answer(responses as Record<string, unknown>);
     return held;
   }
@@ -383,28 +387,36 @@ export class StatelessBridge {
     this.#waits?.poke(approvalId);
   }
 
-  #services(input: BridgeInput) {
-    if (this.#bound) return this.#bound;
-    // Known to the directory from its first request, so admin changes reach this bridge as they reach sessions.
-    void this.#env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME)
-      .addBridge(input.bridge, principalSubject(input.principal))
-      .catch((error: unknown) => logEvent("bridge.register_failed", { bridge: input.bridge, error: errorText(error) }, "warn"));
+  /** The connection, directory and core for the capabilities this request declared: made on the first request with them. */
+  #services(input: BridgeInput): Bound {
+    const declared = askableCapabilities(input.client.clientCapabilities);
+    const existing = this.#bounds.get(declared.key);
+    if (existing) return existing;
+    if (!this.#registered) {
+      this.#registered = true;
+      // Known to the directory from its first request, so admin changes reach this bridge as they reach sessions.
+      void this.#env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME)
+        .addBridge(input.bridge, principalSubject(input.principal))
+        .catch((error: unknown) => logEvent("bridge.register_failed", { bridge: input.bridge, error: errorText(error) }, "warn"));
+    }
     const [, , server] = input.bridge.split("/");
     const config = this.#config;
+    const ofThisConnection = () => [...this.#active].filter((held) => held.connection === declared.key);
     const pool = new DownstreamPool({
       connectTimeoutMs: config.connectTimeoutMs,
-      capabilities: BRIDGE_CAPABILITIES,
+      capabilities: declared.capabilities,
+      traceUndeclared: true,
       events: {
         onNotification: (source, notification) =>
           void relayServerNotification(source, notification, {
             scope: input.scope,
             emit: (streamId, message) => this.#emit(input.bridge, streamId, message as unknown as Record<string, unknown>),
-            streamFor: () => [...this.#active].findLast((held) => held.sink)?.sink?.id ?? STANDALONE_STREAM,
+            streamFor: () => ofThisConnection().findLast((held) => held.sink)?.sink?.id ?? STANDALONE_STREAM,
             refreshCatalog: async (serverId, lists) => {
               await directory.refreshCatalog((await directory.server(serverId)).row, lists);
             },
           }),
-        onReverseRequest: (source, request, signal, origin) => this.#serverAsks(source.redactor.scrub(request), signal, origin),
+        onReverseRequest: (source, request, signal, origin) => this.#serverAsks(ofThisConnection(), declared.capabilities, source.redactor.scrub(request), signal, origin),
         onConnect: async () => {},
       },
     });
@@ -423,8 +435,9 @@ export class StatelessBridge {
       hold: (call) => this.#approvalWaits(input.bridge, directory).hold(call),
       visible: (context, entry) => inOrder(visibleCatalog(this.#policy(context), callerOf(this.#policy(context).snapshot, context.client), entry)),
     });
-    this.#bound = { pool, directory, core };
-    return this.#bound;
+    const bound = { pool, directory, core };
+    this.#bounds.set(declared.key, bound);
+    return bound;
   }
 
   /**
@@ -448,14 +461,15 @@ export class StatelessBridge {
    * A downstream's elicitation, sampling or roots request: it becomes a question in the answer to the
    * call it came with (MRTR), or, when the client cannot answer that kind, ends the call with -32021.
    */
-  #serverAsks(request: JSONRPCRequest, signal: AbortSignal, origin: unknown): Promise<Result> {
-    // A request sent on the server's standalone stream names no call: it goes to the newest one, as in a
-    // session; this bridge talks to one server for one caller, so that call is this caller's.
-    const calls = [...this.#active].filter((call) => call.downstreamId !== undefined);
+  #serverAsks(active: HeldCall[], declared: ClientCapabilities, request: JSONRPCRequest, signal: AbortSignal, origin: unknown): Promise<Result> {
+    // A request sent on the server's standalone stream names no call: it goes to the newest one of its
+    // connection, as in a session; this bridge talks to one server for one caller, so that call is this caller's.
+    const calls = active.filter((call) => call.downstreamId !== undefined);
     const held = origin === undefined ? calls.at(-1) : calls.find((call) => call.downstreamId === origin);
     const capability = REVERSE_CAPABILITIES[request.method];
     if (!held || !capability) throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `${request.method} is answered only for a call in flight`);
-    if (!held.capabilities[capability]) {
+    // The connection declared only what the request did: a server that asks for more anyway is refused.
+    if (!declared[capability]) {
       held.fail(new RpcFailure(STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY, `This call needs the client capability "${capability}" (the server sent ${request.method}), which the request did not declare`, { requiredCapabilities: { [capability]: {} } }));
       throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `The client does not support ${request.method}`);
     }

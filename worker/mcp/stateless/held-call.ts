@@ -1,4 +1,4 @@
-import type { ClientCapabilities, Progress, RequestId, Result } from "@modelcontextprotocol/sdk/types.js";
+import type { Progress, RequestId, Result } from "@modelcontextprotocol/sdk/types.js";
 import type { CallRun } from "../core/gateway.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
 
@@ -31,8 +31,8 @@ export class HeldCall {
   readonly run: CallRun;
   /** The id the downstream client gave the call: the server's own requests name it. */
   downstreamId: RequestId | undefined;
-  /** What the client asking now can answer; a retry may declare more. */
-  capabilities: ClientCapabilities;
+  /** askableCapabilities()'s key of the downstream connection the call runs on: the server's requests for it come on that one. */
+  readonly connection: string;
   sink: Sink | null = null;
   #settled: Promise<Settled> | null = null;
   #failure: RpcFailure | null = null;
@@ -41,8 +41,8 @@ export class HeldCall {
   #wake: (() => void) | null = null;
   #expiry: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(run: Omit<CallRun, "signal" | "onSent" | "onProgress">, capabilities: ClientCapabilities) {
-    this.capabilities = capabilities;
+  constructor(run: Omit<CallRun, "signal" | "onSent" | "onProgress">, connection: string) {
+    this.connection = connection;
     this.run = {
       ...run,
       signal: this.controller.signal,
