@@ -86,6 +86,24 @@ describe("MRTR: a 2025 server's requests of the client, through a 2026-07-28 cli
     expect(again.error!.message).toContain("no longer holds");
   });
 
+  it("gathers what a server asks at once (elicitation, sampling and roots) into one input_required", async () => {
+    const capabilities = { elicitation: {}, sampling: {}, roots: {} };
+    const call = (id: number, extra: Record<string, unknown> = {}) =>
+      statelessRequest(`/mcp/${alpha}`, { id, method: "tools/call", params: { name: "ask_all", arguments: {}, ...extra } }, { capabilities });
+    const first = (await (await call(1)).json()) as RpcBody;
+    expect(first.result).toMatchObject({ resultType: "input_required" });
+    const inputRequests = first.result!.inputRequests as Record<string, { method: string }>;
+    expect(Object.values(inputRequests).map((input) => input.method).sort()).toEqual(["elicitation/create", "roots/list", "sampling/createMessage"]);
+    const answers: Record<string, unknown> = {
+      "elicitation/create": { action: "accept", content: { name: "Ada" } },
+      "sampling/createMessage": { role: "assistant", content: { type: "text", text: "hi" }, model: "m" },
+      "roots/list": { roots: [{ uri: "file:///work" }] },
+    };
+    const inputResponses = Object.fromEntries(Object.entries(inputRequests).map(([key, input]) => [key, answers[input.method]]));
+    const done = (await (await call(2, { requestState: first.result!.requestState, inputResponses })).json()) as RpcBody;
+    expect(textOf(done.result)).toBe('elicitation: {"name":"Ada"}; sampling: hi; roots: file:///work');
+  });
+
   it("sends progress on the request's own stream, before its result", async () => {
     const response = await statelessRequest(`/mcp/${alpha}`, { method: "tools/call", params: { name: "slow", arguments: { steps: 3, delayMs: 10 }, _meta: { progressToken: "p-1" } } });
     expect(response.headers.get("content-type")).toContain("text/event-stream");

@@ -17,6 +17,10 @@ export interface Sink {
   write(message: Record<string, unknown>): void;
 }
 
+/** How long the server's questions are gathered for one `input_required` (see #gather). */
+const GATHER_QUIET_MS = 25;
+const GATHER_MAX_MS = 250;
+
 type Settled = { ok: true; result: Record<string, unknown> } | { ok: false; error: unknown };
 
 /**
@@ -120,8 +124,21 @@ export class HeldCall {
         if (settled.ok) return settled.result;
         throw settled.error;
       }
-      // A server that asks several things at once asks them in one burst: one answer lists them all.
-      if (this.#inputs.size > 0) await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#inputs.size > 0) await this.#gather();
+    }
+  }
+
+  /**
+   * A server that asks several things at once (`Promise.all`) sends them one after another, each in an
+   * event of its own that may arrive in a read of its own: one answer lists them all, once none has
+   * come for GATHER_QUIET_MS (and at most GATHER_MAX_MS after the first).
+   */
+  async #gather(): Promise<void> {
+    const until = Date.now() + GATHER_MAX_MS;
+    let seen = -1;
+    while (seen !== this.#inputs.size && !this.#failure && Date.now() < until) {
+      seen = this.#inputs.size;
+      await new Promise((resolve) => setTimeout(resolve, GATHER_QUIET_MS));
     }
   }
 
