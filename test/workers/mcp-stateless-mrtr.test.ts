@@ -104,6 +104,23 @@ describe("MRTR: a 2025 server's requests of the client, through a 2026-07-28 cli
     expect(textOf(done.result)).toBe('elicitation: {"name":"Ada"}; sampling: hi; roots: file:///work');
   });
 
+  it("refuses at once, with -32602 naming what is wrong, a retry whose inputResponses are malformed; the call stays held", async () => {
+    const capabilities = { elicitation: {} };
+    const call = (id: number, extra: Record<string, unknown> = {}) =>
+      statelessRequest(`/mcp/${alpha}`, { id, method: "tools/call", params: { name: "ask", arguments: {}, ...extra } }, { capabilities });
+    const first = (await (await call(1)).json()) as RpcBody;
+    const [key] = Object.keys(first.result!.inputRequests as Record<string, unknown>);
+    const requestState = first.result!.requestState;
+
+    const malformed = (await (await call(2, { requestState, inputResponses: { [key!]: "x" } })).json()) as RpcBody;
+    expect(malformed.error).toMatchObject({ code: -32602 });
+    expect(malformed.error!.message).toContain(`inputResponses["${key}"]`);
+    expect(malformed.error!.message).toContain("elicitation/create");
+
+    const done = (await (await call(3, { requestState, inputResponses: { [key!]: { action: "accept", content: { name: "Lin" } } } })).json()) as RpcBody;
+    expect(textOf(done.result)).toBe('accept: {"name":"Lin"}');
+  });
+
   it("sends progress on the request's own stream, before its result", async () => {
     const response = await statelessRequest(`/mcp/${alpha}`, { method: "tools/call", params: { name: "slow", arguments: { steps: 3, delayMs: 10 }, _meta: { progressToken: "p-1" } } });
     expect(response.headers.get("content-type")).toContain("text/event-stream");

@@ -343,6 +343,9 @@ export class StatelessBridge {
     if (typeof responses !== "object" || responses === null || Array.isArray(responses)) {
       throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"inputResponses" must be an object keyed by the inputRequests it answers`);
     }
+    // Refused before the server hears it, and the call stays held: the client may retry with a proper answer.
+    const malformed = held.malformedAnswer(responses as Record<string, unknown>);
+    if (malformed) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, malformed);
     this.#held.delete(state.call);
     held.answer(responses as Record<string, unknown>);
     return held;

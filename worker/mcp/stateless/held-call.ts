@@ -1,4 +1,12 @@
-import type { Progress, RequestId, Result } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CreateMessageResultSchema,
+  CreateMessageResultWithToolsSchema,
+  ElicitResultSchema,
+  ListRootsResultSchema,
+  type Progress,
+  type RequestId,
+  type Result,
+} from "@modelcontextprotocol/sdk/types.js";
 import type { CallRun } from "../core/gateway.ts";
 import { JSONRPC_ERRORS, RpcFailure } from "../protocol.ts";
 
@@ -16,6 +24,13 @@ export interface Sink {
   progressToken: string | number | undefined;
   write(message: Record<string, unknown>): void;
 }
+
+/** What an answer to each kind of question must look like: the server would wait forever on anything else. */
+const ANSWER_SCHEMAS: Record<string, { safeParse(value: unknown): { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }> = {
+  "elicitation/create": ElicitResultSchema,
+  "sampling/createMessage": CreateMessageResultSchema.or(CreateMessageResultWithToolsSchema),
+  "roots/list": ListRootsResultSchema,
+};
 
 /** How long the server's questions are gathered for one `input_required` (see #gather). */
 const GATHER_QUIET_MS = 25;
@@ -89,6 +104,20 @@ export class HeldCall {
     this.#failure = failure;
     this.controller.abort(failure.message);
     this.#wake?.();
+  }
+
+  /** What is wrong with the client's answers to the questions still open, or null: each must be its question's result. */
+  malformedAnswer(responses: Record<string, unknown>): string | null {
+    for (const [key, response] of Object.entries(responses)) {
+      const pending = this.#inputs.get(key);
+      const schema = pending ? ANSWER_SCHEMAS[pending.request.method] : undefined;
+      const checked = schema?.safeParse(response);
+      if (!checked || checked.success) continue;
+      const issue = checked.error?.issues[0];
+      const where = issue && issue.path.length > 0 ? ` at ${issue.path.map(String).join(".")}` : "";
+      return `inputResponses["${key}"] is not a result of ${pending!.request.method}${where}: ${issue?.message ?? "invalid"}`;
+    }
+    return null;
   }
 
   /** The client's answers, by the keys of `inputRequests`; unknown keys are ignored, as answered already. */
