@@ -121,6 +121,36 @@ describe("MRTR: a 2025 server's requests of the client, through a 2026-07-28 cli
     expect(textOf(done.result)).toBe('accept: {"name":"Lin"}');
   });
 
+  it("answers a server's roots/list on connect, which names no call, from the roots the client last gave, or refuses it cleanly", async () => {
+    const reader = await registerServer("alpha", { headers: { "x-roots-on-connect": "1" } });
+    const call = (id: number, capabilities: Record<string, object>, name: string, extra: Record<string, unknown> = {}) =>
+      statelessRequest(`/mcp/${reader}`, { id, method: "tools/call", params: { name, arguments: {}, ...extra } }, { capabilities });
+    // A connection opened by no call (server/discover); the server lists connect_roots once its roots/list is answered.
+    const connectRoots = async (capabilities: Record<string, object>) => {
+      await statelessRequest(`/mcp/${reader}`, { method: "server/discover" }, { capabilities });
+      const listed = async () => {
+        const tools = ((await (await statelessRequest(`/mcp/${reader}`, { method: "tools/list" }, { capabilities })).json()) as RpcBody).result!.tools as { name: string }[];
+        return tools.some((tool) => tool.name === "connect_roots");
+      };
+      await expect.poll(listed, { timeout: 10_000 }).toBe(true);
+      return textOf(((await (await call(1, capabilities, "connect_roots")).json()) as RpcBody).result);
+    };
+    try {
+      // No roots known yet: refused, and the connection goes on.
+      expect(await connectRoots({ roots: {} })).toContain("refused");
+      const first = (await (await call(2, { roots: {} }, "roots")).json()) as RpcBody;
+      expect(first.result).toMatchObject({ resultType: "input_required" });
+      const [key] = Object.keys(first.result!.inputRequests as Record<string, unknown>);
+      const answered = (await (await call(3, { roots: {} }, "roots", { requestState: first.result!.requestState, inputResponses: { [key!]: { roots: [{ uri: "file:///work/given" }] } } })).json()) as RpcBody;
+      expect(textOf(answered.result)).toBe("file:///work/given");
+
+      // Another capability set opens another connection: its roots/list on connect gets the roots the client gave.
+      expect(await connectRoots({ roots: { listChanged: true } })).toBe("roots: file:///work/given");
+    } finally {
+      await deleteServersStartingWith(reader);
+    }
+  });
+
   it("sends progress on the request's own stream, before its result", async () => {
     const response = await statelessRequest(`/mcp/${alpha}`, { method: "tools/call", params: { name: "slow", arguments: { steps: 3, delayMs: 10 }, _meta: { progressToken: "p-1" } } });
     expect(response.headers.get("content-type")).toContain("text/event-stream");

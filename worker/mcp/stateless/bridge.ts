@@ -102,6 +102,8 @@ export class StatelessBridge {
   /** Calls waiting for a client's retry, by the id their requestState names. */
   readonly #held = new Map<string, HeldCall>();
   readonly #listeners = new Listeners();
+  /** The roots this caller last gave in an answer: what a server's roots/list that names no call is told. */
+  #lastRoots: Result | null = null;
 
   constructor(env: AppEnv, config: McpConfig, audit: BridgeAudit) {
     this.#env = env;
@@ -347,7 +349,7 @@ export class StatelessBridge {
     const malformed = held.malformedAnswer(responses as Record<string, unknown>);
     if (malformed) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, malformed);
     this.#held.delete(state.call);
-    held.answer(responses as Record<string, unknown>);
+    for (const { method, result } of held.answer(responses as Record<string, unknown>)) if (method === "roots/list") this.#lastRoots = result;
     return held;
   }
 
@@ -470,6 +472,11 @@ export class StatelessBridge {
     const calls = active.filter((call) => call.downstreamId !== undefined);
     const held = origin === undefined ? calls.at(-1) : calls.find((call) => call.downstreamId === origin);
     const capability = REVERSE_CAPABILITIES[request.method];
+    // Asked on no call's behalf (a server reading roots as it connects): the roots the client last gave, or a refusal the connection survives.
+    if (!held && request.method === "roots/list" && declared.roots) {
+      if (this.#lastRoots) return Promise.resolve(this.#lastRoots);
+      throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, "roots/list names no call, and this client has not given its roots yet");
+    }
     if (!held || !capability) throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `${request.method} is answered only for a call in flight`);
     // The connection declared only what the request did: a server that asks for more anyway is refused.
     if (!declared[capability]) {

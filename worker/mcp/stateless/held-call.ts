@@ -120,15 +120,18 @@ export class HeldCall {
     return null;
   }
 
-  /** The client's answers, by the keys of `inputRequests`; unknown keys are ignored, as answered already. */
-  answer(responses: Record<string, unknown>): void {
+  /** The client's answers, by the keys of `inputRequests`; unknown keys are ignored, as answered already. Returns those it answered. */
+  answer(responses: Record<string, unknown>): { method: string; result: Result }[] {
     this.#clearExpiry();
+    const answered: { method: string; result: Result }[] = [];
     for (const [key, response] of Object.entries(responses)) {
       const pending = this.#inputs.get(key);
       if (!pending) continue;
       this.#inputs.delete(key);
       pending.resolve(response as Result);
+      answered.push({ method: pending.request.method, result: response as Result });
     }
+    return answered;
   }
 
   /** The server's questions still unanswered, as a 2026 `inputRequests` map. */
