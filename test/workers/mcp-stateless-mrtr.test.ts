@@ -2,6 +2,7 @@
 // client as `input_required` answers, and the held downstream call resumes when the client retries with
 // its `inputResponses` and the `requestState` (tamper-evident, expiring). Progress and log messages go
 // on the request's own SSE stream.
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sealRequestState } from "../../worker/mcp/stateless/request-state.ts";
@@ -149,6 +150,24 @@ describe("MRTR: a 2025 server's requests of the client, through a 2026-07-28 cli
     } finally {
       await deleteServersStartingWith(reader);
     }
+  });
+
+  it("keeps a held call through the bridge's restart: the retry runs the call again, answering the server's questions with what the client gave", async () => {
+    const capabilities = { elicitation: {} };
+    const call = (id: number, extra: Record<string, unknown> = {}) =>
+      statelessRequest(`/mcp/${alpha}`, { id, method: "tools/call", params: { name: "ask", arguments: { question: "Kept?" }, ...extra } }, { capabilities });
+    const first = (await (await call(1)).json()) as RpcBody;
+    expect(first.result).toMatchObject({ resultType: "input_required" });
+    const [key] = Object.keys(first.result!.inputRequests as Record<string, unknown>);
+
+    // Its downstream call in flight keeps the object from being evicted politely: it is reset, as by a restart.
+    await runInDurableObject(env.SERVER_BRIDGE.getByName(`owner/${alpha}/${alpha}`), (_bridge, state) => state.abort("restart")).catch(() => {});
+
+    const done = (await (await call(2, { requestState: first.result!.requestState, inputResponses: { [key!]: { action: "accept", content: { name: "Kept" } } } })).json()) as RpcBody;
+    expect(textOf(done.result)).toBe('accept: {"name":"Kept"}');
+    // Used once, as before the eviction.
+    const again = (await (await call(3, { requestState: first.result!.requestState, inputResponses: { [key!]: { action: "accept", content: {} } } })).json()) as RpcBody;
+    expect(again.error!.message).toContain("no longer holds");
   });
 
   it("sends progress on the request's own stream, before its result", async () => {

@@ -31,7 +31,8 @@ import { relayServerNotification } from "../session/server-notifications.ts";
 import { STANDALONE_STREAM } from "../session/store.ts";
 import { cacheHints, discoverResult, statelessFailure } from "./results.ts";
 import { STATELESS_ERRORS, type StatelessClient } from "./era.ts";
-import { HeldCall, type Sink } from "./held-call.ts";
+import { HeldCall, malformedAnswer, type Sink } from "./held-call.ts";
+import type { HeldCallStore, HeldQuestion } from "./held-store.ts";
 import { Listeners, MAX_LISTENERS, SUBSCRIPTION_ID_META_KEY, type SubscriptionFilter } from "./listeners.ts";
 import { openRequestState, sealRequestState } from "./request-state.ts";
 import { inputKeyOf } from "../modern-transport.ts";
@@ -86,6 +87,7 @@ export class StatelessBridge {
   readonly #env: AppEnv;
   readonly #config: McpConfig;
   readonly #audit: BridgeAudit;
+  readonly #store: HeldCallStore;
   /**
    * One downstream connection (and directory, and core) per set of capabilities the requests declared,
    * by askableCapabilities()'s key: each declares its set to the server, which then lists and asks only
@@ -105,10 +107,11 @@ export class StatelessBridge {
   /** The roots this caller last gave in an answer: what a server's roots/list that names no call is told. */
   #lastRoots: Result | null = null;
 
-  constructor(env: AppEnv, config: McpConfig, audit: BridgeAudit) {
+  constructor(env: AppEnv, config: McpConfig, audit: BridgeAudit, store: HeldCallStore) {
     this.#env = env;
     this.#config = config;
     this.#audit = audit;
+    this.#store = store;
   }
 
   async handle(input: BridgeInput): Promise<Response> {
@@ -288,12 +291,13 @@ export class StatelessBridge {
     const { requestState, inputResponses, ...rest } = params as { requestState?: unknown; inputResponses?: unknown } & Record<string, unknown>;
     let held: HeldCall;
     if (requestState !== undefined) {
-      held = await this.#resume(input, requestState, inputResponses);
+      const resumed = await this.#resume(input, requestState, inputResponses);
+      // A call held by an instance that is gone runs again, its questions answered with what the client said.
+      held = resumed instanceof HeldCall ? resumed : this.#start(input, context, audited, rest, resumed);
     } else {
       // Answers with no requestState belong to no held call: a 2026 server reads them itself (it may ask
       // without state), and a 2025 one ignores them and asks again.
-      held = new HeldCall({ requestId: input.request.id, subject: audited.subject, decision: null }, askableCapabilities(context.clientCapabilities).key);
-      held.start(this.#services(input).core.call(context, { ...input.request, params: inputResponses === undefined ? rest : { ...rest, inputResponses } }, held.run));
+      held = this.#start(input, context, audited, inputResponses === undefined ? rest : { ...rest, inputResponses });
     }
     this.#active.add(held);
     held.sink = sink;
@@ -313,10 +317,17 @@ export class StatelessBridge {
     }
   }
 
+  #start(input: BridgeInput, context: CallContext, audited: Pick<HeldCall["run"], "subject">, params: Record<string, unknown>, replay: HeldQuestion[] = []): HeldCall {
+    const held = new HeldCall({ requestId: input.request.id, subject: audited.subject, decision: null }, askableCapabilities(context.clientCapabilities).key, replay);
+    held.start(this.#services(input).core.call(context, { ...input.request, params }, held.run));
+    return held;
+  }
+
   /** The server asked the client something: the answer says what, and the state the retry must bring back. */
   async #inputRequired(input: BridgeInput, held: HeldCall): Promise<Record<string, unknown>> {
     const expiresAt = Date.now() + Math.min(this.#config.callTimeoutMs, MAX_HOLD_MS);
     this.#held.set(held.id, held);
+    this.#store.save({ id: held.id, questions: held.questions, expiresAt });
     held.holdUntil(expiresAt, () => this.#forget(held));
     const requestState = await sealRequestState(this.#env.JWT_SIGNING_KEY, {
       call: held.id,
@@ -329,7 +340,8 @@ export class StatelessBridge {
     return { resultType: "input_required", inputRequests: held.inputRequests, requestState };
   }
 
-  async #resume(input: BridgeInput, token: unknown, responses: unknown): Promise<HeldCall> {
+  /** The held call a retry resumes, or, when the instance that held it is gone, its questions with the retry's answers. */
+  async #resume(input: BridgeInput, token: unknown, responses: unknown): Promise<HeldCall | HeldQuestion[]> {
     const checked = await openRequestState(this.#env.JWT_SIGNING_KEY, token);
     if (!checked.ok) {
       throw new RpcFailure(
@@ -341,21 +353,29 @@ export class StatelessBridge {
     const sameRequest = state.bridge === input.bridge && state.subject === principalSubject(input.principal) && state.method === input.request.method && state.name === subjectOf(input.request).name;
     if (!sameRequest) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, "requestState belongs to another request: retry the request it was issued for");
     const held = this.#held.get(state.call);
-    if (!held) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, "requestState names a call this gateway no longer holds (it ended or restarted): send the request again without it");
+    const questions = held?.questions ?? this.#store.read(state.call)?.questions;
+    if (!questions) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, "requestState names a call this gateway no longer holds (it ended or expired): send the request again without it");
     if (typeof responses !== "object" || responses === null || Array.isArray(responses)) {
       throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"inputResponses" must be an object keyed by the inputRequests it answers`);
     }
+    const answers = responses as Record<string, unknown>;
+    const open = questions.filter((question) => question.result === undefined);
     // Refused before the server hears it, and the call stays held: the client may retry with a proper answer.
-    const malformed = held.malformedAnswer(responses as Record<string, unknown>);
+    const malformed = malformedAnswer(open, answers);
     if (malformed) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, malformed);
+    // A state is good for one retry.
     this.#held.delete(state.call);
-    for (const { method, result } of held.answer(responses as Record<string, unknown>)) if (method === "roots/list") this.#lastRoots = result;
+    this.#store.forget(state.call);
+    for (const question of open) if (question.method === "roots/list" && Object.hasOwn(answers, question.key)) this.#lastRoots = answers[question.key] as Result;
+    if (!held) return questions.map((question) => (question.result === undefined && Object.hasOwn(answers, question.key) ? { ...question, result: answers[question.key] as Result } : question));
+    held.answer(answers);
     return held;
   }
 
   #forget(held: HeldCall): void {
     this.#active.delete(held);
     this.#held.delete(held.id);
+    this.#store.forget(held.id);
   }
 
   /** The policy for this request's principal and endpoint: one query, compiled programs shared by the isolate. */
