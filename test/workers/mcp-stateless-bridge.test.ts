@@ -27,6 +27,10 @@ describe("the 2026-07-28 bridge in front of a 2025 server", () => {
     expect(single.error).toMatchObject({ code: -32602, data: { uri: "fixture://doc/missing" } });
     expect(single.error!.message).toContain("not found");
 
+    // A server's own -32602 for a URI it does not know gets the data.uri SEP-2164 asks for.
+    const unknown = await rpc(await statelessRequest(`/mcp/${alpha}`, { method: "resources/read", params: { uri: "fixture://nothing" } }));
+    expect(unknown.error).toMatchObject({ code: -32602, data: { uri: "fixture://nothing" } });
+
     const exposed = `peta://${alpha}/fixture://doc/missing`;
     const aggregated = await rpc(await statelessRequest("/mcp", { method: "resources/read", params: { uri: exposed } }));
     expect(aggregated.error).toMatchObject({ code: -32602, data: { uri: exposed } });

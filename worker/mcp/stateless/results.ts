@@ -36,12 +36,12 @@ const LEGACY_RESOURCE_NOT_FOUND = -32002;
 
 /**
  * A downstream failure in the 2026 shape: a 2025 server's "resource not found" (-32002) is -32602 with
- * `data.uri`, the URI as the client asked for it (on `/mcp`, its `peta://` form, not the server's own).
+ * `data.uri`, the URI as the client asked for it (on `/mcp`, its `peta://` form, not the server's own);
+ * a -32602 of its own gets that `data.uri` too, as SEP-2164 asks.
  */
 export function statelessFailure(request: JsonRpcRequest, error: unknown): unknown {
   if (request.method !== "resources/read" || !(error instanceof RpcFailure)) return error;
   const data = (error.data ?? {}) as Record<string, unknown>;
-  const notFound = error.code === LEGACY_RESOURCE_NOT_FOUND || (error.code === JSONRPC_ERRORS.INVALID_PARAMS && typeof data.uri === "string");
-  if (!notFound) return error;
+  if (error.code !== LEGACY_RESOURCE_NOT_FOUND && error.code !== JSONRPC_ERRORS.INVALID_PARAMS) return error;
   return new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, error.message, { ...data, uri: request.params?.uri });
 }
