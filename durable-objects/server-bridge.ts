@@ -4,6 +4,7 @@ import { readMcpConfig } from "../worker/mcp/config.ts";
 import { AuditOutbox } from "../worker/mcp/session/audit-outbox.ts";
 import { OutboxDelivery } from "../worker/mcp/session/outbox-delivery.ts";
 import { type BridgeInput, StatelessBridge } from "../worker/mcp/stateless/bridge.ts";
+import { HeldCallStore } from "../worker/mcp/stateless/held-store.ts";
 
 /**
  * One instance per (caller, endpoint, downstream server) of MCP 2026-07-28 clients, named by
@@ -25,7 +26,7 @@ export class ServerBridge extends DurableObject<AppEnv> {
         await this.#delivery.record(chainId, fields);
         await this.#alarmNoLaterThan(Date.now() + this.#delivery.retryMs);
       },
-    });
+    }, new HeldCallStore(ctx.storage.sql));
   }
 
   handle(input: BridgeInput): Promise<Response> {

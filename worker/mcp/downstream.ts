@@ -56,6 +56,11 @@ export interface DownstreamOptions {
   connectTimeoutMs: number;
   /** Mirrors what the upstream client declared, so a server only asks for what can be answered. */
   capabilities: ClientCapabilities;
+  /**
+   * Track which call each server request belongs to even when no capability was declared: a 2026 client's
+   * call must end with -32021 when its server asks anyway. A session needs no such answer, so it skips the cost.
+   */
+  traceUndeclared?: boolean;
   events: DownstreamEvents;
 }
 
@@ -156,8 +161,8 @@ export class DownstreamPool {
       if (discover) return this.#open(source, new ModernTransport(endpoint, discover, origins), origins);
     }
     // A server asks the client things only if the client declared it can answer; when it declared none,
-    // there is no server request to place, and no stream to read twice.
-    const answersServer = Object.keys(this.#options.capabilities).length > 0;
+    // there is no server request to place, and no stream to read twice (unless asked to: traceUndeclared).
+    const answersServer = Object.keys(this.#options.capabilities).length > 0 || this.#options.traceUndeclared === true;
     const streamable = answersServer
       ? new TracedTransport(new URL(resolved.url), resolved.headers, origins)
       : new StreamableHTTPClientTransport(new URL(resolved.url), { requestInit: { headers: resolved.headers }, ...(resolved.fetch ? { fetch: resolved.fetch } : {}) });

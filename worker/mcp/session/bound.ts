@@ -1,6 +1,6 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import type { AppEnv } from "../../env.ts";
+import { askableCapabilities } from "../client-capabilities.ts";
 import type { McpConfig } from "../config.ts";
 import type { DecideHook } from "../core/decide.ts";
 import type { HoldHook } from "../core/hold.ts";
@@ -33,7 +33,7 @@ export interface BindHooks {
 export function bindSession(env: AppEnv, config: McpConfig, record: SessionRecord, hooks: BindHooks): Bound {
   const pool = new DownstreamPool({
     connectTimeoutMs: config.connectTimeoutMs,
-    capabilities: downstreamCapabilities(record.clientCapabilities),
+    capabilities: askableCapabilities(record.clientCapabilities).capabilities,
     events: {
       onNotification: (source, notification) =>
         void relayServerNotification(source, notification, {
@@ -54,13 +54,4 @@ export function bindSession(env: AppEnv, config: McpConfig, record: SessionRecor
   });
   const directory = new ServerDirectory(env, config, { userId: record.principal.userId, scope: record.scope, sessionId: record.sessionId }, pool);
   return { pool, directory, core: new GatewayCore({ config, directory, pool, decide: hooks.decide, hold: hooks.hold, visible: hooks.visible }) };
-}
-
-/** Only what the upstream client declared: a server then asks only for what can be answered. */
-function downstreamCapabilities(declared: ClientCapabilities): ClientCapabilities {
-  const capabilities: ClientCapabilities = {};
-  if (declared.elicitation) capabilities.elicitation = declared.elicitation;
-  if (declared.sampling) capabilities.sampling = declared.sampling;
-  if (declared.roots) capabilities.roots = declared.roots;
-  return capabilities;
 }

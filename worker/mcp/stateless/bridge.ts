@@ -13,6 +13,7 @@ import type { McpConfig } from "../config.ts";
 import type { CallContext } from "../core/context.ts";
 import { type CallRun, GatewayCore, isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
+import { askableCapabilities } from "../client-capabilities.ts";
 import { DownstreamPool } from "../downstream.ts";
 import { errorResponse, JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse, LIST_CHANGED, RpcFailure } from "../protocol.ts";
 import { errorText } from "../../db/errors.ts";
@@ -22,14 +23,16 @@ import { REVERSE_CAPABILITIES } from "../session/calls.ts";
 import { failureResponse } from "../session/failures.ts";
 import { SSE_HEADERS } from "../session/live-streams.ts";
 import { ApprovalWaits, NO_LEDGER } from "../session/approval-waits.ts";
+import type { Bound } from "../session/bound.ts";
 import { ServerDirectory } from "../session/server-directory.ts";
 import { bridgeHolder } from "../../approvals/holder.ts";
 import { SESSION_DIRECTORY_NAME } from "../../users/live-sessions.ts";
 import { relayServerNotification } from "../session/server-notifications.ts";
 import { STANDALONE_STREAM } from "../session/store.ts";
-import { cacheHints, discoverResult } from "./results.ts";
+import { cacheHints, discoverResult, statelessFailure } from "./results.ts";
 import { STATELESS_ERRORS, type StatelessClient } from "./era.ts";
-import { HeldCall, type Sink } from "./held-call.ts";
+import { HeldCall, malformedAnswer, type Sink } from "./held-call.ts";
+import type { HeldCallStore, HeldQuestion } from "./held-store.ts";
 import { Listeners, MAX_LISTENERS, SUBSCRIPTION_ID_META_KEY, type SubscriptionFilter } from "./listeners.ts";
 import { openRequestState, sealRequestState } from "./request-state.ts";
 import { inputKeyOf } from "../modern-transport.ts";
@@ -61,12 +64,6 @@ export function bridgeName(principal: Principal, scope: string | null, serverId:
   return `${principalSubject(principal)}/${scope ?? "*"}/${serverId ?? "*"}`;
 }
 
-/**
- * The gateway can ask a client anything a 2026 client may be asked (elicitation, sampling, roots): a
- * client that cannot answer one is told so (-32021) when its call needs it, as 2026-07-28 prescribes.
- */
-const BRIDGE_CAPABILITIES: ClientCapabilities = { elicitation: {}, sampling: {}, roots: { listChanged: false } };
-
 /** 2025 methods that 2026-07-28 removed, and what replaces each: -32601 (HTTP 404), as for any unknown method. */
 const REMOVED_METHODS = new Map([
   ["initialize", " (call server/discover, or just call)"],
@@ -90,7 +87,14 @@ export class StatelessBridge {
   readonly #env: AppEnv;
   readonly #config: McpConfig;
   readonly #audit: BridgeAudit;
-  #bound: { pool: DownstreamPool; directory: ServerDirectory; core: GatewayCore } | null = null;
+  readonly #store: HeldCallStore;
+  /**
+   * One downstream connection (and directory, and core) per set of capabilities the requests declared,
+   * by askableCapabilities()'s key: each declares its set to the server, which then lists and asks only
+   * what such a client can answer.
+   */
+  readonly #bounds = new Map<string, Bound>();
+  #registered = false;
   #waits: ApprovalWaits | null = null;
   /** Each request's policy, read for it alone: a stateless request has nothing to push a change to. */
   readonly #policies = new WeakMap<CallContext, CompiledPolicy>();
@@ -100,11 +104,14 @@ export class StatelessBridge {
   /** Calls waiting for a client's retry, by the id their requestState names. */
   readonly #held = new Map<string, HeldCall>();
   readonly #listeners = new Listeners();
+  /** The roots this caller last gave in an answer: what a server's roots/list that names no call is told. */
+  #lastRoots: Result | null = null;
 
-  constructor(env: AppEnv, config: McpConfig, audit: BridgeAudit) {
+  constructor(env: AppEnv, config: McpConfig, audit: BridgeAudit, store: HeldCallStore) {
     this.#env = env;
     this.#config = config;
     this.#audit = audit;
+    this.#store = store;
   }
 
   async handle(input: BridgeInput): Promise<Response> {
@@ -143,8 +150,8 @@ export class StatelessBridge {
    * bound, so the directory can forget this bridge.
    */
   async refresh(): Promise<boolean> {
-    if (!this.#bound) return false;
-    await this.#bound.directory.reload();
+    if (this.#bounds.size === 0) return false;
+    await Promise.all([...this.#bounds.values()].map((bound) => bound.directory.reload()));
     for (const method of LIST_CHANGED) this.#listeners.deliver({ method });
     return true;
   }
@@ -206,9 +213,12 @@ export class StatelessBridge {
     this.#listeners.closeAll();
     for (const held of this.#held.values()) held.abandon("the bridge closed");
     this.#held.clear();
-    await this.#bound?.pool.closeAll();
-    await this.#bound?.directory.close();
-    this.#bound = null;
+    const bounds = [...this.#bounds.values()];
+    this.#bounds.clear();
+    await Promise.all(bounds.map(async (bound) => {
+      await bound.pool.closeAll();
+      await bound.directory.close();
+    }));
     this.#waits = null;
   }
 
@@ -267,7 +277,9 @@ export class StatelessBridge {
     if (isListMethod(request.method)) return { ...(await core.list(context, request.method, params)), ...cacheHints(this.#config) };
     if (request.method === "tasks/list") return core.listTasks(context, params, AbortSignal.timeout(this.#config.callTimeoutMs));
     if (ROUTED_METHODS.has(request.method)) {
-      const result = await this.#call(input, context, sink, audited);
+      const result = await this.#call(input, context, sink, audited).catch((error: unknown) => {
+        throw statelessFailure(request, error);
+      });
       return request.method === "resources/read" && result.resultType !== "input_required" ? { ...result, ...cacheHints(this.#config, 0) } : result;
     }
     throw new RpcFailure(JSONRPC_ERRORS.METHOD_NOT_FOUND, `Method not found: ${request.method}`);
@@ -279,12 +291,13 @@ export class StatelessBridge {
     const { requestState, inputResponses, ...rest } = params as { requestState?: unknown; inputResponses?: unknown } & Record<string, unknown>;
     let held: HeldCall;
     if (requestState !== undefined) {
-      held = await this.#resume(input, requestState, inputResponses);
+      const resumed = await this.#resume(input, requestState, inputResponses);
+      // A call held by an instance that is gone runs again, its questions answered with what the client said.
+      held = resumed instanceof HeldCall ? resumed : this.#start(input, context, audited, rest, resumed);
     } else {
       // Answers with no requestState belong to no held call: a 2026 server reads them itself (it may ask
       // without state), and a 2025 one ignores them and asks again.
-      held = new HeldCall({ requestId: input.request.id, subject: audited.subject, decision: null }, context.clientCapabilities);
-      held.start(this.#services(input).core.call(context, { ...input.request, params: inputResponses === undefined ? rest : { ...rest, inputResponses } }, held.run));
+      held = this.#start(input, context, audited, inputResponses === undefined ? rest : { ...rest, inputResponses });
     }
     this.#active.add(held);
     held.sink = sink;
@@ -304,10 +317,17 @@ export class StatelessBridge {
     }
   }
 
+  #start(input: BridgeInput, context: CallContext, audited: Pick<HeldCall["run"], "subject">, params: Record<string, unknown>, replay: HeldQuestion[] = []): HeldCall {
+    const held = new HeldCall({ requestId: input.request.id, subject: audited.subject, decision: null }, askableCapabilities(context.clientCapabilities).key, replay);
+    held.start(this.#services(input).core.call(context, { ...input.request, params }, held.run));
+    return held;
+  }
+
   /** The server asked the client something: the answer says what, and the state the retry must bring back. */
   async #inputRequired(input: BridgeInput, held: HeldCall): Promise<Record<string, unknown>> {
     const expiresAt = Date.now() + Math.min(this.#config.callTimeoutMs, MAX_HOLD_MS);
     this.#held.set(held.id, held);
+    this.#store.save({ id: held.id, questions: held.questions, expiresAt });
     held.holdUntil(expiresAt, () => this.#forget(held));
     const requestState = await sealRequestState(this.#env.JWT_SIGNING_KEY, {
       call: held.id,
@@ -320,7 +340,8 @@ export class StatelessBridge {
     return { resultType: "input_required", inputRequests: held.inputRequests, requestState };
   }
 
-  async #resume(input: BridgeInput, token: unknown, responses: unknown): Promise<HeldCall> {
+  /** The held call a retry resumes, or, when the instance that held it is gone, its questions with the retry's answers. */
+  async #resume(input: BridgeInput, token: unknown, responses: unknown): Promise<HeldCall | HeldQuestion[]> {
     const checked = await openRequestState(this.#env.JWT_SIGNING_KEY, token);
     if (!checked.ok) {
       throw new RpcFailure(
@@ -332,19 +353,29 @@ export class StatelessBridge {
     const sameRequest = state.bridge === input.bridge && state.subject === principalSubject(input.principal) && state.method === input.request.method && state.name === subjectOf(input.request).name;
     if (!sameRequest) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, "requestState belongs to another request: retry the request it was issued for");
     const held = this.#held.get(state.call);
-    if (!held) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, "requestState names a call this gateway no longer holds (it ended or restarted): send the request again without it");
+    const questions = held?.questions ?? this.#store.read(state.call)?.questions;
+    if (!questions) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, "requestState names a call this gateway no longer holds (it ended or expired): send the request again without it");
     if (typeof responses !== "object" || responses === null || Array.isArray(responses)) {
       throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, `"inputResponses" must be an object keyed by the inputRequests it answers`);
     }
+    const answers = responses as Record<string, unknown>;
+    const open = questions.filter((question) => question.result === undefined);
+    // Refused before the server hears it, and the call stays held: the client may retry with a proper answer.
+    const malformed = malformedAnswer(open, answers);
+    if (malformed) throw new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, malformed);
+    // A state is good for one retry.
     this.#held.delete(state.call);
-    held.capabilities = input.client.clientCapabilities;
-    held.answer(responses as Record<string, unknown>);
+    this.#store.forget(state.call);
+    for (const question of open) if (question.method === "roots/list" && Object.hasOwn(answers, question.key)) this.#lastRoots = answers[question.key] as Result;
+    if (!held) return questions.map((question) => (question.result === undefined && Object.hasOwn(answers, question.key) ? { ...question, result: answers[question.key] as Result } : question));
+    held.answer(answers);
     return held;
   }
 
   #forget(held: HeldCall): void {
     this.#active.delete(held);
     this.#held.delete(held.id);
+    this.#store.forget(held.id);
   }
 
   /** The policy for this request's principal and endpoint: one query, compiled programs shared by the isolate. */
@@ -381,28 +412,36 @@ export class StatelessBridge {
     this.#waits?.poke(approvalId);
   }
 
-  #services(input: BridgeInput) {
-    if (this.#bound) return this.#bound;
-    // Known to the directory from its first request, so admin changes reach this bridge as they reach sessions.
-    void this.#env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME)
-      .addBridge(input.bridge, principalSubject(input.principal))
-      .catch((error: unknown) => logEvent("bridge.register_failed", { bridge: input.bridge, error: errorText(error) }, "warn"));
+  /** The connection, directory and core for the capabilities this request declared: made on the first request with them. */
+  #services(input: BridgeInput): Bound {
+    const declared = askableCapabilities(input.client.clientCapabilities);
+    const existing = this.#bounds.get(declared.key);
+    if (existing) return existing;
+    if (!this.#registered) {
+      this.#registered = true;
+      // Known to the directory from its first request, so admin changes reach this bridge as they reach sessions.
+      void this.#env.SESSION_DIRECTORY.getByName(SESSION_DIRECTORY_NAME)
+        .addBridge(input.bridge, principalSubject(input.principal))
+        .catch((error: unknown) => logEvent("bridge.register_failed", { bridge: input.bridge, error: errorText(error) }, "warn"));
+    }
     const [, , server] = input.bridge.split("/");
     const config = this.#config;
+    const ofThisConnection = () => [...this.#active].filter((held) => held.connection === declared.key);
     const pool = new DownstreamPool({
       connectTimeoutMs: config.connectTimeoutMs,
-      capabilities: BRIDGE_CAPABILITIES,
+      capabilities: declared.capabilities,
+      traceUndeclared: true,
       events: {
         onNotification: (source, notification) =>
           void relayServerNotification(source, notification, {
             scope: input.scope,
             emit: (streamId, message) => this.#emit(input.bridge, streamId, message as unknown as Record<string, unknown>),
-            streamFor: () => [...this.#active].findLast((held) => held.sink)?.sink?.id ?? STANDALONE_STREAM,
+            streamFor: () => ofThisConnection().findLast((held) => held.sink)?.sink?.id ?? STANDALONE_STREAM,
             refreshCatalog: async (serverId, lists) => {
               await directory.refreshCatalog((await directory.server(serverId)).row, lists);
             },
           }),
-        onReverseRequest: (source, request, signal, origin) => this.#serverAsks(source.redactor.scrub(request), signal, origin),
+        onReverseRequest: (source, request, signal, origin) => this.#serverAsks(ofThisConnection(), declared.capabilities, source.redactor.scrub(request), signal, origin),
         onConnect: async () => {},
       },
     });
@@ -421,8 +460,9 @@ export class StatelessBridge {
       hold: (call) => this.#approvalWaits(input.bridge, directory).hold(call),
       visible: (context, entry) => inOrder(visibleCatalog(this.#policy(context), callerOf(this.#policy(context).snapshot, context.client), entry)),
     });
-    this.#bound = { pool, directory, core };
-    return this.#bound;
+    const bound = { pool, directory, core };
+    this.#bounds.set(declared.key, bound);
+    return bound;
   }
 
   /**
@@ -446,14 +486,20 @@ export class StatelessBridge {
    * A downstream's elicitation, sampling or roots request: it becomes a question in the answer to the
    * call it came with (MRTR), or, when the client cannot answer that kind, ends the call with -32021.
    */
-  #serverAsks(request: JSONRPCRequest, signal: AbortSignal, origin: unknown): Promise<Result> {
-    // A request sent on the server's standalone stream names no call: it goes to the newest one, as in a
-    // session; this bridge talks to one server for one caller, so that call is this caller's.
-    const calls = [...this.#active].filter((call) => call.downstreamId !== undefined);
+  #serverAsks(active: HeldCall[], declared: ClientCapabilities, request: JSONRPCRequest, signal: AbortSignal, origin: unknown): Promise<Result> {
+    // A request sent on the server's standalone stream names no call: it goes to the newest one of its
+    // connection, as in a session; this bridge talks to one server for one caller, so that call is this caller's.
+    const calls = active.filter((call) => call.downstreamId !== undefined);
     const held = origin === undefined ? calls.at(-1) : calls.find((call) => call.downstreamId === origin);
     const capability = REVERSE_CAPABILITIES[request.method];
+    // Asked on no call's behalf (a server reading roots as it connects): the roots the client last gave, or a refusal the connection survives.
+    if (!held && request.method === "roots/list" && declared.roots) {
+      if (this.#lastRoots) return Promise.resolve(this.#lastRoots);
+      throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, "roots/list names no call, and this client has not given its roots yet");
+    }
     if (!held || !capability) throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `${request.method} is answered only for a call in flight`);
-    if (!held.capabilities[capability]) {
+    // The connection declared only what the request did: a server that asks for more anyway is refused.
+    if (!declared[capability]) {
       held.fail(new RpcFailure(STATELESS_ERRORS.MISSING_CLIENT_CAPABILITY, `This call needs the client capability "${capability}" (the server sent ${request.method}), which the request did not declare`, { requiredCapabilities: { [capability]: {} } }));
       throw new SdkMcpError(JSONRPC_ERRORS.METHOD_NOT_FOUND, `The client does not support ${request.method}`);
     }

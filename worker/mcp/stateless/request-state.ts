@@ -9,7 +9,7 @@ const decoder = new TextDecoder();
 /**
  * What an `input_required` answer's `requestState` binds: the downstream call held open for it, the
  * bridge holding it, who asked and what they asked, and when it stops being accepted. It names no
- * secret and no argument: the call itself stays in the bridge's memory.
+ * secret and no argument: the call stays in the bridge (memory, and its questions in held-store.ts).
  */
 export interface RequestState {
   /** The held call's id inside its bridge. */

@@ -1,4 +1,5 @@
 import type { McpConfig } from "../config.ts";
+import { JSONRPC_ERRORS, type JsonRpcRequest, RpcFailure } from "../protocol.ts";
 import { STATELESS_PROTOCOL_VERSION } from "./era.ts";
 
 const SERVER_INFO_META_KEY = "io.modelcontextprotocol/serverInfo";
@@ -28,4 +29,19 @@ export function discoverResult(initialize: Record<string, unknown>): Record<stri
     cacheScope: "private",
     _meta: { [SERVER_INFO_META_KEY]: serverInfo },
   };
+}
+
+/** 2025-11-25's code for "resource not found", which 2026-07-28 replaced with -32602 (SEP-2164). */
+const LEGACY_RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * A downstream failure in the 2026 shape: a 2025 server's "resource not found" (-32002) is -32602 with
+ * `data.uri`, the URI as the client asked for it (on `/mcp`, its `peta://` form, not the server's own);
+ * a -32602 of its own gets that `data.uri` too, as SEP-2164 asks.
+ */
+export function statelessFailure(request: JsonRpcRequest, error: unknown): unknown {
+  if (request.method !== "resources/read" || !(error instanceof RpcFailure)) return error;
+  const data = (error.data ?? {}) as Record<string, unknown>;
+  if (error.code !== LEGACY_RESOURCE_NOT_FOUND && error.code !== JSONRPC_ERRORS.INVALID_PARAMS) return error;
+  return new RpcFailure(JSONRPC_ERRORS.INVALID_PARAMS, error.message, { ...data, uri: request.params?.uri });
 }
