@@ -49,7 +49,8 @@ describe("stdio servers through the gateway under npm run dev", () => {
       }
     });
     expect(cmdlines.filter((line) => line.includes("STDIO_SUPERVISOR_TOKEN"))).toEqual([]);
-    const wrangler = cmdlines.find((line) => line.includes("STDIO_SUPERVISOR_NONCE:"));
+    // This project's wrangler: other test files may run gateways of their own meanwhile.
+    const wrangler = gateway.processesRunning("STDIO_SUPERVISOR_NONCE:")[0]?.cmdline;
     const nonce = /STDIO_SUPERVISOR_NONCE:(\S+)/.exec(wrangler ?? "")?.[1];
     const url = /STDIO_SUPERVISOR_URL:(\S+)/.exec(wrangler ?? "")?.[1];
     expect(nonce && url, "wrangler's command line names the supervisor and its nonce").toBeTruthy();
