@@ -171,7 +171,8 @@ export class DownstreamPool {
       return connection;
     } catch (error) {
       // The message may quote the URL, and with it a value injected into the URL.
-      const message = `Could not connect to server "${target.serverId}": ${resolved.redactor.scrubText(errorText(error))}`;
+      const tried = `${target.transport} at ${urlWithoutSecrets(resolved.url)}`;
+      const message = `Could not connect to server "${target.serverId}" (${tried}): ${resolved.redactor.scrubText(failureText(error))}`;
       noteConnectFailure(target, message, Date.now());
       throw new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, message);
     }
@@ -198,7 +199,9 @@ export class DownstreamPool {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
       // A stdio server's bridge speaks Streamable HTTP only.
       if (!isHttpClientError(error) || transport === "stdio") throw error;
-      return this.#open(source, sseTransport(resolved), origins);
+      return this.#open(source, sseTransport(resolved), origins).catch((fallback: unknown) => {
+        throw new Error(`${failureText(error)}, and the SSE fallback: ${failureText(fallback)}`);
+      });
     }
   }
 
@@ -239,6 +242,22 @@ function sseTransport(connection: ResolvedConnection): Transport {
   const withHeaders: typeof fetch = (input, init) =>
     fetch(input, { ...init, headers: { ...connection.headers, ...Object.fromEntries(new Headers(init?.headers).entries()) } });
   return new SSEClientTransport(new URL(connection.url), { requestInit: { headers: connection.headers }, eventSourceInit: { fetch: withHeaders } });
+}
+
+/** An HTTP refusal as its status (the SDK's own text for it names the wrong transport); anything else as its message. */
+function failureText(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "number" && code >= 100 && code < 600 ? `HTTP ${code}` : errorText(error);
+}
+
+/** Where a connection went, fit for an error message: no userinfo, query string or fragment, which may hold credentials. */
+function urlWithoutSecrets(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "(an invalid URL)";
+  }
 }
 
 function isHttpClientError(error: unknown): boolean {
