@@ -6,6 +6,7 @@ import { startClientMetadataServer } from "./support/client-metadata-server.ts";
 import { startEverythingServer, startFixtureServer, stopServer } from "./support/downstream-servers.ts";
 import { hyperdriveLocalUrl } from "../scripts/lib/hyperdrive-local.ts";
 import { createTestDatabase } from "./support/test-database.ts";
+import { startRefusingPostgres } from "./support/refusing-postgres.ts";
 import { startWsTcpProxy } from "./support/ws-tcp-proxy.ts";
 
 declare module "vitest" {
@@ -13,6 +14,8 @@ declare module "vitest" {
     databaseUrl: string;
     databaseKind: "postgres" | "pglite";
     neonWsProxy: string;
+    /** host:port of a Postgres that refuses every connection with the SQLSTATE named as its database. */
+    refusingDatabase: string;
     secrets: DevSecrets;
     /** The Worker's VAULT_KEYS entries: the first is active. */
     vaultKeys: { id: string; key: string }[];
@@ -29,6 +32,8 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", hyperdriveLocalUrl(database.url));
   project.provide("databaseKind", database.kind);
   project.provide("neonWsProxy", relay.hostPort);
+  const refusing = await startRefusingPostgres();
+  project.provide("refusingDatabase", refusing.hostPort);
   // The ring holds a second key from the start, so the rotation test can move every record to it and
   // back while other test files keep decrypting: the Worker's ring always contains both.
   const secrets = await generateSecrets();
@@ -59,6 +64,7 @@ export default async function setup(project: TestProject) {
     await metadataServer.close();
     for (const server of Object.values(servers)) stopServer(server);
     await relay.stop();
+    await refusing.stop();
     await database.drop();
   };
 }

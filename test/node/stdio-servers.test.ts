@@ -48,7 +48,7 @@ describe("stdio servers through the gateway under npm run dev", () => {
         return []; // exited while we looked
       }
     });
-    expect(cmdlines.filter((line) => line.includes("STDIO_SUPERVISOR_TOKEN"))).toEqual([]);
+    expect(gateway.processesRunning("STDIO_SUPERVISOR_TOKEN")).toEqual([]);
     // This project's wrangler: other test files may run gateways of their own meanwhile.
     const wrangler = gateway.processesRunning("STDIO_SUPERVISOR_NONCE:")[0]?.cmdline;
     const nonce = /STDIO_SUPERVISOR_NONCE:(\S+)/.exec(wrangler ?? "")?.[1];

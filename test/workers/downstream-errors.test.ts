@@ -1,6 +1,6 @@
 // What a client sees when a downstream server answers with an error, or cannot be reached at all.
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { sessionRows } from "./audit-support.ts";
 import { admin } from "./gateway.ts";
 import { connectClient, registerServer } from "./mcp-client.ts";
@@ -45,6 +45,29 @@ describe("downstream errors", () => {
         ["tools/call", serverId],
         ["prompts/get", serverId],
       ]);
+    } finally {
+      await client.close();
+      await admin(2013, { serverId });
+    }
+  });
+
+  it("names the transport tried, the HTTP status and the URL without its secrets when a server cannot be reached", async () => {
+    const serverId = `wrong-path-${crypto.randomUUID().slice(0, 6)}`;
+    const url = new URL("/wrong-path", inject("downstream").alpha);
+    url.username = "user";
+    url.password = CANARY;
+    url.searchParams.set("token", CANARY);
+    expect((await admin(2010, { serverId, transport: "streamable-http", url: url.toString() })).status).toBe(200);
+    const { client } = await connectClient();
+    try {
+      const error = (await client.callTool({ name: `${serverId}__echo`, arguments: { text: "x" } }).then(() => null, (e: unknown) => e)) as McpError;
+      expect(error.code).toBe(-32003);
+      expect(error.message).toContain("streamable-http");
+      expect(error.message).toContain("HTTP 404");
+      expect(error.message).toContain(`${url.origin}/wrong-path`);
+      expect(error.message).not.toContain(CANARY);
+      expect(error.message).not.toContain("token=");
+      expect(error.message).not.toContain("user:");
     } finally {
       await client.close();
       await admin(2013, { serverId });

@@ -15,6 +15,33 @@ import { RequestOrigins, TracedTransport } from "./request-origins.ts";
 const NO_SECRETS = new Redactor({});
 const CLIENT_INFO = { name: "peta-core", version: packageJson.version };
 
+/** After a failed connection a server is left alone this long, doubling with each failure in a row, up to a minute. */
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 60_000;
+
+/** A server's last failure to connect, and when it may be tried again. */
+export interface ConnectFailure {
+  error: string;
+  failedAt: number;
+  failuresInARow: number;
+  nextTryAt: number;
+}
+
+/**
+ * Shared by every session and bridge of this isolate, by server and configuration (a changed one is tried
+ * at once): until the next try is due, a call to a server that is down is answered at once with its last
+ * error instead of reconnecting, so no number of sessions or retries hammers it.
+ */
+const connectFailures = new Map<string, ConnectFailure>();
+
+const failureKey = (target: DownstreamTarget) => `${target.serverId}\u0000${target.fingerprint}`;
+
+function noteConnectFailure(target: DownstreamTarget, error: string, now: number): void {
+  const failuresInARow = (connectFailures.get(failureKey(target))?.failuresInARow ?? 0) + 1;
+  const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (failuresInARow - 1), MAX_BACKOFF_MS);
+  connectFailures.set(failureKey(target), { error, failedAt: now, failuresInARow, nextTryAt: now + backoff });
+}
+
 /** Where and how to reach a server, once its placeholders are resolved. */
 export interface ResolvedConnection {
   url: string;
@@ -96,6 +123,13 @@ export class DownstreamPool {
       if (existing?.fingerprint === target.fingerprint) return existing;
       await this.drop(target.serverId);
     }
+    const failed = connectFailures.get(failureKey(target));
+    if (failed && failed.nextTryAt > Date.now()) {
+      throw new RpcFailure(
+        JSONRPC_ERRORS.DOWNSTREAM_ERROR,
+        `${failed.error} (${failed.failuresInARow} failure(s) in a row; not tried again before ${new Date(failed.nextTryAt).toISOString()})`,
+      );
+    }
     pending = this.#connectWithRetry(target);
     this.#connections.set(target.serverId, pending);
     pending.catch(() => this.#connections.delete(target.serverId));
@@ -137,17 +171,15 @@ export class DownstreamPool {
       origins,
     });
     try {
-      return await attempt();
-    } catch {
-      try {
-        return await attempt();
-      } catch (error) {
-        // The message may quote the URL, and with it a value injected into the URL.
-        throw new RpcFailure(
-          JSONRPC_ERRORS.DOWNSTREAM_ERROR,
-          `Could not connect to server "${target.serverId}": ${resolved.redactor.scrubText(errorText(error))}`,
-        );
-      }
+      const connection = await attempt().catch(() => attempt());
+      connectFailures.delete(failureKey(target));
+      return connection;
+    } catch (error) {
+      // The message may quote the URL, and with it a value injected into the URL.
+      const tried = `${target.transport} at ${urlWithoutSecrets(resolved.url)}`;
+      const message = `Could not connect to server "${target.serverId}" (${tried}): ${resolved.redactor.scrubText(failureText(error))}`;
+      noteConnectFailure(target, message, Date.now());
+      throw new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, message);
     }
   }
 
@@ -172,7 +204,9 @@ export class DownstreamPool {
       // Servers that predate Streamable HTTP answer its POST with 4xx; their SSE endpoint is the fallback.
       // A stdio server's bridge speaks Streamable HTTP only.
       if (!isHttpClientError(error) || transport === "stdio") throw error;
-      return this.#open(source, sseTransport(resolved), origins);
+      return this.#open(source, sseTransport(resolved), origins).catch((fallback: unknown) => {
+        throw new Error(`${failureText(error)}, and the SSE fallback: ${failureText(fallback)}`);
+      });
     }
   }
 
@@ -214,6 +248,22 @@ function sseTransport(connection: ResolvedConnection): Transport {
   const withHeaders: typeof fetch = (input, init) =>
     fetch(input, { ...init, headers: { ...connection.headers, ...Object.fromEntries(new Headers(init?.headers).entries()) } });
   return new SSEClientTransport(new URL(connection.url), { requestInit: { headers: connection.headers }, eventSourceInit: { fetch: withHeaders } });
+}
+
+/** An HTTP refusal as its status (the SDK's own text for it names the wrong transport); anything else as its message. */
+function failureText(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "number" && code >= 100 && code < 600 ? `HTTP ${code}` : errorText(error);
+}
+
+/** Where a connection went, fit for an error message: no userinfo, query string or fragment, which may hold credentials. */
+function urlWithoutSecrets(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return "(an invalid URL)";
+  }
 }
 
 function isHttpClientError(error: unknown): boolean {

@@ -5,7 +5,7 @@ import { type PresentedCredential, presentCredential } from "../auth/credential.
 import { principalSubject } from "../auth/principal.ts";
 import { mcpCredentialScope } from "../auth/token-audience.ts";
 import { resourceMetadataUrl } from "../auth/well-known.ts";
-import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from "../db/errors.ts";
+import { isDatabaseUnavailable } from "../db/errors.ts";
 import type { AppContext, HonoEnv } from "../http/context.ts";
 import { AppError } from "../http/errors.ts";
 import { readMeasuredJsonBody } from "../http/json-body.ts";
@@ -19,7 +19,7 @@ import { SERVER_ID_PATTERN } from "./names.ts";
 import { originRefusal } from "./origin.ts";
 import { isRequest, isSupportedVersion, JSONRPC_ERRORS, type JsonRpcMessage, validateMessage } from "./protocol.ts";
 import { isIssuedSessionId, newSessionId } from "./session-id.ts";
-import { addressRefused, SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
+import { addressRefused, databaseUnavailable, SESSION_HEADER, sessionNotFound, transportError } from "./session/responses.ts";
 import type { RequestFrom } from "./session/types.ts";
 import { decideEra, isStatelessEraVersion } from "./stateless/era.ts";
 import { statelessPost } from "./stateless/front.ts";
@@ -80,13 +80,6 @@ async function handle(c: AppContext, handler: Handler): Promise<Response> {
     logEvent("request.unhandled_error", { path: c.req.path, error: errorText(error) }, "error");
     return transportError(500, JSONRPC_ERRORS.INTERNAL_ERROR, "Internal error");
   }
-}
-
-/** The request needs the database and it is down: worth retrying soon, unlike a 500. */
-function databaseUnavailable(): Response {
-  const response = transportError(503, JSONRPC_ERRORS.SERVICE_UNAVAILABLE, "The gateway's database is unreachable; open sessions keep working, retry this shortly");
-  response.headers.set("Retry-After", String(RETRY_AFTER_SECONDS));
-  return response;
 }
 
 function requestFrom(c: AppContext, credential: PresentedCredential): RequestFrom {

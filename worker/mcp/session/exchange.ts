@@ -41,6 +41,12 @@ export class Exchange {
   listen(sessionId: string, lastEventId: string | null, owes: (streamId: string) => boolean): Response {
     const replay = lastEventId ? this.#store.eventsAfter(lastEventId) : null;
     const streamId = replay?.streamId ?? STANDALONE_STREAM;
+    // A finished stream with nothing left to replay answers 204, never an empty stream: the SDK (v1) client
+    // takes a POST stream that ended with an error response as unanswered and resumes it, and it resumes
+    // an empty stream again every second, forever, one loop per failed call.
+    if (replay && streamId !== STANDALONE_STREAM && replay.events.length === 0 && !owes(streamId)) {
+      return new Response(null, { status: 204, headers: { [SESSION_HEADER]: sessionId } });
+    }
     const body = this.#streams.open(streamId);
     for (const event of replay?.events ?? []) this.#streams.write(streamId, sseEvent(event.id, event.message));
     if (streamId !== STANDALONE_STREAM && !owes(streamId)) this.#streams.close(streamId);
