@@ -56,6 +56,6 @@ tr.clickable{cursor:pointer}tr.clickable:hover,tr.selected{background:var(--pane
 .legend{display:flex;gap:1rem;font-size:.85rem;color:var(--muted)}.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
 .legend .allow{background:var(--allow)}.legend .deny{background:var(--deny)}.legend .approval{background:var(--approval)}
 .rule{border:1px solid var(--line);border-radius:6px;padding:.6rem;margin:.5rem 0}.rule.invalid{border-color:var(--bad)}
-.signin{max-width:26rem;margin:3rem auto;padding:0 1rem}.signin.wide{max-width:36rem}
+.signin{max-width:26rem;margin:3rem auto;padding:0 1rem}.signin h1{font-size:1.4rem;margin:.2rem 0 .6rem}.signin.wide{max-width:36rem}
 .facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.3rem 1rem;margin:.6rem 0}.facts dt{font-weight:600}.facts dd{margin:0}
 @media (max-width:40rem){.facts{grid-template-columns:1fr}.facts dd{margin-bottom:.3rem}.form{flex-direction:column;align-items:stretch}.field{min-width:0}th,td{padding:.35rem .4rem}.tabs button{padding:.45rem .55rem}}`;
