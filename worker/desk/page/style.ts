@@ -8,6 +8,6 @@ export const DESK_STYLE = `.who{font-size:.9rem}.who strong{font-weight:650}
 details.server{border:1px solid var(--line);border-radius:8px;margin:.5rem 0;padding:0 .8rem}
 details.server>summary{cursor:pointer;padding:.55rem 0;font-weight:600}details.server>summary .muted{font-weight:400}
 .caps{list-style:none;padding:0;margin:.2rem 0 .6rem}.caps li{padding:.15rem 0}.caps label{display:flex;gap:.5rem;align-items:baseline}.caps input{min-height:0;margin:0}
-.filter{flex:1 1 24rem;max-width:32rem}
+.filter{width:100%;max-width:32rem}
 .caps .off .name{color:var(--muted);text-decoration:line-through}.caps .name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}
 .caps .text{color:var(--muted);font-size:.85rem}`;
