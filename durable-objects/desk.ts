@@ -27,6 +27,15 @@ export type UserChange =
   /** The user's own IP allow-list changed: sessions check their next requests against it, sockets off it close. */
   | { kind: "ip-list"; list: StoredIpScope };
 
+/** One open MCP session of a user, as their Desk lists it. */
+export interface LiveSession {
+  sessionId: string;
+  clientName: string | null;
+  openedAt: string;
+  keyId: string | null;
+  oauthClient: boolean;
+}
+
 /** What a ticket carries from POST /desk/ticket to the socket it opens. */
 export interface TicketGrant {
   principal: Principal;
@@ -55,7 +64,10 @@ export class Desk extends DurableObject<AppEnv> {
 
   constructor(ctx: DurableObjectState, env: AppEnv) {
     super(ctx, env);
-    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, key_id TEXT, grant_id TEXT, opened_at INTEGER NOT NULL)");
+    ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS live_sessions (session_id TEXT PRIMARY KEY, key_id TEXT, grant_id TEXT, opened_at INTEGER NOT NULL, client_name TEXT)");
+    // A desk made before sessions kept their client's name gains the column (its rows show no name).
+    const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('live_sessions')").toArray();
+    if (!columns.some((column) => column.name === "client_name")) ctx.storage.sql.exec("ALTER TABLE live_sessions ADD COLUMN client_name TEXT");
     // The servers the sockets were last told of, so a refresh can say which went offline or came online.
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS known_servers (id INTEGER PRIMARY KEY CHECK (id = 1), server_ids TEXT NOT NULL)");
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS tickets (ticket_id TEXT PRIMARY KEY, desk TEXT NOT NULL, grant_json TEXT NOT NULL, key_id TEXT, expires_at INTEGER NOT NULL)");
@@ -63,12 +75,20 @@ export class Desk extends DurableObject<AppEnv> {
 
   /**
    * Adds a session unless the user already holds `limit`; false means refused. `keyId` is the API key
-   * behind its credential (also for an OAuth grant made with one), `grantId` the grant of an OAuth client.
+   * behind its credential (also for an OAuth grant made with one), `grantId` the grant of an OAuth client,
+   * `clientName` the clientInfo.name it sent, for the user to recognise it on their Desk.
    */
-  async register(deskName: string, sessionId: string, credential: { keyId: string | null; grantId: string | null }, limit: number): Promise<boolean> {
+  async register(deskName: string, sessionId: string, credential: { keyId: string | null; grantId: string | null; clientName: string }, limit: number): Promise<boolean> {
     const count = this.liveSessions();
     if (count >= limit) return false;
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO live_sessions VALUES (?, ?, ?, ?)", sessionId, credential.keyId, credential.grantId, Date.now());
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO live_sessions (session_id, key_id, grant_id, opened_at, client_name) VALUES (?, ?, ?, ?, ?)",
+      sessionId,
+      credential.keyId,
+      credential.grantId,
+      Date.now(),
+      credential.clientName,
+    );
     // Every session (idempotently) keeps this desk in the directory that changes for everyone go through.
     await this.#directory().add(deskName);
     this.#publishSessions();
@@ -88,6 +108,28 @@ export class Desk extends DurableObject<AppEnv> {
   /** A desk stays in the directory while it has a live session or an open socket: both hear changes for everyone. */
   async #leaveDirectoryIfIdle(deskName: string, closing?: WebSocket): Promise<void> {
     if (this.liveSessions() === 0 && this.#sockets().every((socket) => socket === closing)) await this.#directory().remove(deskName);
+  }
+
+  /** This user's open sessions, oldest first (LIST_MY_SESSIONS, and the Desk's sessions.online). */
+  sessions(): LiveSession[] {
+    return this.ctx.storage.sql
+      .exec<{ session_id: string; client_name: string | null; key_id: string | null; grant_id: string | null; opened_at: number }>(
+        "SELECT session_id, client_name, key_id, grant_id, opened_at FROM live_sessions ORDER BY opened_at",
+      )
+      .toArray()
+      .map((row) => ({ sessionId: row.session_id, clientName: row.client_name, openedAt: new Date(row.opened_at).toISOString(), keyId: row.key_id, oauthClient: row.grant_id !== null }));
+  }
+
+  /** Ends one of this user's sessions (END_MY_SESSION); false when it is not one of theirs or already ended. */
+  async endSession(sessionId: string): Promise<boolean> {
+    const known = this.ctx.storage.sql.exec("SELECT 1 FROM live_sessions WHERE session_id = ?", sessionId).toArray().length > 0;
+    if (!known) return false;
+    // The session unregisters itself as it ends; one that had already gone is forgotten here.
+    if (!(await this.env.MCP_SESSION.getByName(sessionId).end("ended by its user"))) {
+      this.ctx.storage.sql.exec("DELETE FROM live_sessions WHERE session_id = ?", sessionId);
+      this.#publishSessions();
+    }
+    return true;
   }
 
   liveSessions(): number {
@@ -288,14 +330,8 @@ export class Desk extends DurableObject<AppEnv> {
   }
 
   #sessionsMessage(): DeskServerMessage {
-    const rows = this.ctx.storage.sql
-      .exec<{ key_id: string | null; grant_id: string | null; opened_at: number }>("SELECT key_id, grant_id, opened_at FROM live_sessions ORDER BY opened_at")
-      .toArray();
-    return {
-      type: "sessions.online",
-      count: rows.length,
-      sessions: rows.map((row) => ({ openedAt: new Date(row.opened_at).toISOString(), keyId: row.key_id, oauthClient: row.grant_id !== null })),
-    };
+    const sessions = this.sessions();
+    return { type: "sessions.online", count: sessions.length, sessions };
   }
 
   #publishSessions(): void {

@@ -42,7 +42,7 @@ export class McpSession extends DurableObject<AppEnv> {
         env.DESK.getByName(deskOf(record)).register(
           deskOf(record),
           record.sessionId,
-          record.principal.userId === null ? { keyId: null, grantId: null } : credentialIds(record.principal),
+          { ...(record.principal.userId === null ? { keyId: null, grantId: null } : credentialIds(record.principal)), clientName: record.clientInfo.name },
           record.principal.userId === null ? Number.POSITIVE_INFINITY : config.maxSessionsPerUser,
         ),
       unregister: (record) => env.DESK.getByName(deskOf(record)).unregister(deskOf(record), record.sessionId),
@@ -94,6 +94,15 @@ export class McpSession extends DurableObject<AppEnv> {
       await this.#reschedule();
     }
     return response;
+  }
+
+  /** Ended by its user from their Desk (END_MY_SESSION): like a client's DELETE; false when there was no session. */
+  async end(reason: string): Promise<boolean> {
+    if (!this.#runtime.record) return false;
+    await this.#runtime.teardown(reason);
+    this.#forgetDeadline();
+    await this.#reschedule();
+    return true;
   }
 
   /** Pushed by the user's Desk object when the user is disabled or deleted, a key revoked, or the role changed. */

@@ -1,14 +1,30 @@
-// The /desk page in real Chromium against `npm run dev`: sign-in with an API key (ticket → WebSocket), an
-// SDK client's held call approved, edited and approved, and rejected by clicks, capabilities toggled,
-// personal values set, all under the page's own CSP.
+// The /desk page in real Chromium against `npm run dev`: sign-in with an API key (ticket → WebSocket), the
+// user named (never their id), an SDK client's held call approved from its card, edited and approved, and
+// rejected by clicks, capabilities toggled, personal values set, a session ended, an OAuth consent given on
+// the sign-in and consent pages and revoked from the Desk, all under the pages' own CSP; light and dark
+// screenshots of the Desk and of the OAuth pages go to .bench/screenshots/.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { auth } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Browser, Page } from "playwright-core";
 import { chromiumPath, launchChromium } from "../support/chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevGateway, startDevGateway, stopDevGateway } from "../support/dev-gateway.ts";
+import { REPO_ROOT } from "../support/dev-project.ts";
+import { MemoryProvider } from "../support/memory-oauth-provider.ts";
 
 const CANARY = `desk-browser-canary-${crypto.randomUUID()}`;
+const SCREENSHOTS = join(REPO_ROOT, ".bench", "screenshots");
+
+/** Elements (other than URLs, code and text fields) whose words the browser may break mid-word: none should. */
+function brokenWordStyles(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`[...document.body.querySelectorAll("*")]
+    .filter((node) => !node.closest(".url, code, pre, textarea"))
+    .filter((node) => { const style = getComputedStyle(node); return style.wordBreak === "break-all" || style.overflowWrap === "anywhere" || style.overflowWrap === "break-word"; })
+    .map((node) => node.tagName.toLowerCase() + ": " + (node.textContent || "").slice(0, 40))`);
+}
 
 
 describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
@@ -16,6 +32,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
   let origin = "";
   let ownerKey = "";
   let apiKey = "";
+  let userId = "";
   let browser: Browser;
   let client: Client;
   const consoleErrors: string[] = [];
@@ -28,6 +45,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     const fixture = gateway.fixture;
     const user = await call("/admin", ownerKey, 1010, { name: "Desk Browser", email: "desk@example.test" });
     apiKey = user.data.apiKey as string;
+    userId = user.data.userId as string;
     await call("/admin", ownerKey, 2010, { serverId: "alpha", transport: "streamable-http", url: fixture.url });
     await call("/admin", ownerKey, 2010, {
       serverId: "keyed",
@@ -64,7 +82,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     await page.goto(`${origin}/desk`);
     await page.fill('[data-testid="api-key"]', apiKey);
     await page.click('[data-testid="sign-in"]');
-    await page.waitForSelector('[data-testid="status"]:has-text("connected as")');
+    await page.waitForSelector('[data-testid="who"]:has-text("Desk Browser")');
     return page;
   }
 
@@ -96,6 +114,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     expect(await item.locator('[data-testid="approval-tool"]').textContent()).toBe("echo");
     expect(await item.locator('[data-testid="approval-server"]').textContent()).toBe("gated");
     expect(await item.locator('[data-testid="approval-client"]').textContent()).toBe("desk-browser-test");
+    expect(await item.locator('[data-testid="approval-requester"]').textContent()).toBe("Desk Browser (you)");
     return item;
   }
 
@@ -108,12 +127,23 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     const item = await shownApproval(page, "approve me in the browser");
     const shown = Date.now();
     expect(await page.textContent('[data-testid="pending-count"]')).toBe("1");
+    // The card reads as a request: the tool's description, the arguments as a list, the JSON on demand, a countdown.
+    expect(await item.locator('[data-testid="approval-description"]').textContent()).toMatch(/\S/);
+    expect(await item.locator('[data-testid="approval-arguments"] dt').allTextContents()).toEqual(["text"]);
+    expect(await item.locator('[data-testid="approval-arguments"] dd').allTextContents()).toEqual(["approve me in the browser"]);
+    expect(await item.locator('[data-testid="approval-json"]').isVisible()).toBe(false);
+    await item.locator("summary").click();
+    expect(JSON.parse((await item.locator('[data-testid="approval-json"]').textContent()) ?? "")).toEqual({ text: "approve me in the browser" });
+    expect(await item.locator(".countdown").textContent()).toMatch(/^expires in \d/);
     await item.locator('[data-testid="approve"]').click();
     const result = await call;
     console.log(`desk e2e: tools/call sent → approval on the page ${shown - sent} ms; click → result at the client ${Date.now() - shown} ms (incl. Playwright polling)`);
     expect(result.isError).toBeFalsy();
     expect(resultText(result)).toBe("alpha: approve me in the browser");
-    await page.waitForSelector('[data-testid="decision"]:has-text("executed")');
+    // One line for the request, its events in the order they happened, with who decided.
+    const decision = page.locator('[data-testid="decision"]', { hasText: "executed" });
+    await decision.waitFor();
+    expect(await decision.textContent()).toMatch(/gated\/echo: approved, then executed by Desk Browser \(you\)/);
     expect(await page.locator('[data-testid="approval"]').count()).toBe(0);
     await page.close();
   });
@@ -135,6 +165,7 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     await editor.fill(JSON.stringify({ text: "edited in the browser" }));
     await item.locator('[data-testid="edit-approve"]').click();
     expect(resultText(await call)).toBe("alpha: edited in the browser");
+    await page.waitForSelector('[data-testid="decision"]:has-text("with edited arguments")');
     await page.close();
   });
 
@@ -157,7 +188,12 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
 
   it("toggles a capability off and on: SET_MY_CAPABILITIES stores it, and the page shows the pushed update", async () => {
     const page = await signedIn();
-    const toggle = page.locator('[data-testid="capability-toggle"][data-server="alpha"][data-kind="tools"][data-name="echo"]');
+    // Each server is collapsed, with its counts; opening it shows its tools apart from prompts and resources.
+    const alpha = page.locator('[data-testid="capability-server"][data-server="alpha"]');
+    expect(await alpha.locator("summary").textContent()).toMatch(/alpha\s+\d+ tools/);
+    const toggle = alpha.locator('[data-testid="capability-toggle"][data-kind="tools"][data-name="echo"]');
+    expect(await toggle.isVisible()).toBe(false);
+    await alpha.locator("summary").click();
     await toggle.waitFor();
     expect(await toggle.isChecked()).toBe(true);
     await toggle.uncheck();
@@ -184,5 +220,102 @@ describe.skipIf(chromiumPath === "")("the /desk page in Chromium", () => {
     await server.locator('[data-testid="server-status"]:has-text("needs values")').waitFor();
     await page.close();
     expect(consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
+  });
+
+  it("names the user in the header and their requests, and never shows their id", async () => {
+    const page = await signedIn();
+    expect(await page.textContent('[data-testid="who"]')).toBe("Desk Browser · desk@example.test · user");
+    const call = heldEcho("whose request is this");
+    await shownApproval(page, "whose request is this");
+    expect(await page.evaluate<string>("document.body.innerText")).not.toContain(userId);
+    expect(await brokenWordStyles(page)).toEqual([]);
+    await (await page.locator('[data-testid="approval"]').first()).locator('[data-testid="approve"]').click();
+    await call;
+    await page.close();
+  });
+
+  it("filters the capabilities: only the matching items show, their servers opened", async () => {
+    const page = await signedIn();
+    await page.locator('[data-testid="capability-filter"]').fill("stats");
+    await page.locator('[data-testid="capability-toggle"][data-server="gated"][data-name="stats"]').waitFor();
+    expect(await page.locator('[data-testid="capability-toggle"][data-name="echo"]').count()).toBe(0);
+    await page.locator('[data-testid="capability-filter"]').fill("");
+    await page.close();
+  });
+
+  it("lists the open sessions with their client; End ends one, and that client's next call gets session not found", async () => {
+    const doomed = new Client({ name: "session-to-end", version: "1.0.0" });
+    const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${apiKey}` } } });
+    await doomed.connect(transport);
+    const page = await signedIn();
+    const row = page.locator(`[data-testid="session-row"][data-session-id="${transport.sessionId}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toContain("session-to-end");
+    expect(await page.locator('[data-testid="session-row"]', { hasText: "desk-browser-test" }).count()).toBe(1);
+    const listed = (await call("/user", apiKey, 1204, {})).data.sessions as { sessionId: string; clientName: string }[];
+    expect(listed.find((s) => s.sessionId === transport.sessionId)?.clientName).toBe("session-to-end");
+    await row.locator('[data-testid="session-end"]').click();
+    await row.waitFor({ state: "detached" });
+    await expect(doomed.listTools()).rejects.toThrow(/Session not found/);
+    // The other session goes on.
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    await doomed.close().catch(() => {});
+    await page.close();
+  });
+
+  it("gives an OAuth consent on the sign-in and consent pages (no word broken), and revokes it from the Desk", async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const provider = new MemoryProvider({ redirectUrl: "http://127.0.0.1:9/oauth/callback", name: "Desk Consent Client" });
+    expect(await auth(provider, { serverUrl: `${origin}/mcp` })).toBe("REDIRECT");
+    const page = await browser.newPage();
+    page.on("console", (message) => {
+      if (message.type() === "error") consoleErrors.push(message.text());
+    });
+    await page.goto(String(provider.authorizationUrl));
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: join(SCREENSHOTS, `oauth-sign-in-${scheme}.png`), fullPage: true });
+    }
+    expect(await brokenWordStyles(page)).toEqual([]);
+    await page.fill("#api_key", apiKey);
+    await page.click('button:has-text("Sign in")');
+    await page.waitForSelector('h1:has-text("Authorize Desk Consent Client")');
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: join(SCREENSHOTS, `oauth-consent-${scheme}.png`), fullPage: true });
+    }
+    expect(await brokenWordStyles(page)).toEqual([]);
+    expect(await page.getAttribute('a:has-text("Desk page")', "href")).toBe("/desk");
+    // Approve sends the browser to the client's redirect URI, which nobody serves here.
+    await Promise.all([page.waitForRequest((request) => request.url().startsWith("http://127.0.0.1:9/oauth/callback")), page.click('button:has-text("Approve")')]);
+    await page.close();
+
+    const desk = await signedIn();
+    const consent = desk.locator('[data-testid="consent-row"]', { hasText: "Desk Consent Client" });
+    await consent.waitFor();
+    const revoke = consent.locator('[data-testid="consent-revoke"]');
+    await revoke.click();
+    await revoke.click();
+    await desk.waitForSelector('[data-testid="consent-empty"]');
+    expect((await call("/user", apiKey, 1201, {})).data.consents).toEqual([]);
+    await desk.close();
+  });
+
+  it("takes light and dark screenshots of the Desk with a request waiting, with no console error", async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const page = await signedIn();
+    const held = heldEcho("screenshot me");
+    const item = await shownApproval(page, "screenshot me");
+    await page.locator('[data-testid="capability-server"][data-server="alpha"] summary').click();
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.screenshot({ path: join(SCREENSHOTS, `desk-${scheme}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SCREENSHOTS, "desk-phone-dark.png"), fullPage: true });
+    await item.locator('[data-testid="approve"]').click();
+    await held;
+    await page.close();
+    expect(consoleErrors).toEqual([]);
   });
 });

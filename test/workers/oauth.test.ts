@@ -72,6 +72,11 @@ describe("the SDK's OAuth flow with dynamic registration", () => {
     expect(consentPage).toContain("127.0.0.1:33418");
     expect(consentPage).toContain("every MCP server you may use");
     expect(consentPage).toContain("Alice OAuth");
+    // It says where to revoke in words a person follows, with a link, and wears the shared stylesheet (no inline style).
+    expect(consentPage).toContain('You can revoke this on your <a href="/desk">Desk page</a>');
+    expect(consentPage).not.toContain("LIST_MY_CONSENTS");
+    expect(consentPage).toContain('<link rel="stylesheet" href="/ui/ui.css">');
+    expect(consentPage).not.toContain("<style>");
     expect(redirect.searchParams.get("iss")).toBe(ORIGIN);
     expect(redirect.searchParams.get("state")).toMatch(/^state-/);
     expect(`${redirect.origin}${redirect.pathname}`).toBe(REDIRECT_URI);

@@ -119,7 +119,7 @@ export const capabilityActions = [
     name: "GET_USER_CAPABILITIES",
     summary:
       "What one user may use, after all three layers and the rules that do not depend on a call: every known item, and for each missing one the layer (server, grant, user, rule) that removed it and why.",
-    returns: "`{userId, clientName, servers: [{serverId, tools: [{name, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
+    returns: "`{userId, clientName, servers: [{serverId, tools: [{name, title, description, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
     input: z.strictObject({
       userId: userIdField,
       clientName: z.string().max(200).default("").describe("Apply the user's narrowing for this client (clientInfo.name) too; empty: all clients"),

@@ -55,6 +55,8 @@ export const approvalsSnapshot = z.object({
 
 const effectiveItem = z.object({
   name: z.string().describe("The item's name on its server (a URI for a resource)"),
+  title: z.string().nullable().describe("A tool's title from its catalog (null: none given, and for prompts and resources)"),
+  description: z.string().nullable().describe("A tool's description from its catalog (null: none given)"),
   available: z.boolean().describe("Whether this user may use it"),
   dangerLevel: z.number().int().describe("0 silent, 1 notify, 2 approval"),
   removedBy: z.string().nullable().describe("The layer (server, grant, user, rule) that removed it; null when available"),
@@ -118,6 +120,8 @@ export const sessionsOnline = z.object({
   sessions: z
     .array(
       z.object({
+        sessionId: z.string().describe("The session's id (Mcp-Session-Id), for END_MY_SESSION"),
+        clientName: z.string().nullable().describe("clientInfo.name of the client that opened it (null: a session opened before names were kept)"),
         openedAt: z.string().describe("ISO time the session opened"),
         keyId: z.string().nullable().describe("The API key behind its credential (its id, never the secret)"),
         oauthClient: z.boolean().describe("Whether an OAuth client opened it"),

@@ -44,7 +44,7 @@ export const deskRoute = new Hono<HonoEnv>()
     return c.json({ ticket: issued.ticket, expiresIn: DESK_TICKET_TTL_SECONDS });
   })
   .get("/", async (c) => {
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return deskPage(c, "page");
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return deskPage(c, "html");
     const refused = refuseOrigin(c.req.raw, c.env);
     if (refused) return refused;
     const ticket = c.req.query("ticket");

@@ -31,9 +31,9 @@ export function pageResponse(c: AppContext, part: PagePart, body: string): Respo
 
 /**
  * The HTML of a page built on the shared components: /ui/ui.css and /ui/ui.js (window.PetaUI), then the
- * page's own /<path>/app.js. `body` is static markup written here, never data.
+ * page's own /<path>/app.js (and its own stylesheet, if it has one). `body` is static markup written here, never data.
  */
-export function pageShell(page: { path: string; title: string; body: string }): string {
+export function pageShell(page: { path: string; title: string; body: string; stylesheet?: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -43,7 +43,7 @@ export function pageShell(page: { path: string; title: string; body: string }): 
 <title>${page.title}</title>
 <link rel="icon" href="/ui/icon.svg">
 <link rel="stylesheet" href="/ui/ui.css">
-<script src="/ui/ui.js" defer></script>
+${page.stylesheet ? `<link rel="stylesheet" href="${page.stylesheet}">\n` : ""}<script src="/ui/ui.js" defer></script>
 <script src="${page.path}/app.js" defer></script>
 </head>
 <body>

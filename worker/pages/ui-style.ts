@@ -42,7 +42,7 @@ textarea{width:100%;min-height:5rem}
 .badge.muted{color:var(--muted);border-color:var(--line)}
 .notice{padding:.5rem .8rem;border-radius:6px;margin:.5rem 0;border:1px solid var(--line)}
 .notice.ok{color:var(--ok);background:var(--ok-bg)}.notice.bad{color:var(--bad);background:var(--bad-bg)}.notice.info{color:var(--info);background:var(--info-bg)}
-.error{color:var(--bad)}
+.error{color:var(--bad)}.warn-text{color:var(--warn)}
 .scroll{overflow-x:auto;margin:.4rem 0}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:.85rem;color:var(--muted);font-weight:600;white-space:nowrap}
@@ -56,5 +56,6 @@ tr.clickable{cursor:pointer}tr.clickable:hover,tr.selected{background:var(--pane
 .legend{display:flex;gap:1rem;font-size:.85rem;color:var(--muted)}.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
 .legend .allow{background:var(--allow)}.legend .deny{background:var(--deny)}.legend .approval{background:var(--approval)}
 .rule{border:1px solid var(--line);border-radius:6px;padding:.6rem;margin:.5rem 0}.rule.invalid{border-color:var(--bad)}
-.signin{max-width:26rem;margin:3rem auto;padding:0 1rem}
-@media (max-width:40rem){.form{flex-direction:column;align-items:stretch}.field{min-width:0}th,td{padding:.35rem .4rem}.tabs button{padding:.45rem .55rem}}`;
+.signin{max-width:26rem;margin:3rem auto;padding:0 1rem}.signin h1{font-size:1.4rem;margin:.2rem 0 .6rem}.signin.wide{max-width:36rem}
+.facts{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.3rem 1rem;margin:.6rem 0}.facts dt{font-weight:600}.facts dd{margin:0}
+@media (max-width:40rem){.facts{grid-template-columns:1fr}.facts dd{margin-bottom:.3rem}.form{flex-direction:column;align-items:stretch}.field{min-width:0}th,td{padding:.35rem .4rem}.tabs button{padding:.45rem .55rem}}`;

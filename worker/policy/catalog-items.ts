@@ -28,16 +28,21 @@ export async function loadCatalogItems(db: Database, filter: { userId: string | 
       .orderBy(asc(serverCapabilities.name)),
   ]);
   const byServer = new Map(filter.serverIds.map((id) => [id, { tool: new Map<string, ItemAnnotations | undefined>(), prompt: new Set<string>(), resource: new Set<string>() }]));
+  const described = new Map<string, ItemText>();
   for (const { serverId, catalog } of catalogs) {
     const items = byServer.get(serverId)!;
-    for (const tool of catalog.tools) if (typeof tool.name === "string") items.tool.set(tool.name, annotationsOf(tool.annotations));
+    for (const tool of catalog.tools) {
+      if (typeof tool.name !== "string") continue;
+      items.tool.set(tool.name, annotationsOf(tool.annotations));
+      described.set(`${serverId}\u0000${tool.name}`, textOf(tool));
+    }
     for (const prompt of catalog.prompts) if (typeof prompt.name === "string") items.prompt.add(prompt.name);
     for (const resource of catalog.resources) if (typeof resource.uri === "string") items.resource.add(resource.uri);
   }
   for (const setting of settings) addConfigured(byServer.get(setting.serverId)!, setting.kind, setting.name);
   return [...byServer].map(([serverId, items]) => ({
     serverId,
-    tools: [...items.tool].map(([name, annotations]) => ({ name, annotations })),
+    tools: [...items.tool].map(([name, annotations]) => ({ name, annotations, ...described.get(`${serverId}\u0000${name}`) })),
     prompts: [...items.prompt].map((name) => ({ name })),
     resources: [...items.resource].map((uri) => ({ uri })),
   }));
@@ -49,6 +54,15 @@ function addConfigured(items: { tool: Map<string, ItemAnnotations | undefined>; 
   } else {
     items[kind].add(name);
   }
+}
+
+type ItemText = { title?: string; description?: string };
+
+/** What a person reads of a tool: its title (or annotations.title) and description, when the catalog gives them. */
+function textOf(tool: { title?: unknown; description?: unknown; annotations?: unknown }): ItemText {
+  const annotated = typeof tool.annotations === "object" && tool.annotations !== null ? (tool.annotations as Record<string, unknown>).title : undefined;
+  const title = typeof tool.title === "string" ? tool.title : typeof annotated === "string" ? annotated : undefined;
+  return { ...(title ? { title } : {}), ...(typeof tool.description === "string" ? { description: tool.description } : {}) };
 }
 
 function annotationsOf(value: unknown): ItemAnnotations | undefined {

@@ -12,6 +12,8 @@ import { deleteRecords, putRecord } from "../vault/records.ts";
 import { capabilitySelfServiceActions } from "./capabilities.ts";
 import { assertHeaderSafeValues, MAX_VALUE_LENGTH, vaultValue } from "../vault/values.ts";
 import { consentActions } from "./consents.ts";
+import { profileActions } from "./profile.ts";
+import { sessionActions } from "./sessions.ts";
 import { userIdOf } from "./user-id.ts";
 import { pushUserChange } from "../users/live-sessions.ts";
 
@@ -111,7 +113,7 @@ const serverActions = [
   }),
 ];
 
-export const selfServiceActions = [...serverActions, ...capabilitySelfServiceActions, ...consentActions];
+export const selfServiceActions = [...serverActions, ...capabilitySelfServiceActions, ...consentActions, ...profileActions, ...sessionActions];
 
 /** POST /user, and the Desk channel's self-service messages, which run the same actions the same way. */
 export const selfServiceEndpoint: ActionEndpoint = { actions: selfServiceActions, roles: ["owner", "admin", "user"], surface: "user" };

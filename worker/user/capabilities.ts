@@ -38,7 +38,7 @@ export const capabilitySelfServiceActions = [
     code: 3010,
     name: "GET_MY_CAPABILITIES",
     summary: "What you may use (for one client, or all), item by item, with the layer that removed each missing item; and your own narrowing. Private servers not granted to you are left out.",
-    returns: "`{clientName, narrowing: {<serverId>: {enabled?, tools?, prompts?, resources?}}, servers: [{serverId, tools: [{name, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
+    returns: "`{clientName, narrowing: {<serverId>: {enabled?, tools?, prompts?, resources?}}, servers: [{serverId, tools: [{name, title, description, available, dangerLevel, removedBy, ruleId, reason}], prompts, resources}]}`",
     input: getMyCapabilitiesInput,
     async run({ db, principal }, data) {
       const userId = userIdOf(principal);

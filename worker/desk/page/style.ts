@@ -1,11 +1,13 @@
-/** The page's stylesheet, served at /desk/app.css (CSP allows no inline style). */
-export const DESK_STYLE = `body{font-family:system-ui,sans-serif;max-width:60rem;margin:1.5rem auto;padding:0 1rem;color:#1f2328}
-header{display:flex;align-items:baseline;gap:1rem}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
-.status{font-size:.9rem;color:#57606a}.error{color:#cf222e}.empty{color:#57606a}
-ul{list-style:none;padding:0}.approvals>li{border:1px solid #d0d7de;border-radius:6px;padding:.8rem;margin:.6rem 0}
-.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 .5rem}.meta dt{font-weight:600}.meta dd{margin:0}
-pre,textarea{font:12px ui-monospace,monospace;background:#f6f8fa;padding:.5rem;border-radius:4px;overflow:auto;max-height:16rem}
-textarea{width:100%;min-height:8rem;box-sizing:border-box}
-button{padding:.3rem .9rem;font:inherit;margin:.3rem .4rem .3rem 0;cursor:pointer}input{font:inherit;padding:.3rem}
-.log li{font-size:.9rem;padding:.15rem 0}.server{border-top:1px solid #d0d7de;padding:.4rem 0}
-.cap{display:inline-block;margin:.1rem .8rem .1rem 0}.cap.off{color:#8c959f}`;
+/** The Desk's own rules on top of /ui/ui.css, served at /desk/app.css (CSP allows no inline style). */
+export const DESK_STYLE = `.who{font-size:.9rem}.who strong{font-weight:650}
+.approval h3{margin:0 0 .2rem}.approval .facts{margin:.5rem 0}.approval .actions{margin-top:.6rem}
+.approval .reason{flex:1 1 18rem;min-width:min(100%,17rem)}
+.args{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.2rem .8rem;margin:.4rem 0;padding:.5rem .7rem;background:var(--panel);border-radius:6px}
+.args dt{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px;color:var(--muted)}.args dd{margin:0;white-space:pre-wrap}
+.log{list-style:none;padding:0;margin:.4rem 0}.log li{padding:.3rem 0;border-bottom:1px solid var(--line)}
+details.server{border:1px solid var(--line);border-radius:8px;margin:.5rem 0;padding:0 .8rem}
+details.server>summary{cursor:pointer;padding:.55rem 0;font-weight:600}details.server>summary .muted{font-weight:400}
+.caps{list-style:none;padding:0;margin:.2rem 0 .6rem}.caps li{padding:.15rem 0}.caps label{display:flex;gap:.5rem;align-items:baseline}.caps input{min-height:0;margin:0}
+.filter{width:100%;max-width:32rem}
+.caps .off .name{color:var(--muted);text-decoration:line-through}.caps .name{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:13px}
+.caps .text{color:var(--muted);font-size:.85rem}`;
