@@ -45,6 +45,18 @@ describe("server connection status", () => {
     }
   });
 
+  it("names the legacy SSE transport when that is what could not be reached", async () => {
+    const serverId = freshId("nobody-sse");
+    try {
+      const reply = await admin<ProbedReply>(2010, { serverId, transport: "sse", url: "http://127.0.0.1:9/sse" });
+      expect(reply.status).toBe(200);
+      expect(reply.body.data!.warning).toContain(`Could not connect to server "${serverId}" (sse at http://127.0.0.1:9/sse)`);
+      expect((await statusOf(serverId)).lastConnectError).toBe(reply.body.data!.warning);
+    } finally {
+      await admin(2013, { serverId });
+    }
+  });
+
   it("warns about a wrong path with the HTTP status, on CREATE_SERVER and on UPDATE_SERVER, and not once it is right", async () => {
     const serverId = freshId("wrong-path");
     const { alpha } = inject("downstream");
