@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateMessageRequestSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { supervisorToken } from "../../worker/servers/supervisor-token.ts";
 import { REPO_ROOT } from "../support/dev-project.ts";
 import { EVERYTHING, type InstanceView, STDIO_FIXTURE, StdioGateway, textOf } from "../support/stdio-gateway.ts";
@@ -126,6 +126,21 @@ describe("stdio servers through the gateway under npm run dev", () => {
       expect(text).toContain("config: raw=[REDACTED:SECRET_VALUE] base64=[REDACTED:SECRET_VALUE] hex=[REDACTED:SECRET_VALUE]");
       for (const encoded of encodings) expect(text.toLowerCase()).not.toContain(encoded.toLowerCase());
     }
+  });
+
+  it("keeps a stdio server's failed connection in GET_SERVER_STATUS, naming the transport, scrubbed in every encoding", async () => {
+    const encodings = [CANARY, Buffer.from(CANARY).toString("base64"), Buffer.from(CANARY).toString("hex")];
+    const client = await gateway.client();
+    await expect(client.callTool({ name: "noisy__echo", arguments: { text: "x" } })).rejects.toMatchObject({ code: -32003 });
+    const status = await vi.waitFor(async () => {
+      const reply = await gateway.post("/admin", gateway.ownerKey, 3004, { serverId: "noisy" });
+      const [server] = (reply.body.data as { servers: { lastConnectError: string | null; lastConnectErrorAt: string | null }[] }).servers;
+      expect(server?.lastConnectError).toBeTruthy();
+      return { server: server!, text: reply.text };
+    });
+    expect(status.server.lastConnectError).toContain('Could not connect to server "noisy" (stdio at ');
+    expect(status.server.lastConnectErrorAt).not.toBeNull();
+    for (const encoded of encodings) expect(status.text.toLowerCase()).not.toContain(encoded.toLowerCase());
   });
 
   it("answers a call whose server crashes with a clean error, and restarts the server on the next call", async () => {

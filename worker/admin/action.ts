@@ -22,8 +22,9 @@ export interface ActionContext {
   /**
    * Runs `work` once the change has committed, before the reply: how a change reaches open sessions
    * (which no longer ask the database). A failure there is logged, not reported as the change failing.
+   * The reply waits for it up to `timeoutMs` (5 s unless given).
    */
-  afterCommit(work: () => Promise<unknown>): void;
+  afterCommit(work: () => Promise<unknown>, timeoutMs?: number): void;
 }
 
 /** One numbered action of `POST /admin` (or `/user`): its zod schema is the single source of truth for `data`. */

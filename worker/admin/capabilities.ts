@@ -135,12 +135,22 @@ export const capabilityActions = [
     code: 3004,
     name: "GET_SERVER_STATUS",
     summary:
-      "Each server's switches and what the gateway last saw of it: enabled, publicAccess, when its catalog was last fetched (null: never, or since a change), and for a stdio server its instances: state (online, sleeping, starting, error), the last error (scrubbed of its values), when it last changed and how often it started. A remote server's connections are per session and not reported (instances: null).",
-    returns: "`{servers: [{serverId, enabled, publicAccess, catalogFetchedAt: string | null, instances: (InstanceStatus & {userId})[] | null}]}`",
+      "Each server's switches and what the gateway last saw of it: enabled, publicAccess, when its catalog was last fetched (null: never, or since a change), and for a stdio server its instances: state (online, sleeping, starting, error), the last error (scrubbed of its values), when it last changed and how often it started. A remote server's connections are per session and not reported (instances: null). For every transport, what the last connection attempt of any session, bridge or CREATE_SERVER/UPDATE_SERVER probe saw: lastConnectError (scrubbed, naming the transport and the URL without its secrets) with lastConnectErrorAt, the back-off's nextConnectTryAt while it is failing, and lastConnectedAt (an error older than it is past).",
+    returns:
+      "`{servers: [{serverId, enabled, publicAccess, catalogFetchedAt: string | null, lastConnectError: string | null, lastConnectErrorAt: string | null, nextConnectTryAt: string | null, lastConnectedAt: string | null, instances: (InstanceStatus & {userId})[] | null}]}`",
     input: z.strictObject({ serverId: serverIdField.optional() }),
     async run({ db, vault, env }, data) {
       const rows = await db
-        .select({ serverId: servers.serverId, enabled: servers.enabled, publicAccess: servers.publicAccess, fetchedAt: max(serverCatalogs.fetchedAt) })
+        .select({
+          serverId: servers.serverId,
+          enabled: servers.enabled,
+          publicAccess: servers.publicAccess,
+          fetchedAt: max(serverCatalogs.fetchedAt),
+          lastConnectError: servers.lastConnectError,
+          lastConnectErrorAt: servers.lastConnectErrorAt,
+          nextConnectTryAt: servers.nextConnectTryAt,
+          lastConnectedAt: servers.lastConnectedAt,
+        })
         .from(servers)
         .leftJoin(serverCatalogs, eq(serverCatalogs.serverId, servers.serverId))
         .where(data.serverId === undefined ? undefined : eq(servers.serverId, data.serverId))
@@ -149,9 +159,12 @@ export const capabilityActions = [
       if (data.serverId !== undefined && rows.length === 0) throw serverNotFound(data.serverId);
       return {
         servers: await Promise.all(
-          rows.map(async ({ fetchedAt, ...row }) => ({
+          rows.map(async ({ fetchedAt, lastConnectErrorAt, nextConnectTryAt, lastConnectedAt, ...row }) => ({
             ...row,
             catalogFetchedAt: fetchedAt ? new Date(fetchedAt).toISOString() : null,
+            lastConnectErrorAt: lastConnectErrorAt?.toISOString() ?? null,
+            nextConnectTryAt: nextConnectTryAt?.toISOString() ?? null,
+            lastConnectedAt: lastConnectedAt?.toISOString() ?? null,
             instances: await stdioInstancesOf(db, vault, env, row.serverId),
           })),
         ),

@@ -87,7 +87,7 @@ export function actionRunner(endpoint: ActionEndpoint) {
       ip,
       arguments: auditArguments(action.auditInput ? await action.auditInput(data.data, { env, db }) : data.data),
     };
-    const committed: (() => Promise<unknown>)[] = [];
+    const committed: { work: () => Promise<unknown>; timeoutMs: number }[] = [];
     const context: ActionContext = {
       db,
       principal,
@@ -95,7 +95,7 @@ export function actionRunner(endpoint: ActionEndpoint) {
       env,
       vault: () => loadKeyRing(env.VAULT_KEYS),
       auditedTransaction: (work) => runAudited(db, mutation, work),
-      afterCommit: (work) => void committed.push(work),
+      afterCommit: (work, timeoutMs = AFTER_COMMIT_TIMEOUT_MS) => void committed.push({ work, timeoutMs }),
     };
     const result =
       action.mutates === true
@@ -103,9 +103,9 @@ export function actionRunner(endpoint: ActionEndpoint) {
         : action.mutates === "in-batches"
           ? await runAuditedInBatches(db, mutation, (batch) => action.run({ ...context, auditedTransaction: batch }, data.data))
           : await action.run(context, data.data);
-    for (const work of committed) {
+    for (const { work, timeoutMs } of committed) {
       // The change is committed whatever happens here: a push that hangs must not hold the reply.
-      await withTimeout(work(), AFTER_COMMIT_TIMEOUT_MS, "the push (it goes on in the background)").catch((error: unknown) =>
+      await withTimeout(work(), timeoutMs, "the push (it goes on in the background)").catch((error: unknown) =>
         logEvent("admin.after_commit_failed", { action: action.name, error: errorText(error) }, "error"),
       );
     }

@@ -3,13 +3,16 @@ import { SERVER_TRANSPORTS, type UserInput } from "../db/schema.ts";
 import { AppError } from "../http/errors.ts";
 import { referencedNames } from "../vault/placeholders.ts";
 import { HEADER_VALUE, HEADER_VALUE_RULE } from "../vault/header-value.ts";
-import { createServer, deleteServer, listServers, stdioServerOf, updateServer } from "../servers/store.ts";
+import type { AppEnv } from "../env.ts";
+import { readMcpConfig } from "../mcp/config.ts";
+import { probeConnection, type ProbeReport } from "../servers/connect-probe.ts";
+import { createServer, deleteServer, listServers, type ServerView, stdioServerOf, updateServer } from "../servers/store.ts";
 import { stdioDefinition } from "../servers/stdio-definition.ts";
 import { instancesOf, retireServerInstances, stopServerInstances } from "../servers/stdio-instances.ts";
 import { pushToEveryone } from "../users/live-sessions.ts";
 import type { ServerTransport } from "../db/schema.ts";
 import type { StdioTemplate } from "../vault/placeholders.ts";
-import { defineAction } from "./action.ts";
+import { type ActionContext, defineAction } from "./action.ts";
 import { auditableServerInput } from "./server-audit.ts";
 
 // The gateway owns these on the downstream connection; letting a config override them would break the session.
@@ -89,14 +92,28 @@ function assertTransportShape(transport: ServerTransport, config: ConfigParts): 
   }
 }
 
+/**
+ * The reply `{server}`, with what trying its connection once committed found: a `warning` when it could not
+ * be reached or list its tools, `notProbed` when it was not tried. The change stands either way.
+ */
+function withConnectionProbe(env: AppEnv, afterCommit: ActionContext["afterCommit"], server: ServerView): { server: ServerView } & ProbeReport {
+  const reply: { server: ServerView } & ProbeReport = { server };
+  afterCommit(async () => Object.assign(reply, await probeConnection(env, server)), readMcpConfig(env).connectTimeoutMs + PROBE_BOOKKEEPING_MS);
+  return reply;
+}
+
+/** Time on top of the connection's own for the probe's database reads and its record of the outcome. */
+const PROBE_BOOKKEEPING_MS = 2000;
+
 export const serverActions = [
   defineAction({
     code: 2010,
     name: "CREATE_SERVER",
     auditInput: auditableServerInput,
     mutates: true,
-    summary: "Registers a downstream MCP server.",
-    returns: "`{server}`",
+    summary:
+      "Registers a downstream MCP server, then tries its connection once (HTTP transports, within MCP_CONNECT_TIMEOUT_MS) and lists its tools: never refused for it, the reply says what failed.",
+    returns: "`{server, warning?: string, notProbed?: string}`: `warning` says what failed (the transport, the URL without its secrets, the HTTP status); `notProbed` why it was not tried ({{user:…}} values, a secret not yet set, disabled)",
     input: z.strictObject({
       serverId,
       name: name.optional(),
@@ -112,7 +129,7 @@ export const serverActions = [
       afterCommit(() => pushToEveryone(env, { kind: "refresh" }));
       assertTransportShape(data.transport, data);
       assertUserPlaceholdersDeclared(data, data.userInputs);
-      return { server: await createServer(db, await vault(), { ...data, url: data.url ?? "" }) };
+      return withConnectionProbe(env, afterCommit, await createServer(db, await vault(), { ...data, url: data.url ?? "" }));
     },
   }),
   defineAction({
@@ -130,8 +147,9 @@ export const serverActions = [
     name: "UPDATE_SERVER",
     auditInput: auditableServerInput,
     mutates: true,
-    summary: "Changes a server's settings; omitted fields keep their values, headers are replaced whole.",
-    returns: "`{server}`",
+    summary:
+      "Changes a server's settings; omitted fields keep their values, headers are replaced whole. A change of transport, url or headers tries the connection once, as CREATE_SERVER does.",
+    returns: "`{server, warning?: string, notProbed?: string}` (the last two as for CREATE_SERVER, when the connection changed)",
     input: z.strictObject({
       serverId,
       name: name.optional(),
@@ -156,7 +174,9 @@ export const serverActions = [
         // A running instance keeps the environment it started with: it is stopped, to start with the new one.
         if (current.stdio) await stopServerInstances(db, env, serverId, current.stdio);
       }
-      return { server: await updateServer(db, ring, serverId, patch) };
+      const server = await updateServer(db, ring, serverId, patch);
+      const connectionChanged = [patch.transport, patch.url, patch.headers].some((part) => part !== undefined);
+      return connectionChanged ? withConnectionProbe(env, afterCommit, server) : { server };
     },
   }),
   defineAction({

@@ -74,6 +74,14 @@ export const servers = pgTable("servers", {
   enabled: boolean("enabled").notNull().default(true),
   /** Open to every active user without a grant (the grant layer of worker/policy). */
   publicAccess: boolean("public_access").notNull().default(true),
+  /**
+   * What sessions, bridges and the admin probe last saw when connecting (worker/mcp/connect-outcomes.ts):
+   * the last failure, scrubbed and with the URL stripped of its secrets, and the back-off's next try.
+   */
+  lastConnectError: text("last_connect_error"),
+  lastConnectErrorAt: timestamp("last_connect_error_at", { withTimezone: true }),
+  nextConnectTryAt: timestamp("next_connect_try_at", { withTimezone: true }),
+  lastConnectedAt: timestamp("last_connected_at", { withTimezone: true }),
   ...timestamps,
 }, (table) => [
   check("servers_server_id_check", sql`${table.serverId} ~ '^[a-z0-9][a-z0-9-]{0,31}$'`),

@@ -36,11 +36,20 @@ const connectFailures = new Map<string, ConnectFailure>();
 
 const failureKey = (target: DownstreamTarget) => `${target.serverId}\u0000${target.fingerprint}`;
 
-function noteConnectFailure(target: DownstreamTarget, error: string, now: number): void {
+/** Connections this isolate has already reported as opened: a success is reported once, after each failure. */
+const reportedConnected = new Set<string>();
+
+function noteConnectFailure(target: DownstreamTarget, error: string, now: number): ConnectFailure {
   const failuresInARow = (connectFailures.get(failureKey(target))?.failuresInARow ?? 0) + 1;
   const backoff = Math.min(FIRST_BACKOFF_MS * 2 ** (failuresInARow - 1), MAX_BACKOFF_MS);
-  connectFailures.set(failureKey(target), { error, failedAt: now, failuresInARow, nextTryAt: now + backoff });
+  const failure = { error, failedAt: now, failuresInARow, nextTryAt: now + backoff };
+  connectFailures.set(failureKey(target), failure);
+  reportedConnected.delete(failureKey(target));
+  return failure;
 }
+
+/** A change in whether a server can be reached, for GET_SERVER_STATUS (worker/mcp/connect-outcomes.ts). */
+export type ConnectOutcome = { kind: "connected"; at: number } | { kind: "failed"; failure: ConnectFailure };
 
 /** Where and how to reach a server, once its placeholders are resolved. */
 export interface ResolvedConnection {
@@ -89,6 +98,11 @@ export interface DownstreamOptions {
    */
   traceUndeclared?: boolean;
   events: DownstreamEvents;
+  /**
+   * Told of every failed connection attempt (at most one per back-off) and of the first success after
+   * one: never of a call on an open connection. It must not block: the connection waits for nothing.
+   */
+  onOutcome?(serverId: string, outcome: ConnectOutcome): void;
 }
 
 export interface Connection {
@@ -173,12 +187,16 @@ export class DownstreamPool {
     try {
       const connection = await attempt().catch(() => attempt());
       connectFailures.delete(failureKey(target));
+      if (!reportedConnected.has(failureKey(target))) {
+        reportedConnected.add(failureKey(target));
+        this.#options.onOutcome?.(target.serverId, { kind: "connected", at: Date.now() });
+      }
       return connection;
     } catch (error) {
-      // The message may quote the URL, and with it a value injected into the URL.
+      // The message quotes the URL, and with it any value injected into its path: all of it is scrubbed.
       const tried = `${target.transport} at ${urlWithoutSecrets(resolved.url)}`;
-      const message = `Could not connect to server "${target.serverId}" (${tried}): ${resolved.redactor.scrubText(failureText(error))}`;
-      noteConnectFailure(target, message, Date.now());
+      const message = resolved.redactor.scrubText(`Could not connect to server "${target.serverId}" (${tried}): ${failureText(error)}`);
+      this.#options.onOutcome?.(target.serverId, { kind: "failed", failure: noteConnectFailure(target, message, Date.now()) });
       throw new RpcFailure(JSONRPC_ERRORS.DOWNSTREAM_ERROR, message);
     }
   }

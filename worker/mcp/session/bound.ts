@@ -6,6 +6,7 @@ import type { DecideHook } from "../core/decide.ts";
 import type { HoldHook } from "../core/hold.ts";
 import { GatewayCore, type GatewayDeps } from "../core/gateway.ts";
 import { DownstreamPool } from "../downstream.ts";
+import { recordConnectOutcomeLater } from "../connect-outcomes.ts";
 import type { Calls, Emit } from "./calls.ts";
 import { ServerDirectory } from "./server-directory.ts";
 import { relayServerNotification } from "./server-notifications.ts";
@@ -51,6 +52,7 @@ export function bindSession(env: AppEnv, config: McpConfig, record: SessionRecor
         ),
       onConnect: (_serverId, client) => hooks.onConnect(client),
     },
+    onOutcome: (serverId, outcome) => recordConnectOutcomeLater(() => directory.db(), serverId, outcome),
   });
   const directory = new ServerDirectory(env, config, { userId: record.principal.userId, scope: record.scope, sessionId: record.sessionId }, pool);
   return { pool, directory, core: new GatewayCore({ config, directory, pool, decide: hooks.decide, hold: hooks.hold, visible: hooks.visible }) };

@@ -15,6 +15,7 @@ import { type CallRun, GatewayCore, isListMethod } from "../core/gateway.ts";
 import { ROUTED_METHODS, subjectOf } from "../core/resolve.ts";
 import { askableCapabilities } from "../client-capabilities.ts";
 import { DownstreamPool } from "../downstream.ts";
+import { recordConnectOutcomeLater } from "../connect-outcomes.ts";
 import { errorResponse, JSONRPC_ERRORS, type JsonRpcRequest, type JsonRpcResponse, LIST_CHANGED, RpcFailure } from "../protocol.ts";
 import { errorText } from "../../db/errors.ts";
 import { logEvent } from "../../observability/log.ts";
@@ -444,6 +445,7 @@ export class StatelessBridge {
         onReverseRequest: (source, request, signal, origin) => this.#serverAsks(ofThisConnection(), declared.capabilities, source.redactor.scrub(request), signal, origin),
         onConnect: async () => {},
       },
+      onOutcome: (serverId, outcome) => recordConnectOutcomeLater(() => directory.db(), serverId, outcome),
     });
     const directory = new ServerDirectory(this.#env, config, { userId: input.principal.userId, scope: server === "*" ? null : server!, sessionId: null }, pool);
     const limiter = input.principal.userId === null ? undefined : this.#env.RATE_LIMITER.getByName(input.principal.userId);

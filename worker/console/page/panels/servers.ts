@@ -17,6 +17,10 @@ export const SERVERS_PANEL = String.raw`(function () {
         return el("span", {}, [UI.badge(i.state, tone), i.lastError ? el("span", { class: "small error url", text: " " + i.lastError }) : null]);
       });
     }
+    // An error newer than the last success (ISO times compare as text) means it cannot be reached now.
+    if (status && status.lastConnectError && !(status.lastConnectedAt > status.lastConnectErrorAt)) {
+      return [UI.badge("unreachable", "bad"), el("span", { class: "small error url", text: " " + status.lastConnectError })];
+    }
     if (status && status.catalogFetchedAt) return [UI.badge("online", "ok"), el("span", { class: "muted small", text: " tools read " + UI.when(status.catalogFetchedAt) })];
     return [UI.badge("not contacted yet", "muted")];
   }
@@ -49,7 +53,11 @@ export const SERVERS_PANEL = String.raw`(function () {
       if (name.value.trim()) data.name = name.value.trim();
       if (transport.value === "stdio") data.stdio = { command: command.value.trim(), args: args.value.trim() ? args.value.trim().split(/\s+/) : [] };
       else data.url = url.value.trim();
-      var done = await C.run(notice, function () { return C.api(2010, data); }, "Registered " + data.serverId + ".");
+      var done = await C.run(notice, function () { return C.api(2010, data); }, function (reply) {
+        // Registered either way: the first try of its connection says what failed, or why it was not tried.
+        var probe = reply && (reply.warning ? " It could not be reached: " + reply.warning : reply.notProbed ? " Connection " + reply.notProbed + "." : "");
+        return "Registered " + data.serverId + "." + (probe || "");
+      });
       if (done) { selected = data.serverId; C.refresh(); }
     });
     UI.append(root, [el("h2", { text: "Register a server" }), form, notice]);
