@@ -60,9 +60,21 @@ describe("capability layers over the admin API", () => {
     expect(all.body.data!.servers.find((s) => s.serverId === serverId)).toMatchObject({ publicAccess: false });
     expect((await admin<{ server: { publicAccess: boolean } }>(2012, { serverId, publicAccess: true })).body.data!.server.publicAccess).toBe(true);
     const statuses = await admin<{ servers: unknown[] }>(3004, { serverId });
+    const timeOrNull = expect.toSatisfy((v) => v === null || typeof v === "string");
     // A remote server has no instances to report (those are stdio servers'): null.
     expect(statuses.body.data!.servers).toEqual([
-      { serverId, enabled: true, publicAccess: true, catalogFetchedAt: expect.toSatisfy((v) => v === null || typeof v === "string"), instances: null },
+      {
+        serverId,
+        enabled: true,
+        publicAccess: true,
+        catalogFetchedAt: timeOrNull,
+        instances: null,
+        // The connection probe of CREATE_SERVER records its outcome in the background: set or not yet.
+        lastConnectError: null,
+        lastConnectErrorAt: null,
+        nextConnectTryAt: null,
+        lastConnectedAt: timeOrNull,
+      },
     ]);
 
     await expect400(2003, { serverId, tools: { x: { dangerLevel: 3 } } }, "data.tools.x.dangerLevel");
