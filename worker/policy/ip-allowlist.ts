@@ -1,5 +1,6 @@
 import type { IpAllowlistMode } from "../db/schema.ts";
 import { type Cidr, cidrContains, parseCidr, parseIp } from "./cidr.ts";
+import { withTimeout } from "../http/with-timeout.ts";
 
 export interface IpScopeList {
   mode: IpAllowlistMode;
@@ -116,11 +117,7 @@ export class IpListCache {
     const generation = this.#generation;
     if (this.#refreshing && this.#refreshing.generation === generation) return this.#refreshing.promise;
     // A read that never settles (a connection closed under it) must not block every later refresh.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error("IP allow-list read timed out")), this.#refreshMs);
-    });
-    const promise: Promise<void> = Promise.race([load(), timeout])
+    const promise: Promise<void> = withTimeout(load(), this.#refreshMs, "the IP allow-list read")
       .then((lists) => {
         if (generation < this.#listsGeneration) return;
         this.#lists = lists;
@@ -131,7 +128,6 @@ export class IpListCache {
         // The last known lists stay in force; the next request tries again.
       })
       .finally(() => {
-        clearTimeout(timer);
         if (this.#refreshing?.promise === promise) this.#refreshing = null;
       });
     this.#refreshing = { promise, generation };
